@@ -1,0 +1,134 @@
+"""End-to-end crawl throughput: the full pipeline against a bare download-only crawl.
+
+Both crawl the same replica site with the same spider and settings; the bare
+crawl has no item pipelines (it downloads and walks the same pages and drops
+the items).  Runs alternate bare/full so machine noise hits both alike, and
+the report gives each one's pages/s and CPU ms per page and the ratio.
+
+    python benchmarks/crawl_throughput.py [--rounds 3] [--replica huabo_large] [--profile huabo]
+
+Each crawl runs in a child process (Twisted's reactor cannot restart); CPU
+time is the child's own, measured between spider_opened and spider_closed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+CRAWL_SETTINGS = {
+    "DOWNLOAD_DELAY": 0,
+    "CONCURRENT_REQUESTS": 16,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+    "LOG_LEVEL": "WARNING",
+    "ROBOTSTXT_OBEY": True,
+}
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def child(mode: str, site: str, base_url: str, archive: str) -> None:
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    from fanwen.crawl import project_settings
+
+    overrides = dict(CRAWL_SETTINGS)
+    if mode == "bare":
+        overrides["ITEM_PIPELINES"] = {}
+    process = CrawlerProcess(project_settings(archive, overrides))
+    crawler = process.create_crawler(site)
+    marks: dict[str, float] = {}
+
+    # Module-level-lived functions: Scrapy holds signal receivers by weak reference.
+    def opened(spider):
+        marks["open"] = cpu_seconds()
+
+    def closed(spider, reason):
+        marks["close"] = cpu_seconds()
+
+    crawler.signals.connect(opened, signal=signals.spider_opened)
+    crawler.signals.connect(closed, signal=signals.spider_closed)
+    process.crawl(crawler, base_url=base_url)
+    process.start()
+    stats = crawler.stats.get_stats()
+    print(json.dumps({
+        "mode": mode,
+        "pages": stats.get("response_received_count", 0),
+        "bytes": stats.get("downloader/response_bytes", 0),
+        "seconds": stats["elapsed_time_seconds"],
+        "cpu": marks["close"] - marks["open"],
+        "texts": stats.get("fanwen/texts_new", 0),
+    }))
+
+
+def run_child(mode: str, site: str, base_url: str) -> dict:
+    with tempfile.TemporaryDirectory() as workdir:
+        output = subprocess.run(
+            [sys.executable, __file__, "--child", mode, "--profile", site, "--base-url", base_url,
+             "--archive", str(Path(workdir) / "archive.db")],
+            check=True, capture_output=True, text=True, cwd=REPO,
+        ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--replica", default="huabo_large", help="replica site to serve")
+    parser.add_argument("--profile", default="huabo", help="site profile to crawl it with")
+    parser.add_argument("--child", choices=["bare", "full"])
+    parser.add_argument("--base-url")
+    parser.add_argument("--archive")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.profile, args.base_url, args.archive)
+        return
+
+    from fanwen.replica.process import running_replicas
+
+    with running_replicas([args.replica]) as urls:
+        base_url = urls[args.replica]
+        run_child("bare", args.profile, base_url)  # warm-up: the replica renders and caches every page
+        results: dict[str, list[dict]] = {"bare": [], "full": []}
+        for round_number in range(args.rounds):
+            order = ("bare", "full") if round_number % 2 == 0 else ("full", "bare")
+            for mode in order:
+                results[mode].append(run_child(mode, args.profile, base_url))
+
+    def summary(mode: str) -> dict:
+        runs = results[mode]
+        return {
+            "pages": runs[0]["pages"],
+            "kb_per_page": runs[0]["bytes"] / runs[0]["pages"] / 1024,
+            "pages_per_s": statistics.median(r["pages"] / r["seconds"] for r in runs),
+            "cpu_ms_per_page": statistics.median(1000 * r["cpu"] / r["pages"] for r in runs),
+            "texts": runs[0]["texts"],
+        }
+
+    bare, full = summary("bare"), summary("full")
+    print(f"replica {args.replica} crawled with profile {args.profile}: {bare['pages']} pages per crawl, {bare['kb_per_page']:.1f} KB per page, "
+          f"median of {args.rounds} alternating rounds")
+    print("| crawl | pages/s | CPU ms/page | texts archived |")
+    print("|---|---|---|---|")
+    print(f"| bare Scrapy (download only) | {bare['pages_per_s']:.0f} | {bare['cpu_ms_per_page']:.1f} | 0 |")
+    print(f"| full pipeline (decode, clean, extract, archive) | {full['pages_per_s']:.0f} | "
+          f"{full['cpu_ms_per_page']:.1f} | {full['texts']} |")
+    print(f"| ratio full / bare | {full['pages_per_s'] / bare['pages_per_s']:.2f} | "
+          f"{full['cpu_ms_per_page'] / bare['cpu_ms_per_page']:.2f} | |")
+
+
+if __name__ == "__main__":
+    main()

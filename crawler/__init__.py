@@ -1,0 +1,1 @@
+"""The Scrapy project: settings, the one profile-driven spider, and site profiles (data)."""

@@ -1,0 +1,20 @@
+"""What the spider hands to the pipelines: the raw responses of one article."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipelines.records import ExtractedText, FetchedPage
+
+
+@dataclass
+class ArticleItem:
+    site: str
+    category: str | None
+    pages: list[FetchedPage]  # page 1 first, then continuation pages in reading order
+    fetched_at: str  # UTC ISO-8601 of page 1's response
+    texts: list[ExtractedText] = field(default_factory=list)  # filled by ExtractTextsPipeline
+
+    @property
+    def url(self) -> str:
+        return self.pages[0].url

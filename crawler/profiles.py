@@ -1,0 +1,136 @@
+"""Site profiles: a site is data (a TOML file), validated when loaded.
+
+A profile says where a site's lists start, how to walk from list pages to
+article pages, how politely to do it, and how to extract the text (the
+``[extract]`` table, read by the cleaning core).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pipelines.rules import ExtractionRules, _check_selectors
+
+BUNDLED_PROFILES = Path(__file__).with_name("profiles")
+
+
+class ProfileError(ValueError):
+    """A profile file that cannot be used; the message names the file and the field."""
+
+
+def _check_pattern(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as error:
+        raise ValueError(f"invalid regular expression {value!r}: {error}") from None
+    return value
+
+
+class Navigation(BaseModel):
+    """How the spider walks the site: start page → list pages → article pages."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    list_links: list[str] = []
+    """CSS selectors of links from a start page to the category list pages."""
+    list_url_pattern: str
+    """Regex (searched in the absolute URL) a list page's URL matches."""
+    article_links: list[str]
+    """CSS selectors of article links on a list page."""
+    article_url_pattern: str
+    """Regex (searched in the absolute URL) an article page's URL matches."""
+    next_list_page: list[str] = []
+    """CSS selectors of the list's next-page link."""
+    category: list[str] = []
+    """CSS selectors whose text on a list page names the category."""
+    max_list_pages: int = Field(default=500, ge=1)
+    """Stop following a category's pager after this many pages (endless-pagination guard)."""
+    max_article_pages: int = Field(default=20, ge=1)
+    """Stop following an article's continuation pages after this many pages."""
+
+    _selectors = field_validator("list_links", "article_links", "next_list_page", "category")(_check_selectors)
+    _patterns = field_validator("list_url_pattern", "article_url_pattern")(_check_pattern)
+
+
+class Politeness(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    download_delay: float = Field(default=2.0, ge=0)
+    concurrency: int = Field(default=2, ge=1, le=64)
+    obey_robots: bool = True
+
+
+class SiteProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    display_name: str
+    description: str = ""
+    start_urls: list[str] = Field(min_length=1)
+    navigation: Navigation
+    politeness: Politeness = Politeness()
+    extract: ExtractionRules = ExtractionRules()
+
+    @field_validator("start_urls")
+    @classmethod
+    def _absolute_http(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+                raise ValueError(f"start URL must be absolute http(s): {url!r}")
+        return urls
+
+    def rebased(self, base_url: str) -> SiteProfile:
+        """The same profile pointed at another origin (a mirror, or the bundled replica)."""
+        base = urlsplit(base_url)
+        if base.scheme not in ("http", "https") or not base.netloc:
+            raise ProfileError(f"base URL must be absolute http(s): {base_url!r}")
+        urls = [urlunsplit((base.scheme, base.netloc, *urlsplit(u)[2:])) for u in self.start_urls]
+        return self.model_copy(update={"start_urls": urls})
+
+    @property
+    def domains(self) -> list[str]:
+        return sorted({urlsplit(url).hostname or "" for url in self.start_urls})
+
+
+def _format_validation_error(path: Path, error: ValidationError) -> str:
+    problems = []
+    for issue in error.errors():
+        field = ".".join(str(part) for part in issue["loc"]) or "(top level)"
+        problems.append(f"  {field}: {issue['msg']}")
+    return f"invalid site profile {path}:\n" + "\n".join(problems)
+
+
+def load_profile_file(path: Path) -> SiteProfile:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ProfileError(f"cannot read site profile {path}: {error}") from None
+    try:
+        profile = SiteProfile.model_validate(data)
+    except ValidationError as error:
+        raise ProfileError(_format_validation_error(path, error)) from None
+    if profile.name != path.stem:
+        raise ProfileError(f"invalid site profile {path}:\n  name: {profile.name!r} must equal the file name {path.stem!r}")
+    return profile
+
+
+def profile_paths(extra_dirs: list[str] | tuple[str, ...] = ()) -> dict[str, Path]:
+    """Profile name → file; a user directory's profile overrides a bundled one of the same name."""
+    paths: dict[str, Path] = {}
+    for directory in (BUNDLED_PROFILES, *map(Path, extra_dirs)):
+        for path in sorted(Path(directory).glob("*.toml")):
+            paths[path.stem] = path
+    return paths
+
+
+def load_profile(name: str, extra_dirs: list[str] | tuple[str, ...] = ()) -> SiteProfile:
+    paths = profile_paths(extra_dirs)
+    if name not in paths:
+        known = ", ".join(sorted(paths)) or "none"
+        raise ProfileError(f"no site profile named {name!r} (known: {known})")
+    return load_profile_file(paths[name])

@@ -1,0 +1,1 @@
+"""What ``fanwen serve`` passes to Datasette: metadata (and later plugins and templates)."""

@@ -1,0 +1,144 @@
+"""The ``fanwen`` command: crawl, serve, export, demo.  Each command wires library pieces together."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .archive import DEFAULT_ARCHIVE, Archive
+
+ARCHIVE_OPTION = click.option(
+    "--archive", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_ARCHIVE, show_default=True,
+    help="The archive database.",
+)
+
+
+def _parse_base_urls(sites: tuple[str, ...], values: tuple[str, ...]) -> dict[str, str]:
+    base_urls: dict[str, str] = {}
+    for value in values:
+        site, sep, url = value.partition("=")
+        if sep and not site.startswith(("http:", "https:")):
+            base_urls[site] = url
+        elif len(sites) == 1:
+            base_urls[sites[0]] = value
+        else:
+            raise click.BadParameter(f"with several sites, write SITE=URL (got {value!r})", param_hint="--base-url")
+    return base_urls
+
+
+def _parse_settings(values: tuple[str, ...]) -> dict[str, str]:
+    settings = {}
+    for value in values:
+        key, sep, setting = value.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {value!r}", param_hint="-s")
+        settings[key] = setting
+    return settings
+
+
+@click.group()
+@click.version_option(package_name="fanwen-archive")
+def main() -> None:
+    """Crawl, clean and archive Chinese sample-speech (范文) sites."""
+
+
+@main.command()
+@click.argument("sites", nargs=-1, required=True)
+@ARCHIVE_OPTION
+@click.option("--base-url", "base_urls", multiple=True, metavar="[SITE=]URL",
+              help="Crawl the site at another origin (a mirror or the bundled replica).")
+@click.option("--delay", type=float, help="Seconds between requests to one host (default: the profile's).")
+@click.option("--concurrency", type=int, help="Parallel requests per host (default: the profile's).")
+@click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a Scrapy setting.")
+def crawl(sites, archive, base_urls, delay, concurrency, settings) -> None:
+    """Crawl SITES (profile names) into the archive."""
+    from crawler.profiles import ProfileError, load_profile
+
+    from .crawl import run_crawls
+
+    try:
+        for site in sites:
+            load_profile(site)
+    except ProfileError as error:
+        raise click.ClickException(str(error)) from None
+    overrides: dict[str, object] = _parse_settings(settings)
+    if delay is not None:
+        overrides["DOWNLOAD_DELAY"] = delay
+    if concurrency is not None:
+        overrides["CONCURRENT_REQUESTS_PER_DOMAIN"] = concurrency
+    results = run_crawls(sites, archive=archive, base_urls=_parse_base_urls(sites, base_urls), overrides=overrides)
+    for site, stats in results.items():
+        click.echo(
+            f"{site}: {stats.get('response_received_count', 0)} pages, "
+            f"{stats.get('fanwen/texts_new', 0)} new, {stats.get('fanwen/texts_changed', 0)} changed, "
+            f"{stats.get('fanwen/texts_unchanged', 0)} unchanged texts, "
+            f"{stats.get('item_dropped_count', 0)} articles without text ({stats.get('finish_reason')})"
+        )
+
+
+@main.command()
+@ARCHIVE_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8001, show_default=True)
+def serve(archive, host, port) -> None:
+    """Browse the archive in Datasette."""
+    from .serve import serve_archive
+
+    if not archive.exists():
+        raise click.ClickException(f"no archive at {archive}: run `fanwen crawl SITE` or `fanwen demo` first")
+    serve_archive(archive, host, port)
+
+
+@main.command()
+@ARCHIVE_OPTION
+@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=True), default="-",
+              help="Output file (default: standard output).")
+def export(archive, fmt, output) -> None:
+    """Export the clean texts, one row per text."""
+    from .export import export_csv
+
+    if not archive.exists():
+        raise click.ClickException(f"no archive at {archive}")
+    with Archive(archive) as opened:
+        rows = export_csv(opened, output)
+    click.echo(f"exported {rows} texts", err=True)
+
+
+@main.command()
+@ARCHIVE_OPTION
+@click.option("--serve/--no-serve", default=True, help="Start Datasette after the crawl.")
+@click.option("--port", type=int, default=8001, show_default=True, help="Datasette's port.")
+def demo(archive, serve, port) -> None:
+    """Serve the bundled replica sites on 127.0.0.1, crawl them, then browse the archive."""
+    from .demo import run_demo
+
+    run_demo(archive)
+    if serve:
+        from .serve import serve_archive
+
+        click.echo(f"Datasette on http://127.0.0.1:{port}/ (Ctrl-C stops it)")
+        serve_archive(archive, "127.0.0.1", port)
+
+
+@main.group()
+def replica() -> None:
+    """The bundled replica sites (for the demo, tests and trying profiles)."""
+
+
+@replica.command("serve")
+@click.argument("sites", nargs=-1)
+@click.option("--any-port", is_flag=True, help="Listen on free ports instead of the sites' default ports.")
+def replica_serve(sites, any_port) -> None:
+    """Serve replica SITES (default: all) on 127.0.0.1 until interrupted."""
+    from .replica.server import serve as serve_replicas
+    from .replica.site import available_sites
+
+    names = sites or available_sites()
+    serve_replicas(names, {name: 0 for name in names} if any_port else None)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Start the replica server as a child process (for the demo, tests and benchmarks)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+
+class ReplicaStartError(RuntimeError):
+    pass
+
+
+@contextmanager
+def running_replicas(sites: Sequence[str] = (), *, any_port: bool = True) -> Iterator[dict[str, str]]:
+    """Serve the replica sites in a subprocess; yield ``{site: base_url}``; stop it on exit."""
+    command = [sys.executable, "-m", "fanwen.replica", *sites]
+    if any_port:
+        command.append("--any-port")
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        announcement = process.stdout.readline()
+        if not announcement:
+            process.wait(timeout=10)
+            raise ReplicaStartError(f"replica server exited ({process.returncode}): {process.stderr.read()[-2000:]}")
+        yield json.loads(announcement)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

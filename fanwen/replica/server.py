@@ -1,0 +1,50 @@
+"""Serve replica sites over real HTTP on loopback (Twisted, which Scrapy already brings).
+
+Each site listens on its own port.  Once listening, one JSON line
+``{"<site>": "http://127.0.0.1:<port>/"}`` is written to stdout so a parent
+process (tests, ``fanwen demo``, benchmarks) knows where to point the crawler.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+
+from twisted.internet import reactor
+from twisted.web import resource, server
+
+from .site import ReplicaSite, load_site
+
+
+class ReplicaResource(resource.Resource):
+    isLeaf = True
+
+    def __init__(self, site: ReplicaSite) -> None:
+        super().__init__()
+        self.site = site
+
+    def render_GET(self, request: server.Request) -> bytes:
+        response = self.site.respond(request.uri.decode("utf-8", "replace"))
+        request.setResponseCode(response.status)
+        request.setHeader(b"Content-Type", response.content_type.encode("ascii"))
+        return response.body
+
+    def render_HEAD(self, request: server.Request) -> bytes:
+        return self.render_GET(request)
+
+
+def serve(site_names: Sequence[str], ports: dict[str, int] | None = None, host: str = "127.0.0.1") -> None:
+    """Listen for every site, announce the URLs on stdout, run until SIGINT/SIGTERM."""
+    urls: dict[str, str] = {}
+    for name in site_names:
+        site = load_site(name)
+        site.articles  # build the corpus before announcing readiness
+        port = (ports or {}).get(name, site.definition.default_port)
+        factory = server.Site(ReplicaResource(site))
+        factory.log = lambda request: None  # no access log: the crawler logs its requests
+        listening = reactor.listenTCP(port, factory, interface=host)
+        urls[name] = f"http://{host}:{listening.getHost().port}/"
+    sys.stdout.write(json.dumps(urls) + "\n")
+    sys.stdout.flush()
+    reactor.run()

@@ -1,0 +1,140 @@
+"""DOM passes: locate the body container, prune what is not text, flatten it to lines.
+
+Works on an lxml tree.  Only the selected container is cleaned and walked, so
+the cost of a page is the cost of its text, not of its chrome.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from lxml import etree, html
+
+from .rules import ExtractionRules, compiled_selector
+
+# Elements that never carry article text.
+_NEVER_TEXT = ("script", "style", "noscript", "iframe", "template", "form", "button",
+               "select", "textarea", "svg", "object", "embed", "canvas", "input")
+
+# Elements that start a new line when rendered.
+_BLOCK_TAGS = frozenset(
+    "p div h1 h2 h3 h4 h5 h6 li ul ol dl dt dd table tbody thead tr td th section article "
+    "blockquote pre center header footer aside nav main figure figcaption hr address".split()
+)
+
+# Ad slots named the way CMS templates name them (ad-slot, ads_box, guanggao, gg_center).
+_AD_SLOT_NAME = re.compile(r"(?:^|[\s_-])(?:ad|ads|advert|adsense|guanggao|gg)(?:$|[\s_\d-])", re.I)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_SPACES = re.compile(r"[ \t\r\n\f\v]+")
+# Leading indentation on these sites is two U+3000 or &nbsp; runs; it is layout, not text.
+_EDGE_SPACE = " \t\r\n\f\v\u3000\xa0\u2002\u2003\u200b\ufeff"
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def parse_document(text: str) -> html.HtmlElement:
+    """Parse decoded HTML; tolerant of anything a broken site sends."""
+    # lxml refuses str input that carries an XML encoding declaration.
+    if text.lstrip().startswith("<?xml"):
+        text = re.sub(r"^\s*<\?xml[^>]*>", "", text, count=1)
+    if not text.strip():
+        text = "<html></html>"
+    return html.document_fromstring(text, parser=_PARSER)
+
+
+_PARSER = html.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
+
+
+def first_match(root: html.HtmlElement, selectors: Iterable[str]) -> html.HtmlElement | None:
+    for css in selectors:
+        found = compiled_selector(css)(root)
+        if found:
+            return found[0]
+    return None
+
+
+def select_text(root: html.HtmlElement, selectors: Iterable[str]) -> str | None:
+    """Text of the first element matched by any selector, whitespace-normalised."""
+    for css in selectors:
+        for element in compiled_selector(css)(root):
+            value = normalise_line(element.text_content())
+            if value:
+                return value
+    return None
+
+
+def guess_body_container(root: html.HtmlElement) -> html.HtmlElement:
+    """The element whose direct paragraphs hold the most CJK text (generic mode)."""
+    scores: dict[html.HtmlElement, int] = {}
+    for paragraph in root.iter("p", "br"):
+        parent = paragraph.getparent()
+        if parent is None:
+            continue
+        text = paragraph.text_content() if paragraph.tag == "p" else (paragraph.tail or "")
+        weight = len(_CJK.findall(text))
+        if weight:
+            scores[parent] = scores.get(parent, 0) + weight
+    if not scores:
+        body = root.find("body")
+        return body if body is not None else root
+    return max(scores, key=scores.__getitem__)
+
+
+def locate_body(root: html.HtmlElement, rules: ExtractionRules) -> html.HtmlElement:
+    container = first_match(root, rules.body)
+    return container if container is not None else guess_body_container(root)
+
+
+def prune(container: html.HtmlElement, rules: ExtractionRules) -> None:
+    """Remove non-text elements, hidden elements, the site's boilerplate and pager links, in place."""
+    doomed: list[html.HtmlElement] = []
+    for element in container.iter(*_NEVER_TEXT):
+        doomed.append(element)
+    for element in container.iter():
+        if not isinstance(element.tag, str):
+            continue
+        style = element.get("style")
+        if style and _HIDDEN_STYLE.search(style):
+            doomed.append(element)
+        elif element.tag in ("div", "section", "aside", "ins") and _AD_SLOT_NAME.search(
+            f"{element.get('class', '')} {element.get('id', '')}"
+        ):
+            doomed.append(element)
+    for css in (*rules.drop, *rules.next_page):
+        doomed.extend(compiled_selector(css)(container))
+    for element in doomed:
+        if element is container or element.getparent() is None:
+            continue
+        element.drop_tree()  # keeps the element's tail text in place
+
+
+def normalise_line(text: str) -> str:
+    return _SPACES.sub(" ", text).strip(_EDGE_SPACE)
+
+
+def block_lines(container: html.HtmlElement) -> list[str]:
+    """Flatten a container to its rendered lines: one per block element or ``<br>``."""
+    lines: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        if current:
+            line = normalise_line("".join(current))
+            if line:
+                lines.append(line)
+            current.clear()
+
+    for event, element in etree.iterwalk(container, events=("start", "end")):
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if event == "start":
+            if tag in _BLOCK_TAGS or tag == "br":
+                flush()
+            if element.text:
+                current.append(element.text)
+        else:
+            if tag in _BLOCK_TAGS:
+                flush()
+            if element is not container and element.tail:
+                current.append(element.tail)
+    flush()
+    return lines

@@ -1,0 +1,44 @@
+"""The archive module: schema via migrations, insert / unchanged / changed accounting."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from fanwen.archive import Archive, TextToArchive, migrations
+from pipelines.records import ExtractedText
+
+
+def text(url="http://127.0.0.1/a/1.html", body="第一段。\n第二段。", truncated=False):
+    return ExtractedText(url=url, title="在会议上的讲话", published="2024-12-23", text=body, truncated=truncated,
+                         genre="讲话稿", placeholders=("X县",), encoding="utf-8")
+
+
+def test_new_unchanged_changed(tmp_path):
+    with Archive(tmp_path / "archive.db") as archive:
+        first = archive.save_texts([TextToArchive("huabo", "讲话稿", "2026-01-01T00:00:00+00:00", text())])
+        again = archive.save_texts([TextToArchive("huabo", "讲话稿", "2026-01-02T00:00:00+00:00", text())])
+        edited = archive.save_texts(
+            [TextToArchive("huabo", "讲话稿", "2026-01-03T00:00:00+00:00", text(body="第一段。\n改动的第二段。"))]
+        )
+        assert (first.new, again.unchanged, edited.changed) == (1, 1, 1)
+        [row] = archive.iter_texts()
+    assert row["first_seen"].startswith("2026-01-01") and row["last_seen"].startswith("2026-01-03")
+    assert row["text"] == "第一段。\n改动的第二段。" and row["placeholders"] == '["X县"]'
+
+
+def test_reopening_applies_no_migration_twice(tmp_path):
+    path = tmp_path / "archive.db"
+    Archive(path).close()
+    Archive(path).close()
+    connection = sqlite3.connect(path)
+    applied = connection.execute("select name from _sqlite_migrations").fetchall()
+    assert [name for (name,) in applied] == [m.name for m in migrations._migrations]
+    assert connection.execute("pragma journal_mode").fetchone()[0] == "wal"
+    indexes = {row[1] for row in connection.execute("pragma index_list(texts)")}
+    assert any("url" in name for name in indexes)
+
+
+def test_unique_url_and_part(tmp_path):
+    with Archive(tmp_path / "archive.db") as archive:
+        archive.save_texts([TextToArchive("s", None, "t", text(url="http://127.0.0.1/x"))] * 3)
+        assert archive.count_texts() == 1
