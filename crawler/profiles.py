@@ -65,6 +65,24 @@ class Politeness(BaseModel):
     obey_robots: bool = True
 
 
+class Schedule(BaseModel):
+    """When ``fanwen schedule run`` crawls the site."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cron: str
+    """A cron expression (5 fields; a 6th field gives seconds), in UTC."""
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from croniter import croniter
+
+        if not croniter.is_valid(value):
+            raise ValueError(f"invalid cron expression {value!r}")
+        return value
+
+
 class SiteProfile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -75,6 +93,7 @@ class SiteProfile(BaseModel):
     navigation: Navigation
     politeness: Politeness = Politeness()
     extract: ExtractionRules = ExtractionRules()
+    schedule: Schedule | None = None
 
     @field_validator("start_urls")
     @classmethod

@@ -11,6 +11,15 @@ FANWEN_PROFILE_DIRS: list[str] = []
 FANWEN_ARCHIVE = "archive.db"
 # Texts written per transaction.
 FANWEN_ARCHIVE_BATCH = 200
+# What started the crawl, recorded in crawl_runs: "manual" or "schedule".
+FANWEN_TRIGGER = "manual"
+# Incremental crawling: archived articles are not requested again, and a
+# category's pager is followed for at most this many list pages past the first
+# page whose article links are all archived already.
+FANWEN_INCREMENTAL = True
+FANWEN_LIST_LOOKAHEAD = 1
+# Re-request archived articles too (changed texts are updated).
+FANWEN_REFRESH = False
 
 USER_AGENT = "fanwen-archive/0.1 (+research archive of public sample speeches)"
 ROBOTSTXT_OBEY = True
@@ -21,6 +30,15 @@ DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+
+EXTENSIONS = {
+    "crawler.extensions.CrawlRunLog": 500,
+    "crawler.extensions.CrawlProgress": 510,
+}
+# Crawl progress: "auto" (a live table on a terminal, else a log line per
+# interval), "live", "log" or "off".
+FANWEN_PROGRESS = "auto"
+FANWEN_PROGRESS_INTERVAL = 30.0
 
 ITEM_PIPELINES = {
     "pipelines.item_pipelines.ExtractTextsPipeline": 300,

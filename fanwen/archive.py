@@ -19,6 +19,7 @@ from sqlite_utils.migrations import Migrations
 from pipelines.records import ExtractedText
 
 DEFAULT_ARCHIVE = Path("archive.db")
+SKIPPED_PREFIX = "skipped: "
 
 migrations = Migrations("fanwen-archive")
 
@@ -55,6 +56,17 @@ def m001_texts_and_crawl_runs(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_crawl_run_details(db: Database) -> None:
+    """Crawl runs record what started them, what they requested and skipped, and errors by kind."""
+    runs = db["crawl_runs"]
+    runs.add_column("trigger", str)
+    runs.add_column("pages_requested", int)
+    runs.add_column("articles_skipped_known", int)
+    runs.add_column("errors", str)  # JSON object: error kind -> count
+    runs.create_index(["site", "started_at"])
+
+
 @dataclass
 class SaveCounts:
     new: int = 0
@@ -65,6 +77,17 @@ class SaveCounts:
         self.new += other.new
         self.changed += other.changed
         self.unchanged += other.unchanged
+
+
+@dataclass(frozen=True)
+class CrawlRunSummary:
+    finish_reason: str
+    pages_requested: int
+    pages_fetched: int
+    counts: SaveCounts
+    articles_without_text: int
+    articles_skipped_known: int
+    errors: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -81,7 +104,7 @@ def content_hash(text: ExtractedText) -> str:
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 class Archive:
@@ -133,18 +156,51 @@ class Archive:
                     counts.changed += 1
         return counts
 
-    def start_run(self, site: str) -> int:
+    def start_run(self, site: str, trigger: str = "manual") -> int:
         with self.db.atomic():
-            return self.db["crawl_runs"].insert({"site": site, "started_at": utc_now()}).last_pk
+            return self.db["crawl_runs"].insert({"site": site, "started_at": utc_now(), "trigger": trigger}).last_pk
 
-    def finish_run(self, run_id: int, *, finish_reason: str, pages_fetched: int, counts: SaveCounts,
-                   articles_without_text: int) -> None:
+    def finish_run(self, run_id: int, summary: CrawlRunSummary) -> None:
         with self.db.atomic():
             self.db["crawl_runs"].update(run_id, {
-                "finished_at": utc_now(), "finish_reason": finish_reason, "pages_fetched": pages_fetched,
-                "texts_new": counts.new, "texts_changed": counts.changed, "texts_unchanged": counts.unchanged,
-                "articles_without_text": articles_without_text,
+                "finished_at": utc_now(), "finish_reason": summary.finish_reason,
+                "pages_requested": summary.pages_requested, "pages_fetched": summary.pages_fetched,
+                "texts_new": summary.counts.new, "texts_changed": summary.counts.changed,
+                "texts_unchanged": summary.counts.unchanged,
+                "articles_without_text": summary.articles_without_text,
+                "articles_skipped_known": summary.articles_skipped_known,
+                "errors": json.dumps(summary.errors, ensure_ascii=False, sort_keys=True),
             })
+
+    def record_skipped_run(self, site: str, trigger: str, reason: str) -> None:
+        """A crawl that was due but not started (e.g. the previous one still runs)."""
+        now = utc_now()
+        with self.db.atomic():
+            self.db["crawl_runs"].insert({
+                "site": site, "trigger": trigger, "started_at": now, "finished_at": now,
+                "finish_reason": f"{SKIPPED_PREFIX}{reason}",
+            })
+
+    def last_run_completed(self, site: str) -> bool:
+        """Whether the site's most recent crawl ran to its end (not interrupted, killed or crashed)."""
+        row = self.db.execute(
+            "select finish_reason from crawl_runs where site = ? and coalesce(finish_reason, '') not like ? "
+            "order by id desc limit 1",
+            [site, f"{SKIPPED_PREFIX}%"],
+        ).fetchone()
+        return row is not None and row[0] == "finished"
+
+    def last_runs(self) -> dict[str, dict]:
+        """Each site's most recent crawl run."""
+        rows = self.db.execute(
+            "select site, started_at, finished_at, finish_reason, texts_new from crawl_runs "
+            "where id in (select max(id) from crawl_runs group by site)"
+        )
+        return {row[0]: dict(zip(("site", "started_at", "finished_at", "finish_reason", "texts_new"), row)) for row in rows}
+
+    def known_urls(self, site: str) -> set[str]:
+        """Article URLs of this site that already have a text in the archive."""
+        return {url for (url,) in self.db.execute("select distinct url from texts where site = ?", [site])}
 
     def iter_texts(self, columns: Iterable[str] = TEXT_COLUMNS) -> Iterator[dict]:
         selected = [c for c in columns if c in TEXT_COLUMNS]

@@ -52,11 +52,19 @@ def main() -> None:
 @click.option("--delay", type=float, help="Seconds between requests to one host (default: the profile's).")
 @click.option("--concurrency", type=int, help="Parallel requests per host (default: the profile's).")
 @click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a Scrapy setting.")
-def crawl(sites, archive, base_urls, delay, concurrency, settings) -> None:
-    """Crawl SITES (profile names) into the archive."""
+@click.option("--refresh", is_flag=True, help="Re-fetch archived articles too and record changed texts.")
+@click.option("--trigger", type=click.Choice(["manual", "schedule"]), default="manual", hidden=True,
+              help="What started the crawl (recorded in crawl_runs).")
+def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, trigger) -> None:
+    """Crawl SITES (profile names) into the archive.
+
+    Crawls are incremental: archived articles are not requested again and list
+    pages are followed only until they hold archived articles only.
+    """
     from crawler.profiles import ProfileError, load_profile
 
     from .crawl import run_crawls
+    from .locks import SiteBusy, site_locks
 
     try:
         for site in sites:
@@ -68,7 +76,17 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings) -> None:
         overrides["DOWNLOAD_DELAY"] = delay
     if concurrency is not None:
         overrides["CONCURRENT_REQUESTS_PER_DOMAIN"] = concurrency
-    results = run_crawls(sites, archive=archive, base_urls=_parse_base_urls(sites, base_urls), overrides=overrides)
+    overrides["FANWEN_REFRESH"] = refresh
+    overrides["FANWEN_TRIGGER"] = trigger
+    if sys.stderr.isatty() and "LOG_LEVEL" not in overrides:
+        overrides["LOG_LEVEL"] = "WARNING"  # the live progress table replaces the INFO log
+    try:
+        with site_locks(archive, sites):
+            results = run_crawls(
+                sites, archive=archive, base_urls=_parse_base_urls(sites, base_urls), overrides=overrides
+            )
+    except SiteBusy as error:
+        raise click.ClickException(str(error)) from None
     for site, stats in results.items():
         click.echo(
             f"{site}: {stats.get('response_received_count', 0)} pages, "
@@ -121,6 +139,60 @@ def demo(archive, serve, port) -> None:
 
         click.echo(f"Datasette on http://127.0.0.1:{port}/ (Ctrl-C stops it)")
         serve_archive(archive, "127.0.0.1", port)
+
+
+@main.group()
+def schedule() -> None:
+    """Scheduled crawls (cron expressions from the profiles or a schedules file)."""
+
+
+SCHEDULES_OPTION = click.option(
+    "--schedules", "schedules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML file of [[crawl]] entries (site, cron, args) overriding the profiles' schedules.",
+)
+
+
+def _load_schedules(schedules_file):
+    from crawler.profiles import ProfileError
+
+    from .scheduler import load_schedules
+
+    try:
+        return load_schedules(schedules_file)
+    except ProfileError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@schedule.command("list")
+@ARCHIVE_OPTION
+@SCHEDULES_OPTION
+def schedule_list(archive, schedules_file) -> None:
+    """Show each scheduled site's cron expression, next run and last crawl."""
+    from .scheduler import utc_now
+
+    last_runs = {}
+    if archive.exists():
+        with Archive(archive) as opened:
+            last_runs = opened.last_runs()
+    now = utc_now()
+    for crawl in _load_schedules(schedules_file):
+        last = last_runs.get(crawl.site)
+        last_text = f"{last['started_at']} ({last['finish_reason'] or 'running or killed'})" if last else "never"
+        click.echo(f"{crawl.site}\t{crawl.cron}\tnext {crawl.next_run(now).isoformat(timespec='seconds')}\tlast {last_text}")
+
+
+@schedule.command("run")
+@ARCHIVE_OPTION
+@SCHEDULES_OPTION
+@click.option("--for", "duration", type=float, help="Stop after this many seconds (default: run until stopped).")
+def schedule_run(archive, schedules_file, duration) -> None:
+    """Run the scheduler in the foreground (for systemd, a container or a terminal)."""
+    import logging
+
+    from .scheduler import Scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
+    Scheduler(_load_schedules(schedules_file), archive).run(duration)
 
 
 @main.group()

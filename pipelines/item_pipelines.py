@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
@@ -35,7 +34,7 @@ class ExtractTextsPipeline:
 
 
 class ArchiveTextsPipeline:
-    """Writes texts to the archive in batches and records the crawl run."""
+    """Writes texts to the archive in batches; counts new / changed / unchanged in the crawl stats."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -44,8 +43,6 @@ class ArchiveTextsPipeline:
         self.pending: list[TextToArchive] = []
         self.counts = SaveCounts()
         self.archive: Archive | None = None
-        self.run_id: int | None = None
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveTextsPipeline:
@@ -53,7 +50,6 @@ class ArchiveTextsPipeline:
 
     def open_spider(self) -> None:
         self.archive = Archive(self.path)
-        self.run_id = self.archive.start_run(self.crawler.spider.name)
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         self.pending.extend(TextToArchive(item.site, item.category, item.fetched_at, text) for text in item.texts)
@@ -72,18 +68,6 @@ class ArchiveTextsPipeline:
 
     def close_spider(self) -> None:
         self.flush()
-
-    def spider_closed(self, spider: object, reason: str) -> None:
-        if self.archive is None:
-            return
-        self.flush()
-        stats = self.crawler.stats
-        self.archive.finish_run(
-            self.run_id,
-            finish_reason=reason,
-            pages_fetched=stats.get_value("response_received_count", 0),
-            counts=self.counts,
-            articles_without_text=stats.get_value("item_dropped_count", 0),
-        )
-        self.archive.close()
-        self.archive = None
+        if self.archive is not None:
+            self.archive.close()
+            self.archive = None

@@ -3,6 +3,11 @@
 It walks start page → list pages (following the pager) → article pages
 (following continuation pages), and yields the raw responses of each article.
 Extraction happens in the pipelines.
+
+Crawls are incremental: articles already in the archive are not requested
+again, and a category's pager stops a few pages (``FANWEN_LIST_LOOKAHEAD``)
+after the first list page that holds only archived articles, since these
+sites list newest first.
 """
 
 from __future__ import annotations
@@ -39,6 +44,25 @@ class ProfileSpider(scrapy.Spider):
         self._list_url = re.compile(navigation.list_url_pattern)
         self._article_url = re.compile(navigation.article_url_pattern)
 
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ProfileSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.refresh = settings.getbool("FANWEN_REFRESH")
+        spider.list_lookahead = settings.getint("FANWEN_LIST_LOOKAHEAD")
+        spider.known_urls = frozenset()
+        # Stopping a pager early is only sound when everything older was crawled:
+        # after an interrupted run the pager is walked to its end (known articles
+        # are still skipped), so the next run completes the site.
+        spider.stop_paging_early = False
+        if settings.getbool("FANWEN_INCREMENTAL") and not spider.refresh:
+            from fanwen.archive import Archive
+
+            with Archive(settings.get("FANWEN_ARCHIVE")) as archive:
+                spider.known_urls = frozenset(archive.known_urls(spider.name))
+                spider.stop_paging_early = archive.last_run_completed(spider.name)
+        return spider
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.profile.start_urls:
             callback = self.parse_list if self._list_url.search(url) else self.parse
@@ -56,18 +80,29 @@ class ProfileSpider(scrapy.Spider):
         for url in self._links(response, self.profile.navigation.list_links, self._list_url):
             yield scrapy.Request(url, callback=self.parse_list)
 
-    def parse_list(self, response: Response, list_page: int = 1) -> Iterator[scrapy.Request]:
+    def parse_list(self, response: Response, list_page: int = 1, known_pages: int = 0) -> Iterator[scrapy.Request]:
+        """A list page: request its new articles, then follow the pager unless the list has run into known ones."""
         navigation = self.profile.navigation
         category = None
         for css in navigation.category:
             category = " ".join(response.css(css).xpath("normalize-space(.)").getall()).strip() or None
             if category:
                 break
-        for url in self._links(response, navigation.article_links, self._article_url):
+        links = list(dict.fromkeys(self._links(response, navigation.article_links, self._article_url)))
+        new_links = [url for url in links if url not in self.known_urls]
+        if skipped := len(links) - len(new_links):
+            self.crawler.stats.inc_value("fanwen/articles_skipped_known", skipped)
+        for url in new_links:
             yield scrapy.Request(url, callback=self.parse_article, cb_kwargs={"category": category})
+        known_pages = known_pages + 1 if links and not new_links else 0
+        if self.stop_paging_early and known_pages > self.list_lookahead:
+            self.logger.info("stopped paging %s at list page %d: its articles are archived already", category, list_page)
+            return
         if list_page < navigation.max_list_pages:
             for url in self._links(response, navigation.next_list_page, self._list_url):
-                yield scrapy.Request(url, callback=self.parse_list, cb_kwargs={"list_page": list_page + 1})
+                yield scrapy.Request(
+                    url, callback=self.parse_list, cb_kwargs={"list_page": list_page + 1, "known_pages": known_pages}
+                )
                 break
 
     def parse_article(

@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterator, Sequence
 __all__ = [
     "GENRES",
     "GENRE_TITLE_KEYWORDS",
+    "PLACEHOLDER_PATTERN",
     "SampleText",
     "generate_texts",
     "load_phrasebank",
@@ -73,7 +74,6 @@ PLACEHOLDER_SHARE = 0.6  # texts that keep template placeholders
 ASCII_PUNCTUATION_SHARE = 0.2  # texts written with ASCII ",:;()" as some sites have them
 MIN_HAN = 1500  # at least this many Chinese characters per text ...
 MAX_CHARS = 5000  # ... and at most this many characters in all (punctuation included)
-MIN_PARAGRAPHS, MAX_PARAGRAPHS = 8, 30
 TITLE_ATTEMPTS = 200  # fresh settings tried before giving up on a unique title
 
 _NUMERALS = "一二三四五六七八九十"
@@ -82,6 +82,15 @@ _SLOT = re.compile(r"\{(\w+)\}")
 _TO_ASCII = str.maketrans({"，": ",", "：": ":", "；": ";", "（": "(", "）": ")"})
 # Events that are opened with an 开幕式 (festivals, games, fairs); others get a plain 致辞.
 _OPENING_CEREMONY_SUFFIXES = ("节", "运动会", "洽谈会", "展销会", "大赛", "论坛", "大会")
+# Length targets (low, high, mode) before the fill overshoots a little: skewed towards
+# shorter texts, median near 2,800 characters overall.  Ceremonial genres run shorter,
+# as they do on the real sites.
+_TARGET_LENGTHS = {
+    "致辞": (1700, 3200, 1900),
+    "主持词": (1700, 3600, 2000),
+    "演讲稿": (1700, 3800, 2300),
+    "*": (1700, 4850, 2100),
+}
 _LEVELS = ("县", "县", "县", "市", "市", "区")  # county-level texts dominate on these sites
 _UPPER = {"县": "市", "区": "市", "市": "省"}
 
@@ -142,9 +151,25 @@ def _write_text(rng: random.Random, bank: dict, genre: str, key: str, used_title
         raise RuntimeError(f"no unique title found for {genre} after {TITLE_ATTEMPTS} settings")
     used_titles.add(title)
     paragraphs = _Writer(rng, bank, setting).body()
+    if setting.slots.placeholders:
+        paragraphs = _ensure_placeholder(paragraphs, setting.slots.fixed)
     if rng.random() < ASCII_PUNCTUATION_SHARE:
         paragraphs = [paragraph.translate(_TO_ASCII) for paragraph in paragraphs]
     return SampleText(key=key, title=title, genre=genre, published=published, paragraphs=tuple(paragraphs))
+
+
+# What counts as a template placeholder (sites.md 4.1): X县, xx局, ××同志, ____%, 某某镇, 20__年.
+PLACEHOLDER_PATTERN = re.compile(r"[Xx×]|_{2,}|某")
+
+
+def _ensure_placeholder(paragraphs: list[str], fixed: dict[str, str]) -> list[str]:
+    """A template text shows its placeholders: if none came up, name the place (我县 → X县) once."""
+    if any(PLACEHOLDER_PATTERN.search(paragraph) for paragraph in paragraphs):
+        return paragraphs
+    for i, paragraph in enumerate(paragraphs):
+        if fixed["we"] in paragraph:
+            return [*paragraphs[:i], paragraph.replace(fixed["we"], fixed["place"], 1), *paragraphs[i + 1:]]
+    return paragraphs
 
 
 def _random_datetime(rng: random.Random) -> datetime.datetime:
@@ -201,6 +226,9 @@ class _Slots:
     def _small_pct(self) -> str:  # percentage points, unemployment and the like
         return self._placeholder_number() or f"{self.rng.uniform(0.5, 5.5):.1f}"
 
+    def _few(self) -> str:  # times a month, days of an event
+        return self._placeholder_number() or str(self.rng.randint(2, 6))
+
     def _n(self) -> str:
         return self._placeholder_number() or str(self.rng.randint(2, 60))
 
@@ -230,6 +258,7 @@ class _Slots:
         "pct": _pct,
         "rate": _rate,
         "small_pct": _small_pct,
+        "few": _few,
         "n": _n,
         "num": _num,
         "amt": _amt,
@@ -345,10 +374,10 @@ class _Setting:
     def _unit(self, rng: random.Random, bank: dict, level: str, place: str) -> dict[str, str]:
         dept, head = self.topic["dept"], self.topic["head"]
         if self.slots.placeholders:
-            if dept.endswith("局") and rng.random() < 0.5:
+            if dept.endswith("局") and rng.random() < 0.5:  # a bare XX局 only stands for a 局
                 unit = _choice(rng, bank["placeholders"]["unit"])
-                return {"unit": unit, "unit_head": unit + "长" if unit.endswith("局") else unit + "负责人",
-                        "topic_head": "局长"}
+                head = "局长" if unit.endswith("局") else "负责人"
+                return {"unit": unit, "unit_head": unit + head, "topic_head": "局长"}
             unit = place + dept
         else:
             unit = level + dept
@@ -375,7 +404,7 @@ class _Setting:
         flavour = self.flavour
         if flavour == "致辞" and self.slots.fixed["event"].endswith(_OPENING_CEREMONY_SUFFIXES):
             flavour = "开幕致辞" if self.slots.rng.random() < 0.6 else "致辞"
-        pattern = _choice(self.slots.rng, load_phrasebank()["titles"][flavour])
+        pattern = _choice(self.slots.rng, self.slots.bank["titles"][flavour])
         return self.slots.fill(pattern)
 
 
@@ -459,6 +488,8 @@ class _Writer:
         self.slots = setting.slots
         self._pools: dict[tuple[str, ...], _Pool] = {}
         self._by_key = _topics_by_key(bank)
+        self._said: set[str] = set()  # sentences already in this text (membership tests only)
+        self._listed: set[str] = set()  # once-per-text lists already written
 
     # ---- phrase sources
 
@@ -515,7 +546,8 @@ class _Writer:
     def compose(self, kind: str, topic: dict) -> str:
         """A sentence from the [patterns] list ``kind``, its clause slots drawn for ``topic``."""
         path = ("patterns", kind)
-        template: str = self._pool(path, lambda: self._bank_list(path), refill=True).draw()  # type: ignore[assignment]
+        pool = self._pool(path, lambda: self._bank_list(path), refill=True)
+        template: str = pool.draw()  # type: ignore[assignment]
         parts: dict[str, str] = {}
         for name in _slot_names(template):  # draw only the parts this pattern uses
             if name in self._PARTS:
@@ -562,9 +594,14 @@ class _Writer:
     # ---- paragraph kinds: each is an endless stream of sentences
 
     def _stream(self, topic: dict, producers: Sequence[Producer], fallback: Callable[[dict], str]) -> Iterator[str]:
+        """Sentences from randomly chosen producers; a producer that ran dry hands over to ``fallback``."""
         while True:
-            sentence = _choice(self.rng, producers)(topic)
-            yield fallback(topic) if sentence is None else sentence
+            for _ in range(4):  # composed sentences can come out twice; try again a few times
+                sentence = _choice(self.rng, producers)(topic) or fallback(topic)
+                if sentence not in self._said:
+                    break
+            self._said.add(sentence)
+            yield sentence
 
     def _enumerated(self, numerals: str, topic: dict) -> Iterator[str]:
         for numeral in numerals:
@@ -590,7 +627,9 @@ class _Writer:
         yield from self._stream(topic, (exhorts, exhorts, self.instruction, self.topic_sentence), self.instruction)
 
     def _pledge(self, topic: dict) -> Iterator[str]:
-        producers = (self.promise, self.future, self.source("pledge", "body"), self.pledge_from_exhort, self.topic_sentence)
+        producers = (
+            self.promise, self.future, self.source("pledge", "body"), self.pledge_from_exhort, self.topic_sentence
+        )
         yield from self._stream(topic, producers, self.promise)
 
     def _problems(self, topic: dict) -> Iterator[str]:
@@ -601,12 +640,17 @@ class _Writer:
         yield from self._stream(topic, (self.future, self.topic_sentence), self.future)
 
     def _self_problems(self, topic: dict) -> Iterator[str]:
-        yield "回顾过去的工作，我也清醒地认识到自身还存在一些不足："
-        for numeral in _NUMERALS[:4]:
-            yield f"{numeral}是{self.draw('common', 'self_problems')}。"
-        yield "针对这些不足，我将在今后的工作中认真加以改进："
-        for numeral in _NUMERALS[:4]:
-            yield f"{numeral}是{self.draw('common', 'plans')}。"
+        # Shortcomings and remedies are listed once per text; later paragraphs only resolve.
+        if "shortcomings" not in self._listed:
+            self._listed.add("shortcomings")
+            yield "回顾过去的工作，我也清醒地认识到自身还存在一些不足："
+            for numeral in _NUMERALS[:4]:
+                yield f"{numeral}是{self.draw('common', 'self_problems')}。"
+        if "remedies" not in self._listed:
+            self._listed.add("remedies")
+            yield "针对这些不足，我将在今后的工作中认真加以改进："
+            for numeral in _NUMERALS[:4]:
+                yield f"{numeral}是{self.draw('common', 'plans')}。"
         yield from self._stream(topic, (self.resolution, self.source("reflection", "body")), self.resolution)
 
     def _plans(self, topic: dict) -> Iterator[str]:
@@ -621,7 +665,7 @@ class _Writer:
         yield from self._stream(topic, (self.task, self.future, self.topic_sentence, self.task), self.task)
 
     def _goals(self, topic: dict) -> Iterator[str]:
-        yield from self._stream(topic, (self.source("plan", "goals"), self.data_sentence), self.future)
+        yield from self._stream(topic, (self.source("plan", "goals"),), self.future)
 
     def _reflect(self, topic: dict) -> Iterator[str]:
         body = self.source("reflection", "body")
@@ -645,7 +689,8 @@ class _Writer:
 
     def _oration(self, topic: dict) -> Iterator[str]:
         body = self.source("oration", "body")
-        producers = (body, body, self.topic_sentence, self.source("reflection", "body"))
+        stories, reflections = self.source("oration", "stories"), self.source("reflection", "body")
+        producers = (body, body, stories, self.topic_sentence, reflections)
         yield from self._stream(topic, producers, self.resolution)
 
     def _basic(self, topic: dict) -> Iterator[str]:
@@ -695,8 +740,8 @@ class _Writer:
         return [written[position].text() if position in written else item for position, item in enumerate(layout)]
 
     def _target_length(self) -> int:
-        # Skewed towards shorter texts: median near 2,800 characters, long tail to 5,000.
-        return round(self.rng.triangular(1700, 4800, 1850))
+        low, high, mode = _TARGET_LENGTHS.get(self.setting.genre, _TARGET_LENGTHS["*"])
+        return round(self.rng.triangular(low, high, mode))
 
     # ---- layout helpers
 
@@ -753,8 +798,11 @@ class _Paragraph:
         self.sentences.append(sentence)
         self._length += len(sentence)
 
-    def shrink(self) -> None:
-        self._length -= len(self.sentences.pop())
+    def shrink(self) -> int:
+        """Drop the last sentence; returns the number of characters removed."""
+        removed = len(self.sentences.pop())
+        self._length -= removed
+        return removed
 
     def text(self) -> str:
         return self.prefix + "".join(self.sentences)
@@ -767,11 +815,12 @@ def _han_count(text: str) -> int:
 
 def _fit_length(paragraphs: list[_Paragraph], fixed_length: int, fixed_han: int) -> None:
     """Trim or grow the written paragraphs until the text meets MAX_CHARS and MIN_HAN."""
-    while sum(len(p) for p in paragraphs) + fixed_length > MAX_CHARS:
+    length = fixed_length + sum(len(p) for p in paragraphs)
+    while length > MAX_CHARS:
         longest = max((p for p in paragraphs if len(p.sentences) > 1), key=len, default=None)
         if longest is None:
             break
-        longest.shrink()
+        length -= longest.shrink()
     han = fixed_han + _han_count("".join(p.text() for p in paragraphs))
     while han < MIN_HAN:
         shortest = min(paragraphs, key=len)
@@ -824,7 +873,8 @@ def _exchange(w: _Writer, n: int) -> Layout:
     titles = [w.topic_heading() for _ in range(sections)]
     for heading, count in zip(w.headings(titles), _spread(n, sections, w.rng)):
         layout.append(heading)
-        layout += [_Fill(_choice(w.rng, ("measures", "achievements", "measures")), w.setting.topic) for _ in range(count)]
+        layout += [_Fill(_choice(w.rng, ("measures", "achievements", "measures")), w.setting.topic)
+                   for _ in range(count)]
     layout.append(w.draw("exchange", "closings"))
     layout.append(w.draw("exchange", "thanks"))
     return layout
@@ -898,7 +948,8 @@ def _reflection(w: _Writer, n: int) -> Layout:
         layout += w.fills(n + 2, "reflect")
     else:
         sections = 3 if n < 8 else 4
-        titles = [w.draw("reflection", "headings") if w.rng.random() < 0.7 else w.topic_heading() for _ in range(sections)]
+        titles = [w.draw("reflection", "headings") if w.rng.random() < 0.7 else w.topic_heading()
+                  for _ in range(sections)]
         for heading, count in zip(w.headings(titles), _spread(n, sections, w.rng)):
             layout.append(heading)
             layout += w.fills(count, "reflect")
@@ -911,7 +962,8 @@ def _summary(w: _Writer, n: int) -> Layout:
     layout: Layout = [w.draw("summary", "openings"), "一、" + w.draw("summary", "headings_done")]
     layout += w.subpoints(done_count, ("achievements", "measures"))
     layout += ["二、" + w.draw("summary", "headings_problems"), *w.fills(1, "problems")]
-    layout += ["三、" + w.draw("summary", "headings_next"), *w.subpoints(max(1, n - done_count - 1), ("plans",), heads="next")]
+    layout += ["三、" + w.draw("summary", "headings_next")]
+    layout += w.subpoints(max(1, n - done_count - 1), ("plans",), heads="next")
     if w.rng.random() < 0.6:
         layout.append(w.draw("summary", "closings"))
     return layout
@@ -967,7 +1019,8 @@ def _review(w: _Writer, n: int) -> Layout:
     counts[1] += 1  # the duties section is the longest in real reports
     layout: Layout = [w.draw("review", "salutations"), w.draw("review", "introductions")]
     layout += ["一、" + _choice(w.rng, review["headings_study"]), *w.fills(counts[0], "study")]
-    layout += ["二、" + _choice(w.rng, review["headings_work"]), *w.subpoints(counts[1], ("duty", "achievements"), heads="related")]
+    layout += ["二、" + _choice(w.rng, review["headings_work"])]
+    layout += w.subpoints(counts[1], ("duty", "achievements"), heads="related")
     layout += ["三、" + _choice(w.rng, review["headings_integrity"]), *w.fills(counts[2], "integrity")]
     layout += ["四、" + _choice(w.rng, review["headings_gaps"]), *w.fills(counts[3], "self_problems")]
     layout.append(w.draw("review", "closings"))

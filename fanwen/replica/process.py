@@ -33,3 +33,12 @@ def running_replicas(sites: Sequence[str] = (), *, any_port: bool = True) -> Ite
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def change_replica(base_url: str, action: str, count: int) -> list[str]:
+    """Ask a running replica to ``publish`` new articles or ``edit`` existing ones; returns their paths."""
+    import urllib.request
+
+    request = urllib.request.Request(f"{base_url.rstrip('/')}/__replica__/{action}?count={count}", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)

@@ -17,6 +17,9 @@ from twisted.web import resource, server
 from .site import ReplicaSite, load_site
 
 
+CONTROL_PREFIX = "/__replica__/"
+
+
 class ReplicaResource(resource.Resource):
     isLeaf = True
 
@@ -32,6 +35,20 @@ class ReplicaResource(resource.Resource):
 
     def render_HEAD(self, request: server.Request) -> bytes:
         return self.render_GET(request)
+
+    def render_POST(self, request: server.Request) -> bytes:
+        """Change the site as time would: ``/__replica__/publish?count=N`` or ``/__replica__/edit?count=N``.
+
+        Answers with the paths of the new or revised articles as JSON.
+        """
+        action = request.path.decode("ascii", "replace").removeprefix(CONTROL_PREFIX)
+        count = int(request.args.get(b"count", [b"1"])[0])
+        change = {"publish": self.site.publish, "edit": self.site.edit}.get(action)
+        if change is None:
+            request.setResponseCode(404)
+            return b"unknown replica action\n"
+        request.setHeader(b"Content-Type", b"application/json")
+        return json.dumps([article.path for article in change(count)]).encode()
 
 
 def serve(site_names: Sequence[str], ports: dict[str, int] | None = None, host: str = "127.0.0.1") -> None:

@@ -8,11 +8,13 @@ crawler archived against the truth.  Adding a replica site is adding a
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import random
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -115,49 +117,95 @@ class ReplicaSite:
         self._list_page = _route_regex(definition.routes.list_page)
         self._article = _route_regex(definition.routes.article)
         self.render_article = lru_cache(maxsize=4096)(self._render_article)
+        self._articles: list[ReplicaArticle] | None = None
+        self._by_id: dict[int, ReplicaArticle] = {}
+        self._by_category: dict[str, list[ReplicaArticle]] = {}
+        self.latest: list[ReplicaArticle] = []
+        self._generation = 0
+        self._edited: set[int] = set()
 
-    @cached_property
+    @property
     def articles(self) -> list[ReplicaArticle]:
+        if self._articles is None:
+            self._articles = self._build_articles()
+            self._reindex()
+        return self._articles
+
+    def _new_article(self, article_id: int, category: Category, sample: SampleText, rng: random.Random) -> ReplicaArticle:
         definition = self.definition
-        rng = random.Random(definition.corpus_seed)
+        truncated = rng.random() < definition.truncated_share
+        paragraphs = sample.paragraphs
+        shown = paragraphs[: max(3, int(len(paragraphs) * rng.uniform(0.35, 0.65)))] if truncated else paragraphs
+        ad_after = rng.randrange(1, len(shown)) if len(shown) > 2 and rng.random() < definition.inline_ad_share else None
+        return ReplicaArticle(
+            id=article_id,
+            category=category,
+            sample=sample,
+            shown=tuple(shown),
+            truncated=truncated,
+            inline_ad_after=ad_after,
+            with_time=rng.random() < 0.3,
+            path=definition.routes.article.format(id=article_id),
+        )
+
+    def _build_articles(self) -> list[ReplicaArticle]:
+        rng = random.Random(self.definition.corpus_seed)
         articles: list[ReplicaArticle] = []
-        next_id = 10001
-        for category in definition.categories:
+        for category in self.definition.categories:
             samples = generate_texts(
                 category.count, seed=rng.randrange(1 << 30), prefix=category.slug, genres=category.genres
             )
             for sample in samples:
-                truncated = rng.random() < definition.truncated_share
-                paragraphs = sample.paragraphs
-                shown = paragraphs[: max(3, int(len(paragraphs) * rng.uniform(0.35, 0.65)))] if truncated else paragraphs
-                ad_after = rng.randrange(1, len(shown)) if len(shown) > 2 and rng.random() < definition.inline_ad_share else None
-                articles.append(ReplicaArticle(
-                    id=next_id,
-                    category=category,
-                    sample=sample,
-                    shown=tuple(shown),
-                    truncated=truncated,
-                    inline_ad_after=ad_after,
-                    with_time=rng.random() < 0.3,
-                    path=definition.routes.article.format(id=next_id),
-                ))
-                next_id += 1
+                articles.append(self._new_article(10001 + len(articles), category, sample, rng))
         return articles
 
-    @cached_property
-    def _by_id(self) -> dict[int, ReplicaArticle]:
-        return {article.id: article for article in self.articles}
+    def _reindex(self) -> None:
+        articles = self._articles or []
+        self._by_id = {article.id: article for article in articles}
+        newest_first = sorted(articles, key=lambda a: (a.sample.published, a.id), reverse=True)
+        self._by_category = {c.slug: [] for c in self.definition.categories}
+        for article in newest_first:
+            self._by_category[article.category.slug].append(article)
+        self.latest = newest_first[:15]
+        self.render_article.cache_clear()
 
-    @cached_property
-    def _by_category(self) -> dict[str, list[ReplicaArticle]]:
-        grouped: dict[str, list[ReplicaArticle]] = {c.slug: [] for c in self.definition.categories}
-        for article in sorted(self.articles, key=lambda a: a.sample.published, reverse=True):
-            grouped[article.category.slug].append(article)
-        return grouped
+    # -- changes over time, for incremental-crawl and versioning tests ------------------------
 
-    @cached_property
-    def latest(self) -> list[ReplicaArticle]:
-        return sorted(self.articles, key=lambda a: a.sample.published, reverse=True)[:15]
+    def publish(self, count: int) -> list[ReplicaArticle]:
+        """Add ``count`` new articles, newer than every existing one (they head their lists)."""
+        articles = self.articles
+        self._generation += 1
+        rng = random.Random(f"{self.definition.corpus_seed}/publish/{self._generation}")
+        newest = max(a.sample.published for a in articles)
+        added = []
+        categories = self.definition.categories
+        for index in range(count):
+            category = categories[index % len(categories)]
+            [sample] = generate_texts(1, seed=rng.randrange(1 << 30), prefix=f"n{self._generation}_", genres=category.genres)
+            sample = dataclasses.replace(sample, published=newest + datetime.timedelta(minutes=index + 1))
+            added.append(self._new_article(max(self._by_id) + 1, category, sample, rng))
+            articles.append(added[-1])
+            self._by_id[added[-1].id] = added[-1]
+        self._reindex()
+        return added
+
+    def edit(self, count: int) -> list[ReplicaArticle]:
+        """Revise the text of ``count`` articles (the oldest not yet revised): one paragraph is reworded."""
+        articles = self.articles
+        self._generation += 1
+        edited = []
+        for position, article in enumerate(articles):
+            if len(edited) == count:
+                break
+            if article.id in self._edited:
+                continue
+            shown = list(article.shown)
+            shown[-1] = shown[-1] + "（根据会议讨论意见修改完善。）"
+            articles[position] = dataclasses.replace(article, shown=tuple(shown))
+            self._edited.add(article.id)
+            edited.append(articles[position])
+        self._reindex()
+        return edited
 
     def list_pages(self, slug: str) -> int:
         size = self.definition.list_page_size
@@ -185,6 +233,7 @@ class ReplicaSite:
 
     def respond(self, target: str) -> ReplicaResponse:
         """The response to a request target (path plus optional query)."""
+        self.articles  # noqa: B018 - builds the corpus and indexes on first use
         path = urlsplit(target).path or "/"
         query = urlsplit(target).query
         full = f"{path}?{query}" if query else path

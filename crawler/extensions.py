@@ -1,0 +1,172 @@
+"""Crawl-level extensions: the crawl-run record in the archive, and crawl progress."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections import Counter
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from twisted.internet import task
+
+from fanwen.archive import Archive, CrawlRunSummary, SaveCounts
+
+
+def errors_by_kind(stats: dict) -> dict[str, int]:
+    """Group Scrapy's error counters into kinds a reader of the crawl history cares about."""
+    kinds: Counter[str] = Counter()
+    for key, value in stats.items():
+        if key.startswith("downloader/exception_type_count/"):
+            kinds["network:" + key.rsplit(".", 1)[-1]] += value
+        elif key.startswith("downloader/response_status_count/") and not key.endswith(("/200", "/301", "/302", "/304")):
+            kinds["http:" + key.rsplit("/", 1)[-1]] += value
+        elif key.startswith("spider_exceptions/"):
+            kinds["spider:" + key.rsplit("/", 1)[-1]] += value
+        elif key.startswith("fanwen/no_text/"):
+            kinds["no_text:" + key.rsplit("/", 1)[-1]] += value
+    return dict(kinds)
+
+
+progress_log = logging.getLogger("fanwen.progress")
+
+
+class CrawlRunLog:
+    """Writes one ``crawl_runs`` row per crawl: opened when the spider opens, completed when it closes."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.run_id: int | None = None
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlRunLog:
+        return cls(crawler)
+
+    def _archive(self) -> Archive:
+        return Archive(self.crawler.settings.get("FANWEN_ARCHIVE"))
+
+    def spider_opened(self, spider) -> None:
+        with self._archive() as archive:
+            self.run_id = archive.start_run(spider.name, self.crawler.settings.get("FANWEN_TRIGGER", "manual"))
+
+    def spider_closed(self, spider, reason: str) -> None:
+        if self.run_id is None:
+            return
+        stats = self.crawler.stats.get_stats()
+        summary = CrawlRunSummary(
+            finish_reason=reason,
+            pages_requested=stats.get("downloader/request_count", 0),
+            pages_fetched=stats.get("response_received_count", 0),
+            counts=SaveCounts(
+                stats.get("fanwen/texts_new", 0), stats.get("fanwen/texts_changed", 0),
+                stats.get("fanwen/texts_unchanged", 0),
+            ),
+            articles_without_text=stats.get("item_dropped_count", 0),
+            articles_skipped_known=stats.get("fanwen/articles_skipped_known", 0),
+            errors=errors_by_kind(stats),
+        )
+        with self._archive() as archive:
+            archive.finish_run(self.run_id, summary)
+
+
+class CrawlProgress:
+    """Progress of a crawl: a live table on a terminal, a compact log line per interval otherwise.
+
+    ``FANWEN_PROGRESS``: ``auto`` (live when stderr is a terminal), ``live``, ``log`` or ``off``;
+    ``FANWEN_PROGRESS_INTERVAL``: seconds between log lines.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        mode = crawler.settings.get("FANWEN_PROGRESS", "auto")
+        if mode == "auto":
+            mode = "live" if sys.stderr.isatty() else "log"
+        self.mode = mode
+        self.interval = crawler.settings.getfloat("FANWEN_PROGRESS_INTERVAL", 30.0)
+        self.started = 0.0
+        self.loop = None
+        self.live = None
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlProgress:
+        extension = cls(crawler)
+        if extension.mode == "off":
+            raise NotConfigured
+        return extension
+
+    def snapshot(self) -> dict[str, float]:
+        stats = self.crawler.stats.get_stats()
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        fetched = stats.get("response_received_count", 0)
+        return {
+            "requested": stats.get("downloader/request_count", 0),
+            "fetched": fetched,
+            "new": stats.get("fanwen/texts_new", 0),
+            "changed": stats.get("fanwen/texts_changed", 0),
+            "archived": stats.get("item_scraped_count", 0),
+            "skipped": stats.get("fanwen/articles_skipped_known", 0),
+            "without_text": stats.get("item_dropped_count", 0),
+            "errors": sum(errors_by_kind(stats).values()),
+            "rate": fetched / elapsed,
+            "elapsed": elapsed,
+        }
+
+    def line(self) -> str:
+        s = self.snapshot()
+        minutes, seconds = divmod(int(s["elapsed"]), 60)
+        return (
+            f"{self.crawler.spider.name}: {s['requested']} requested, {s['fetched']} fetched, "
+            f"{s['archived']} articles archived ({s['new']} new texts, {s['changed']} changed), "
+            f"{s['skipped']} skipped as known, {s['without_text']} without text, {s['errors']} errors, "
+            f"{s['rate']:.1f} pages/s, {minutes:02d}:{seconds:02d} elapsed"
+        )
+
+    def table(self):
+        s = self.snapshot()
+        table = Table(title=f"crawling {self.crawler.spider.name}", show_header=False, min_width=40)
+        minutes, seconds = divmod(int(s["elapsed"]), 60)
+        for label, value in (
+            ("pages requested", s["requested"]), ("pages fetched", s["fetched"]),
+            ("articles archived", s["archived"]), ("  new texts", s["new"]), ("  changed texts", s["changed"]),
+            ("skipped (already archived)", s["skipped"]), ("articles without text", s["without_text"]),
+            ("errors", s["errors"]), ("rate", f"{s['rate']:.1f} pages/s"),
+            ("elapsed", f"{minutes:02d}:{seconds:02d}"),
+        ):
+            table.add_row(label, str(value))
+        return table
+
+    def tick(self) -> None:
+        if self.live is not None:
+            self.live.update(self.table())
+        else:
+            progress_log.info(self.line())
+
+    def spider_opened(self, spider) -> None:
+        self.started = time.monotonic()
+        if self.mode == "live":
+            self.live = Live(self.table(), console=Console(stderr=True), refresh_per_second=4, transient=False)
+            self.live.start()
+            self.loop = task.LoopingCall(self.tick)
+            self.loop.start(0.5, now=False)
+        else:
+            self.loop = task.LoopingCall(self.tick)
+            self.loop.start(self.interval, now=False)
+
+    def spider_closed(self, spider, reason: str) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+        if self.live is not None:
+            self.live.update(self.table())
+            self.live.stop()
+            self.live = None
+        else:
+            progress_log.info(self.line())
