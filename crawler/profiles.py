@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import tomllib
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -16,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipelines.rules import ExtractionRules, _check_selectors
 
-BUNDLED_PROFILES = Path(__file__).with_name("profiles")
+# Read through importlib.resources so profiles load from a zipped egg too (Scrapyd).
+BUNDLED_PROFILES: Traversable = files("crawler") / "profiles"
 
 
 class ProfileError(ValueError):
@@ -124,7 +127,11 @@ def _format_validation_error(path: Path, error: ValidationError) -> str:
     return f"invalid site profile {path}:\n" + "\n".join(problems)
 
 
-def load_profile_file(path: Path) -> SiteProfile:
+def _stem(path: Path | Traversable) -> str:
+    return path.name.removesuffix(".toml")
+
+
+def load_profile_file(path: Path | Traversable) -> SiteProfile:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
@@ -133,17 +140,20 @@ def load_profile_file(path: Path) -> SiteProfile:
         profile = SiteProfile.model_validate(data)
     except ValidationError as error:
         raise ProfileError(_format_validation_error(path, error)) from None
-    if profile.name != path.stem:
-        raise ProfileError(f"invalid site profile {path}:\n  name: {profile.name!r} must equal the file name {path.stem!r}")
+    if profile.name != _stem(path):
+        raise ProfileError(f"invalid site profile {path}:\n  name: {profile.name!r} must equal the file name {_stem(path)!r}")
     return profile
 
 
-def profile_paths(extra_dirs: list[str] | tuple[str, ...] = ()) -> dict[str, Path]:
+def profile_paths(extra_dirs: list[str] | tuple[str, ...] = ()) -> dict[str, Path | Traversable]:
     """Profile name → file; a user directory's profile overrides a bundled one of the same name."""
-    paths: dict[str, Path] = {}
+    paths: dict[str, Path | Traversable] = {}
     for directory in (BUNDLED_PROFILES, *map(Path, extra_dirs)):
-        for path in sorted(Path(directory).glob("*.toml")):
-            paths[path.stem] = path
+        if not directory.is_dir():
+            raise ProfileError(f"profile directory {directory} does not exist (FANWEN_PROFILE_DIRS)")
+        for path in sorted(directory.iterdir(), key=lambda entry: entry.name):
+            if path.name.endswith(".toml") and path.is_file():
+                paths[_stem(path)] = path
     return paths
 
 
