@@ -18,3 +18,12 @@ class ArticleItem:
     @property
     def url(self) -> str:
         return self.pages[0].url
+
+
+@dataclass
+class ArticleNotModified:
+    """An archived article the server reported unchanged (304) on a conditional re-request."""
+
+    site: str
+    url: str
+    fetched_at: str

@@ -51,6 +51,9 @@ class Navigation(BaseModel):
     """CSS selectors of the list's next-page link."""
     category: list[str] = []
     """CSS selectors whose text on a list page names the category."""
+    sitemaps: list[str] = []
+    """Sitemap (or sitemap index) URLs, absolute or relative to the first start URL; their lastmod
+    dates tell an incremental crawl which archived articles changed."""
     max_list_pages: int = Field(default=500, ge=1)
     """Stop following a category's pager after this many pages (endless-pagination guard)."""
     max_article_pages: int = Field(default=20, ge=1)

@@ -152,9 +152,19 @@ class Archive:
                     self.db.execute("update texts set last_seen = ? where id = ?", [item.fetched_at, existing[0]])
                     counts.unchanged += 1
                 else:
+                    if row["category"] is None:
+                        del row["category"]  # a page refetched from a sitemap keeps the category its list gave it
                     self.db["texts"].update(existing[0], row)
                     counts.changed += 1
         return counts
+
+    def touch_texts(self, seen: Iterable[tuple[str, str]]) -> int:
+        """Record that the texts of these (url, fetched_at) pages were found unchanged; returns texts touched."""
+        touched = 0
+        with self.db.atomic():
+            for url, fetched_at in seen:
+                touched += self.db.execute("update texts set last_seen = ? where url = ?", [fetched_at, url]).rowcount
+        return touched
 
     def start_run(self, site: str, trigger: str = "manual") -> int:
         with self.db.atomic():
@@ -198,9 +208,10 @@ class Archive:
         )
         return {row[0]: dict(zip(("site", "started_at", "finished_at", "finish_reason", "texts_new"), row)) for row in rows}
 
-    def known_urls(self, site: str) -> set[str]:
-        """Article URLs of this site that already have a text in the archive."""
-        return {url for (url,) in self.db.execute("select distinct url from texts where site = ?", [site])}
+    def last_seen_by_url(self, site: str) -> dict[str, str]:
+        """Article URLs of this site that already have a text in the archive → when last fetched (UTC ISO)."""
+        rows = self.db.execute("select url, max(last_seen) from texts where site = ? group by url", [site])
+        return dict(rows.fetchall())
 
     def iter_texts(self, columns: Iterable[str] = TEXT_COLUMNS) -> Iterator[dict]:
         selected = [c for c in columns if c in TEXT_COLUMNS]

@@ -91,7 +91,8 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, trig
         click.echo(
             f"{site}: {stats.get('response_received_count', 0)} pages, "
             f"{stats.get('fanwen/texts_new', 0)} new, {stats.get('fanwen/texts_changed', 0)} changed, "
-            f"{stats.get('fanwen/texts_unchanged', 0)} unchanged texts, "
+            f"{stats.get('fanwen/texts_unchanged', 0)} unchanged texts "
+            f"({stats.get('fanwen/not_modified', 0)} pages answered 304 Not Modified), "
             f"{stats.get('item_dropped_count', 0)} articles without text ({stats.get('finish_reason')})"
         )
 

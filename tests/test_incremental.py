@@ -53,16 +53,17 @@ def test_recrawl_requests_little_and_new_articles_only(replica_url, tmp_path):
 
     crawl(archive, replica_url)
     again = last_run(archive)
+    categories = len(load_site("huabo").definition.categories)
     assert again["texts_new"] == again["texts_changed"] == 0
-    assert again["pages_requested"] <= 0.05 * first["pages_requested"]
+    # robots.txt, the home page, two list pages per category, the sitemap index and its two sitemaps
+    assert again["pages_requested"] == 2 + 2 * categories + 3
 
     published = change_replica(replica_url, "publish", 20)
     crawl(archive, replica_url)
     after = last_run(archive)
     assert after["texts_new"] == 20
-    categories = len(load_site("huabo").definition.categories)
-    # the 20 articles, robots.txt, the home page and at most three list pages per category
-    assert after["pages_requested"] <= 20 + 2 + 3 * categories
+    # the 20 articles, robots.txt, the home page, at most three list pages per category, the sitemaps
+    assert after["pages_requested"] <= 20 + 2 + 3 * categories + 3
     archived = {url for (url,) in query(archive, "select url from texts")}
     assert {replica_url.rstrip("/") + path for path in published} <= archived
     assert query(archive, "select count(*), count(distinct url) from texts") == [(articles + 20, articles + 20)]
@@ -71,12 +72,28 @@ def test_recrawl_requests_little_and_new_articles_only(replica_url, tmp_path):
 def test_refresh_records_changed_texts(replica_url, tmp_path):
     archive = tmp_path / "archive.db"
     crawl(archive, replica_url)
+    articles = len(load_site("huabo").articles)
     edited = change_replica(replica_url, "edit", 10)
-    crawl(archive, replica_url, "--refresh")
+    output = crawl(archive, replica_url, "--refresh").stdout
     run = last_run(archive)
     assert run["texts_changed"] == 10 and run["texts_new"] == 0
+    # every other article was asked with If-Modified-Since and answered 304
+    assert run["texts_unchanged"] == articles - 10
+    assert f"({articles - 10} pages answered 304 Not Modified)" in output
     changed = {url for (url,) in query(archive, "select url from texts where text like '%根据会议讨论意见修改完善%'")}
     assert changed == {replica_url.rstrip("/") + path for path in edited}
+
+
+def test_sitemap_lastmod_finds_changed_articles_without_refresh(replica_url, tmp_path):
+    archive = tmp_path / "archive.db"
+    crawl(archive, replica_url)
+    edited = change_replica(replica_url, "edit", 10)
+    crawl(archive, replica_url)
+    run = last_run(archive)
+    assert run["texts_changed"] == 10 and run["texts_new"] == 0
+    assert run["pages_requested"] < 40  # the ten changed articles, not the whole site
+    categories = dict(query(archive, "select url, category from texts"))
+    assert all(categories[replica_url.rstrip("/") + path] for path in edited)  # kept from the list crawl
 
 
 def test_sigterm_then_next_run_completes_the_site(replica_url, tmp_path):

@@ -14,15 +14,37 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from typing import Any, ClassVar
+from urllib.parse import urljoin
 
 import scrapy
 from scrapy.http import Response
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap
 
-from crawler.items import ArticleItem
+from crawler.items import ArticleItem, ArticleNotModified
 from crawler.profiles import SiteProfile
 from pipelines.records import FetchedPage
+
+
+def _is_newer(lastmod: str, fetched_at: str) -> bool:
+    """Whether a sitemap's lastmod is at or after our fetch (same-second changes count as changed)."""
+    try:
+        modified = datetime.fromisoformat(lastmod.strip().replace("Z", "+00:00"))
+        fetched = datetime.fromisoformat(fetched_at)
+    except ValueError:
+        return False
+    if modified.tzinfo is None:
+        modified = modified.replace(tzinfo=timezone.utc)
+    if fetched.tzinfo is None:
+        fetched = fetched.replace(tzinfo=timezone.utc)
+    return modified >= fetched.replace(microsecond=0)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _content_type(response: Response) -> str | None:
@@ -50,23 +72,48 @@ class ProfileSpider(scrapy.Spider):
         settings = crawler.settings
         spider.refresh = settings.getbool("FANWEN_REFRESH")
         spider.list_lookahead = settings.getint("FANWEN_LIST_LOOKAHEAD")
-        spider.known_urls = frozenset()
+        spider.last_seen: dict[str, str] = {}
         # Stopping a pager early is only sound when everything older was crawled:
         # after an interrupted run the pager is walked to its end (known articles
         # are still skipped), so the next run completes the site.
         spider.stop_paging_early = False
-        if settings.getbool("FANWEN_INCREMENTAL") and not spider.refresh:
+        if settings.getbool("FANWEN_INCREMENTAL"):
             from fanwen.archive import Archive
 
             with Archive(settings.get("FANWEN_ARCHIVE")) as archive:
-                spider.known_urls = frozenset(archive.known_urls(spider.name))
-                spider.stop_paging_early = archive.last_run_completed(spider.name)
+                spider.last_seen = archive.last_seen_by_url(spider.name)
+                spider.stop_paging_early = archive.last_run_completed(spider.name) and not spider.refresh
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.profile.start_urls:
             callback = self.parse_list if self._list_url.search(url) else self.parse
             yield scrapy.Request(url, callback=callback)
+        # With archived articles, a sitemap's lastmod tells which of them changed
+        # since they were fetched; new articles still come from the lists.
+        if self.last_seen and not self.refresh:
+            for sitemap in self.profile.navigation.sitemaps:
+                yield scrapy.Request(urljoin(self.profile.start_urls[0], sitemap), callback=self.parse_sitemap)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+        try:
+            sitemap = Sitemap(body)
+        except Exception as error:  # lxml raises several types on broken XML
+            self.logger.warning("unreadable sitemap %s: %s", response.url, error)
+            return
+        if sitemap.type == "sitemapindex":
+            for entry in sitemap:
+                yield scrapy.Request(response.urljoin(entry["loc"]), callback=self.parse_sitemap)
+            return
+        for entry in sitemap:
+            url = response.urljoin(entry["loc"])
+            seen = self.last_seen.get(url)
+            if seen and entry.get("lastmod") and _is_newer(entry["lastmod"], seen) and self._article_url.search(url):
+                self.crawler.stats.inc_value("fanwen/sitemap_changed")
+                yield scrapy.Request(url, callback=self.parse_article, cb_kwargs={"category": None})
 
     def _links(self, response: Response, selectors: list[str], pattern: re.Pattern[str]) -> Iterator[str]:
         for css in selectors:
@@ -89,11 +136,15 @@ class ProfileSpider(scrapy.Spider):
             if category:
                 break
         links = list(dict.fromkeys(self._links(response, navigation.article_links, self._article_url)))
-        new_links = [url for url in links if url not in self.known_urls]
-        if skipped := len(links) - len(new_links):
-            self.crawler.stats.inc_value("fanwen/articles_skipped_known", skipped)
+        new_links = [url for url in links if url not in self.last_seen]
         for url in new_links:
             yield scrapy.Request(url, callback=self.parse_article, cb_kwargs={"category": category})
+        known_links = [url for url in links if url in self.last_seen]
+        if self.refresh:
+            for url in known_links:
+                yield self._conditional_request(url, category)
+        elif known_links:
+            self.crawler.stats.inc_value("fanwen/articles_skipped_known", len(known_links))
         known_pages = known_pages + 1 if links and not new_links else 0
         if self.stop_paging_early and known_pages > self.list_lookahead:
             self.logger.info("stopped paging %s at list page %d: its articles are archived already", category, list_page)
@@ -105,12 +156,29 @@ class ProfileSpider(scrapy.Spider):
                 )
                 break
 
+    def _conditional_request(self, url: str, category: str | None) -> scrapy.Request:
+        """Re-request an archived article; the server answers 304 if it has not changed since we fetched it."""
+        # HTTP dates have one-second resolution: a change within the second of our
+        # fetch would look unmodified, so ask from one second earlier.
+        fetched = datetime.fromisoformat(self.last_seen[url]) - timedelta(seconds=1)
+        return scrapy.Request(
+            url,
+            callback=self.parse_article,
+            cb_kwargs={"category": category},
+            headers={"If-Modified-Since": format_datetime(fetched.astimezone(timezone.utc), usegmt=True)},
+            meta={"handle_httpstatus_list": [304]},
+        )
+
     def parse_article(
         self, response: Response, category: str | None, pages: tuple[FetchedPage, ...] = (), fetched_at: str = ""
-    ) -> Iterator[scrapy.Request | ArticleItem]:
+    ) -> Iterator[scrapy.Request | ArticleItem | ArticleNotModified]:
+        if response.status == 304:
+            self.crawler.stats.inc_value("fanwen/not_modified")
+            yield ArticleNotModified(site=self.name, url=response.url, fetched_at=_now())
+            return
         page = FetchedPage(response.url, response.body, _content_type(response), response.status)
         pages = (*pages, page)
-        fetched_at = fetched_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        fetched_at = fetched_at or _now()
         continuation = self._next_continuation(response, {p.url for p in pages})
         if continuation and len(pages) < self.profile.navigation.max_article_pages:
             # dont_filter: a continuation page may be linked from several pages of the

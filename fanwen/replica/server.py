@@ -7,12 +7,13 @@ process (tests, ``fanwen demo``, benchmarks) knows where to point the crawler.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from collections.abc import Sequence
 
 from twisted.internet import reactor
-from twisted.web import resource, server
+from twisted.web import http, resource, server
 
 from .site import ReplicaSite, load_site
 
@@ -28,9 +29,16 @@ class ReplicaResource(resource.Resource):
         self.site = site
 
     def render_GET(self, request: server.Request) -> bytes:
-        response = self.site.respond(request.uri.decode("utf-8", "replace"))
+        host = (request.getHeader(b"host") or b"127.0.0.1").decode("ascii", "replace")
+        response = self.site.respond(request.uri.decode("utf-8", "replace"), origin=f"http://{host}")
         request.setResponseCode(response.status)
         request.setHeader(b"Content-Type", response.content_type.encode("ascii"))
+        if response.last_modified is not None:
+            # Conditional requests (If-None-Match / If-Modified-Since) get 304 Not Modified.
+            etag = hashlib.sha1(response.body).hexdigest()[:16].encode()
+            modified = request.setLastModified(response.last_modified.timestamp())
+            if request.setETag(etag) == http.CACHED or modified == http.CACHED:
+                return b""
         return response.body
 
     def render_HEAD(self, request: server.Request) -> bytes:

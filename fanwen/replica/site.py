@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import gzip
 import random
 import re
 import tomllib
@@ -75,6 +76,12 @@ class ReplicaArticle:
     inline_ad_after: int | None  # index of the paragraph an ad slot follows
     with_time: bool  # the date line carries a time of day
     path: str
+    modified: datetime.datetime | None = None  # set when the text was revised after publication
+
+    @property
+    def last_modified(self) -> datetime.datetime:
+        """UTC time of the page's last change (the sample's times are taken as UTC)."""
+        return (self.modified or self.sample.published).replace(tzinfo=datetime.timezone.utc)
 
     @property
     def title(self) -> str:
@@ -95,6 +102,10 @@ class ReplicaResponse:
     status: int
     content_type: str
     body: bytes
+    last_modified: datetime.datetime | None = None  # sent as Last-Modified, with an ETag of the body
+
+
+_SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
 
 def _route_regex(template: str) -> re.Pattern[str]:
@@ -201,7 +212,8 @@ class ReplicaSite:
                 continue
             shown = list(article.shown)
             shown[-1] = shown[-1] + "（根据会议讨论意见修改完善。）"
-            articles[position] = dataclasses.replace(article, shown=tuple(shown))
+            revised_at = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
+            articles[position] = dataclasses.replace(article, shown=tuple(shown), modified=revised_at)
             self._edited.add(article.id)
             edited.append(articles[position])
         self._reindex()
@@ -229,16 +241,43 @@ class ReplicaSite:
     def _render_article(self, article_id: int) -> ReplicaResponse:
         article = self._by_id[article_id]
         siblings = [a for a in self._by_category[article.category.slug] if a.id != article.id][:10]
-        return self._html("article.html", article=article, related=siblings, latest=self.latest)
+        page = self._html("article.html", article=article, related=siblings, latest=self.latest)
+        return dataclasses.replace(page, last_modified=article.last_modified)
 
-    def respond(self, target: str) -> ReplicaResponse:
-        """The response to a request target (path plus optional query)."""
+    def sitemap_index(self, origin: str) -> ReplicaResponse:
+        """A sitemap index over two article sitemaps, the second gzipped (sites.md 5, site A)."""
+        entries = "".join(
+            f"<sitemap><loc>{origin}{path}</loc></sitemap>" for path in ("/sitemap-articles-1.xml", "/sitemap-articles-2.xml.gz")
+        )
+        body = f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{_SITEMAP_NS}">{entries}</sitemapindex>\n'
+        return ReplicaResponse(200, "application/xml", body.encode())
+
+    def article_sitemap(self, part: int, origin: str) -> ReplicaResponse:
+        articles = sorted(self.articles, key=lambda a: a.id)
+        half = len(articles) // 2
+        chosen = articles[:half] if part == 1 else articles[half:]
+        urls = "".join(
+            f"<url><loc>{origin}{a.path}</loc><lastmod>{a.last_modified.isoformat(timespec='seconds')}</lastmod></url>"
+            for a in chosen
+        )
+        body = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{_SITEMAP_NS}">{urls}</urlset>\n'.encode()
+        if part == 2:
+            return ReplicaResponse(200, "application/x-gzip", gzip.compress(body, mtime=0))
+        return ReplicaResponse(200, "application/xml", body)
+
+    def respond(self, target: str, origin: str = "") -> ReplicaResponse:
+        """The response to a request target (path plus optional query); ``origin`` makes sitemap URLs absolute."""
         self.articles  # noqa: B018 - builds the corpus and indexes on first use
         path = urlsplit(target).path or "/"
         query = urlsplit(target).query
         full = f"{path}?{query}" if query else path
         if path == "/robots.txt":
-            return ReplicaResponse(200, "text/plain; charset=utf-8", self.definition.robots.text.lstrip().encode())
+            robots = self.definition.robots.text.lstrip() + f"Sitemap: {origin}/sitemap.xml\n"
+            return ReplicaResponse(200, "text/plain; charset=utf-8", robots.encode())
+        if path == "/sitemap.xml":
+            return self.sitemap_index(origin)
+        if path in ("/sitemap-articles-1.xml", "/sitemap-articles-2.xml.gz"):
+            return self.article_sitemap(1 if path.endswith("1.xml") else 2, origin)
         if full == self.definition.routes.home:
             return self._html("home.html", latest=self.latest)
         if match := self._article.match(full):
