@@ -53,7 +53,7 @@ def main() -> None:
 @click.option("--concurrency", type=int, help="Parallel requests per host (default: the profile's).")
 @click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a Scrapy setting.")
 @click.option("--refresh", is_flag=True, help="Re-fetch archived articles too and record changed texts.")
-@click.option("--trigger", type=click.Choice(["manual", "schedule"]), default="manual", hidden=True,
+@click.option("--trigger", type=click.Choice(["manual", "schedule"]), default="manual",
               help="What started the crawl (recorded in crawl_runs).")
 def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, trigger) -> None:
     """Crawl SITES (profile names) into the archive.
