@@ -6,6 +6,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import sys
 import textwrap
 import time
 
@@ -162,3 +163,21 @@ def test_schedule_that_fires_during_a_running_crawl_is_skipped_and_logged(replic
     assert sum(1 for _, reason in runs if reason and reason.startswith("skipped")) >= 1
     started = [reason for _, reason in runs if not (reason or "").startswith("skipped")]
     assert len(started) == 1  # never two crawls of the site at once
+
+
+def test_site_lock_is_released_when_its_holder_is_killed(tmp_path):
+    from fanwen.locks import is_locked
+
+    archive = tmp_path / "archive.db"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from fanwen.locks import lock_dir_for, site_lock\n"
+         f"with site_lock(lock_dir_for({str(archive)!r}), 'huabo'):\n"
+         "    print('locked', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    assert is_locked(archive, "huabo")
+    holder.kill()
+    holder.wait(timeout=10)
+    assert not is_locked(archive, "huabo")
