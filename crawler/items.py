@@ -14,6 +14,7 @@ class ArticleItem:
     pages: list[FetchedPage]  # page 1 first, then continuation pages in reading order
     fetched_at: str  # UTC ISO-8601 of page 1's response
     texts: list[ExtractedText] = field(default_factory=list)  # filled by ExtractTextsPipeline
+    skipped: str | None = None  # why no text was found, when none was
 
     @property
     def url(self) -> str:

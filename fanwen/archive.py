@@ -16,7 +16,9 @@ from pathlib import Path
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from pipelines.records import ExtractedText
+from fanwen.dedup import TextForDedup, cluster_texts, exact_key, signature
+from fanwen.warc_store import WarcLocation
+from pipelines.records import ExtractedText, FetchedPage
 
 DEFAULT_ARCHIVE = Path("archive.db")
 SKIPPED_PREFIX = "skipped: "
@@ -67,6 +69,47 @@ def m002_crawl_run_details(db: Database) -> None:
     runs.create_index(["site", "started_at"])
 
 
+@migrations()
+def m003_captures_versions_duplicates(db: Database) -> None:
+    """Raw captures (indexing WARC records), earlier versions of texts, and duplicate clusters."""
+    db["captures"].create(
+        {
+            "id": int, "site": str, "category": str, "article_url": str, "page": int, "fetch_key": str,
+            "url": str, "requested_url": str, "status": int, "fetched_at": str, "headers": str,
+            "declared_encoding": str, "detected_encoding": str, "payload_digest": str,
+            "warc_file": str, "warc_offset": int, "warc_length": int, "warc_record_id": str,
+        },
+        pk="id",
+        not_null={"site", "article_url", "page", "url", "status", "fetched_at"},
+    )
+    db["captures"].create_index(["article_url", "page"])
+    db["captures"].create_index(["fetch_key"])
+    db["captures"].create_index(["site"])
+    db["texts"].add_column("capture_id", int, fk="captures", fk_col="id")
+    db["texts"].add_column("exact_key", str)
+    db["texts"].add_column("cluster_id", int)
+    db["texts"].create_index(["cluster_id"])
+    db["texts"].create_index(["exact_key"])
+    db["text_versions"].create(
+        {
+            "id": int, "text_id": int, "title": str, "published": str, "genre": str, "truncated": int,
+            "chars": int, "placeholders": str, "text": str, "content_hash": str, "capture_id": int,
+            "first_seen": str, "last_seen": str, "superseded_at": str,
+        },
+        pk="id",
+        foreign_keys=[("text_id", "texts", "id"), ("capture_id", "captures", "id")],
+    )
+    db["text_versions"].create_index(["text_id"])
+    db["text_signatures"].create(
+        {"text_id": int, "content_hash": str, "signature": bytes}, pk="text_id",
+        foreign_keys=[("text_id", "texts", "id")],
+    )
+    db["duplicate_clusters"].create(
+        {"cluster_id": int, "canonical_text_id": int, "size": int, "sites": str}, pk="cluster_id",
+        foreign_keys=[("canonical_text_id", "texts", "id")],
+    )
+
+
 @dataclass
 class SaveCounts:
     new: int = 0
@@ -94,13 +137,68 @@ class CrawlRunSummary:
 class TextToArchive:
     site: str
     category: str | None
-    fetched_at: str
+    fetched_at: str  # becomes last_seen (and first_seen of a new text unless given)
     text: ExtractedText
+    capture_id: int | None = None  # the page-1 capture the text was extracted from
+    first_seen: str | None = None  # when re-extracting from old captures: the first capture's time
+
+
+@dataclass(frozen=True)
+class PageToCapture:
+    """One fetched page of an article, written to WARC already (``location``) or not stored (304)."""
+
+    page: FetchedPage
+    location: WarcLocation | None
+    declared_encoding: str | None = None
+    detected_encoding: str | None = None
+
+
+@dataclass(frozen=True)
+class ArticleToArchive:
+    site: str
+    category: str | None
+    pages: list[PageToCapture]
+    texts: list[ExtractedText]
 
 
 def content_hash(text: ExtractedText) -> str:
     payload = json.dumps([text.title, text.published, text.text, text.truncated], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ArticleFetch:
+    site: str
+    category: str | None
+    article_url: str
+    pages: list[dict]  # capture rows of this fetch, page 1 first
+    first_seen: str  # first successful capture of the article
+    last_seen: str  # latest capture of the article (including 304s)
+
+
+def create_texts_table(db: Database) -> None:
+    """The texts table as the migrations leave it (test_archive checks the two never drift apart)."""
+    db["texts"].create(
+        {
+            "id": int, "site": str, "category": str, "url": str, "part": int, "title": str,
+            "published": str, "genre": str, "truncated": int, "chars": int, "placeholders": str,
+            "text": str, "content_hash": str, "encoding": str, "first_seen": str, "last_seen": str,
+            "capture_id": int, "exact_key": str, "cluster_id": int,
+        },
+        pk="id",
+        not_null={"site", "url", "part", "title", "text", "truncated", "content_hash", "first_seen", "last_seen"},
+        defaults={"part": 1, "truncated": 0},
+        foreign_keys=[("capture_id", "captures", "id")],
+    )
+    db["texts"].create_index(["url", "part"], unique=True)
+    for column in ("site", "genre", "published", "category", "cluster_id", "exact_key"):
+        db["texts"].create_index([column])
+
+
+def warc_directory(archive_path: str | Path) -> Path:
+    """Where an archive's WARC files live: ``<archive name>.warc/`` beside the database."""
+    path = Path(archive_path)
+    return path.with_name(f"{path.stem}.warc")
 
 
 def utc_now() -> str:
@@ -143,27 +241,80 @@ class Archive:
                     "truncated": int(record.truncated), "chars": record.chars,
                     "placeholders": json.dumps(list(record.placeholders), ensure_ascii=False),
                     "text": record.text, "content_hash": digest, "encoding": record.encoding,
-                    "last_seen": item.fetched_at,
+                    "last_seen": item.fetched_at, "capture_id": item.capture_id,
+                    "exact_key": exact_key(record.text),
                 }
                 if existing is None:
-                    self.db["texts"].insert({**row, "first_seen": item.fetched_at})
+                    self.db["texts"].insert({**row, "first_seen": item.first_seen or item.fetched_at})
                     counts.new += 1
                 elif existing[1] == digest:
-                    self.db.execute("update texts set last_seen = ? where id = ?", [item.fetched_at, existing[0]])
+                    self.db.execute("update texts set last_seen = max(last_seen, ?) where id = ?",
+                                    [item.fetched_at, existing[0]])
                     counts.unchanged += 1
                 else:
                     if row["category"] is None:
                         del row["category"]  # a page refetched from a sitemap keeps the category its list gave it
+                    self._keep_version(existing[0], superseded_at=item.fetched_at)
                     self.db["texts"].update(existing[0], row)
                     counts.changed += 1
         return counts
 
-    def touch_texts(self, seen: Iterable[tuple[str, str]]) -> int:
-        """Record that the texts of these (url, fetched_at) pages were found unchanged; returns texts touched."""
+    def _keep_version(self, text_id: int, superseded_at: str) -> None:
+        """Copy a text's current content into text_versions before it is overwritten."""
+        self.db.execute(
+            "insert into text_versions (text_id, title, published, genre, truncated, chars, placeholders, text, "
+            "content_hash, capture_id, first_seen, last_seen, superseded_at) "
+            "select id, title, published, genre, truncated, chars, placeholders, text, content_hash, capture_id, "
+            "first_seen, last_seen, ? from texts where id = ?",
+            [superseded_at, text_id],
+        )
+
+    def save_articles(self, batch: Iterable[ArticleToArchive]) -> SaveCounts:
+        """Index each article's captures and save its texts, pointing at the page-1 capture; one transaction."""
+        counts = SaveCounts()
+        with self.db.atomic():
+            for article in batch:
+                capture_ids = self._save_captures(article)
+                texts = [
+                    TextToArchive(article.site, article.category, article.pages[0].page.fetched_at, text, capture_ids[0])
+                    for text in article.texts
+                ]
+                if texts:
+                    counts.add(self.save_texts(texts))
+        return counts
+
+    def _save_captures(self, article: ArticleToArchive) -> list[int]:
+        first = article.pages[0]
+        fetch_key = first.location.record_id if first.location else f"{first.page.url}@{first.page.fetched_at}"
+        ids = []
+        for number, capture in enumerate(article.pages, start=1):
+            page, location = capture.page, capture.location
+            ids.append(self.db["captures"].insert({
+                "site": article.site, "category": article.category, "article_url": first.page.url,
+                "page": number, "fetch_key": fetch_key, "url": page.url, "requested_url": page.requested_url,
+                "status": page.status, "fetched_at": page.fetched_at,
+                "headers": json.dumps(list(page.headers), ensure_ascii=False),
+                "declared_encoding": capture.declared_encoding, "detected_encoding": capture.detected_encoding,
+                "payload_digest": location.payload_digest if location else None,
+                "warc_file": location.file if location else None,
+                "warc_offset": location.offset if location else None,
+                "warc_length": location.length if location else None,
+                "warc_record_id": location.record_id if location else None,
+            }).last_pk)
+        return ids
+
+    def record_not_modified(self, seen: Iterable[tuple[str, str, str]]) -> int:
+        """Pages answered 304 to a conditional request: (site, url, fetched_at). Captured without payload."""
         touched = 0
         with self.db.atomic():
-            for url, fetched_at in seen:
-                touched += self.db.execute("update texts set last_seen = ? where url = ?", [fetched_at, url]).rowcount
+            for site, url, fetched_at in seen:
+                self.db["captures"].insert({
+                    "site": site, "article_url": url, "page": 1, "fetch_key": f"{url}@{fetched_at}", "url": url,
+                    "status": 304, "fetched_at": fetched_at,
+                })
+                touched += self.db.execute(
+                    "update texts set last_seen = max(last_seen, ?) where url = ?", [fetched_at, url]
+                ).rowcount
         return touched
 
     def start_run(self, site: str, trigger: str = "manual") -> int:
@@ -212,6 +363,75 @@ class Archive:
         """Article URLs of this site that already have a text in the archive → when last fetched (UTC ISO)."""
         rows = self.db.execute("select url, max(last_seen) from texts where site = ? group by url", [site])
         return dict(rows.fetchall())
+
+    def latest_fetches(self, site: str | None = None) -> Iterator[ArticleFetch]:
+        """Each captured article's most recent stored fetch (all its pages), oldest article first."""
+        where, params = ("and site = ?", [site]) if site else ("", [])
+        heads = self.db.execute(
+            "select article_url, min(id), max(id), min(fetched_at) from captures "
+            f"where page = 1 and status = 200 and warc_file is not null {where} group by article_url order by min(id)",
+            params,
+        ).fetchall()
+        for article_url, _, latest_id, first_seen in heads:
+            fetch_key = self.db.execute("select fetch_key from captures where id = ?", [latest_id]).fetchone()[0]
+            pages = [
+                dict(zip(("id", "site", "category", "url", "warc_file", "warc_offset", "fetched_at"), row))
+                for row in self.db.execute(
+                    "select id, site, category, url, warc_file, warc_offset, fetched_at from captures "
+                    "where fetch_key = ? order by page", [fetch_key],
+                )
+            ]
+            last_seen = self.db.execute(
+                "select max(fetched_at) from captures where article_url = ? and page = 1", [article_url]
+            ).fetchone()[0]
+            yield ArticleFetch(pages[0]["site"], pages[0]["category"], article_url, pages, first_seen, last_seen)
+
+    def refresh_duplicates(self) -> int:
+        """Recompute duplicate clusters over all texts (signatures are cached per content hash).
+
+        Every text gets a ``cluster_id`` (its own id when it has no copy);
+        ``duplicate_clusters`` lists clusters of two or more texts with their
+        canonical text.  Returns the number of such clusters.
+        """
+        texts: list[TextForDedup] = []
+        signatures: dict[int, bytes] = {}
+        fresh: list[dict] = []
+        for text_id, text, first_seen, truncated, site, digest, cached, cached_digest in self.db.execute(
+            "select t.id, t.text, t.first_seen, t.truncated, t.site, t.content_hash, s.signature, s.content_hash "
+            "from texts t left join text_signatures s on s.text_id = t.id order by t.id"
+        ):
+            texts.append(TextForDedup(text_id, text, first_seen, bool(truncated), site))
+            if cached is not None and cached_digest == digest:
+                signatures[text_id] = cached
+            else:
+                signatures[text_id] = signature(text)
+                fresh.append({"text_id": text_id, "content_hash": digest, "signature": signatures[text_id]})
+        clusters = cluster_texts(texts, signatures)
+        members: dict[int, list[TextForDedup]] = {}
+        for text in texts:
+            members.setdefault(clusters.cluster_of[text.id], []).append(text)
+        with self.db.atomic():
+            if fresh:
+                self.db["text_signatures"].upsert_all(fresh, pk="text_id")
+            self.db.conn.executemany(
+                "update texts set cluster_id = ? where id = ? and cluster_id is not ?",
+                [(clusters.cluster_of[t.id], t.id, clusters.cluster_of[t.id]) for t in texts],
+            )
+            self.db.execute("delete from duplicate_clusters")
+            self.db["duplicate_clusters"].insert_all(
+                {
+                    "cluster_id": cluster_id, "canonical_text_id": clusters.canonical_of[cluster_id],
+                    "size": len(group), "sites": json.dumps(sorted({t.site for t in group}), ensure_ascii=False),
+                }
+                for cluster_id, group in members.items() if len(group) > 1
+            )
+        return sum(1 for group in members.values() if len(group) > 1)
+
+    def ensure_texts_table(self) -> None:
+        """Recreate an empty texts table (current shape) if it was dropped, e.g. to rebuild it by re-cleaning."""
+        if "texts" not in self.db.table_names():
+            with self.db.atomic():
+                create_texts_table(self.db)
 
     def iter_texts(self, columns: Iterable[str] = TEXT_COLUMNS) -> Iterator[dict]:
         selected = [c for c in columns if c in TEXT_COLUMNS]

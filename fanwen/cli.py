@@ -142,6 +142,24 @@ def demo(archive, serve, port) -> None:
         serve_archive(archive, "127.0.0.1", port)
 
 
+@main.command()
+@ARCHIVE_OPTION
+@click.option("--site", help="Only this site's texts.")
+def reclean(archive, site) -> None:
+    """Re-extract every text from the stored captures with the current rules (no network)."""
+    from .reclean import reclean as reclean_archive
+
+    if not archive.exists():
+        raise click.ClickException(f"no archive at {archive}")
+    with Archive(archive) as opened:
+        report = reclean_archive(opened, site)
+    counts = report.counts
+    click.echo(
+        f"re-cleaned {report.articles} articles: {counts.changed} texts changed, {counts.new} new, "
+        f"{counts.unchanged} unchanged, {report.without_text} articles without text"
+    )
+
+
 @main.group()
 def schedule() -> None:
     """Scheduled crawls (cron expressions from the profiles or a schedules file)."""

@@ -9,10 +9,16 @@ from dataclasses import dataclass, field
 class FetchedPage:
     """One HTTP response of an article (page 1 or a continuation page)."""
 
-    url: str
+    url: str  # final URL, after redirects
     body: bytes
     content_type: str | None = None
     status: int = 200
+    # Provenance, for the raw captures (WARC) and their index; the cleaning core ignores these.
+    headers: tuple[tuple[str, str], ...] = ()  # response headers as received
+    request_headers: tuple[tuple[str, str], ...] = ()
+    requested_url: str | None = None  # the URL first requested, when a redirect led elsewhere
+    fetched_at: str = ""  # UTC ISO-8601
+    protocol: str = "HTTP/1.1"
 
 
 @dataclass(frozen=True)

@@ -8,24 +8,36 @@ import pytest
 
 from fanwen.replica.site import load_site
 
-BOILERPLATE = ("预览阅读已结束", "联系老师", "相关阅读", "最近更新", "华博范文网 首页", "代笔", "原创材料代写", "分享到")
+BOILERPLATE = ("预览阅读已结束", "联系老师", "相关阅读", "最近更新", "华博范文网 首页", "德育素材网 首页", "代笔",
+               "原创材料代写", "分享到")
+
+
+SITES = ("huabo", "deyu")
+
+
+@pytest.fixture(scope="module", params=SITES)
+def site(request):
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def rows(demo_archive):
+def rows(demo_archive, site):
     connection = sqlite3.connect(demo_archive)
     connection.row_factory = sqlite3.Row
-    yield {row["url"].split("/", 3)[3]: dict(row) for row in connection.execute("select * from texts")}
+    yield {
+        row["url"].split("/", 3)[3]: dict(row)
+        for row in connection.execute("select * from texts where site = ?", [site])
+    }
     connection.close()
 
 
 @pytest.fixture(scope="module")
-def replica():
-    return load_site("huabo")
+def replica(site):
+    return load_site(site)
 
 
 def test_one_row_per_replica_article(rows, replica):
-    assert len(replica.articles) >= 200
+    assert len(replica.articles) >= (200 if replica.definition.name == "huabo" else 100)
     assert sorted(rows) == sorted(article.path.lstrip("/") for article in replica.articles)
 
 
@@ -52,17 +64,18 @@ def test_metadata(rows, replica):
         assert row["title"] == article.title
         assert row["published"] == article.published
         assert row["category"] == article.category.name
-        assert row["site"] == "huabo"
+        assert row["site"] == replica.definition.name
         assert row["part"] == 1
         assert row["chars"] == len(article.expected_text)
 
 
-def test_crawl_run_recorded(demo_archive, replica):
+def test_crawl_run_recorded(demo_archive, replica, site):
     connection = sqlite3.connect(demo_archive)
     run = connection.execute(
-        "select site, finish_reason, texts_new, pages_fetched from crawl_runs order by id desc limit 1"
+        "select site, finish_reason, texts_new, pages_fetched from crawl_runs where site = ? order by id desc limit 1",
+        [site],
     ).fetchone()
     connection.close()
-    assert run[0] == "huabo" and run[1] == "finished"
+    assert run[0] == site and run[1] == "finished"
     assert run[2] == len(replica.articles)
     assert run[3] > len(replica.articles)  # articles plus list pages, home and robots.txt

@@ -52,6 +52,30 @@ def _content_type(response: Response) -> str | None:
     return value.decode("latin-1") if value else None
 
 
+def _header_pairs(headers: Any) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in headers.items()
+        for value in values
+    )
+
+
+def _fetched_page(response: Response) -> FetchedPage:
+    """The response with what the archive keeps about it (headers, request, time)."""
+    redirects = response.request.meta.get("redirect_urls") if response.request else None
+    return FetchedPage(
+        url=response.url,
+        body=response.body,
+        content_type=_content_type(response),
+        status=response.status,
+        headers=_header_pairs(response.headers),
+        request_headers=_header_pairs(response.request.headers) if response.request else (),
+        requested_url=redirects[0] if redirects else None,
+        fetched_at=_now(),
+        protocol=response.protocol or "HTTP/1.1",
+    )
+
+
 class ProfileSpider(scrapy.Spider):
     """Crawl one site as its profile describes.  Arguments: ``base_url`` (rebase the profile)."""
 
@@ -176,9 +200,9 @@ class ProfileSpider(scrapy.Spider):
             self.crawler.stats.inc_value("fanwen/not_modified")
             yield ArticleNotModified(site=self.name, url=response.url, fetched_at=_now())
             return
-        page = FetchedPage(response.url, response.body, _content_type(response), response.status)
+        page = _fetched_page(response)
         pages = (*pages, page)
-        fetched_at = fetched_at or _now()
+        fetched_at = fetched_at or page.fetched_at
         continuation = self._next_continuation(response, {p.url for p in pages})
         if continuation and len(pages) < self.profile.navigation.max_article_pages:
             # dont_filter: a continuation page may be linked from several pages of the

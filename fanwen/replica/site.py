@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field
 
+from .copies import COPY_KINDS, copy_text, has_placeholders
 from .corpus import SampleText, generate_texts
 
 SITES_DIR = Path(__file__).with_name("sites")
@@ -49,6 +50,15 @@ class Robots(BaseModel):
     text: str
 
 
+class Copies(BaseModel):
+    """Texts this site copies from another replica site (for duplicate detection)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    from_site: str
+    count: int = Field(ge=1)
+    seed: int = 0
+
+
 class SiteDefinition(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str
@@ -64,6 +74,8 @@ class SiteDefinition(BaseModel):
     routes: Routes
     robots: Robots
     categories: list[Category] = Field(min_length=1)
+    copies: Copies | None = None
+    date_with_time_share: float = Field(default=0.3, ge=0, le=1)
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,7 @@ class ReplicaArticle:
     with_time: bool  # the date line carries a time of day
     path: str
     modified: datetime.datetime | None = None  # set when the text was revised after publication
+    copied_from: tuple[str, int, str] | None = None  # (replica site, article id, copy kind)
 
     @property
     def last_modified(self) -> datetime.datetime:
@@ -155,7 +168,7 @@ class ReplicaSite:
             shown=tuple(shown),
             truncated=truncated,
             inline_ad_after=ad_after,
-            with_time=rng.random() < 0.3,
+            with_time=rng.random() < definition.date_with_time_share,
             path=definition.routes.article.format(id=article_id),
         )
 
@@ -168,7 +181,31 @@ class ReplicaSite:
             )
             for sample in samples:
                 articles.append(self._new_article(10001 + len(articles), category, sample, rng))
+        if self.definition.copies:
+            articles.extend(self._copied_articles(10001 + len(articles), articles))
         return articles
+
+    def _copied_articles(self, first_id: int, own: list[ReplicaArticle]) -> list[ReplicaArticle]:
+        """Copies of another replica's texts, cycling through the copy kinds (see copies.py)."""
+        plan = self.definition.copies
+        rng = random.Random(f"{self.definition.corpus_seed}/copies/{plan.seed}")
+        source_site = load_site(plan.from_site)
+        sources = sorted(source_site.articles, key=lambda a: a.id)
+        filler = [p for article in own for p in article.sample.paragraphs if len(p) > 60 and p[1] != "、"]
+        pool = rng.sample(sources, len(sources))
+        copies = []
+        for index in range(plan.count):
+            kind = COPY_KINDS[index % len(COPY_KINDS)]
+            # a placeholder swap needs a text that has placeholders
+            source = next(a for a in pool if kind != "placeholders" or has_placeholders(a.sample))
+            pool.remove(source)
+            sample = copy_text(source.sample, kind, filler, rng)
+            category = next(
+                (c for c in self.definition.categories if sample.genre in c.genres), self.definition.categories[0]
+            )
+            article = self._new_article(first_id + index, category, sample, rng)
+            copies.append(dataclasses.replace(article, copied_from=(plan.from_site, source.id, kind)))
+        return copies
 
     def _reindex(self) -> None:
         articles = self._articles or []

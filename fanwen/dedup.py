@@ -1,0 +1,442 @@
+"""Exact and near-duplicate detection across the archive's texts (issue 4).
+
+When ten sites copy the same speech, a reader should see one text with ten sources.
+This module is pure: texts in, clusters out.  ``fanwen.archive`` stores what it
+computes (the exact key and the MinHash signature per text, the cluster per text).
+
+Two kinds of duplicate:
+
+* **exact** — the same characters once whitespace, punctuation and full-width
+  ASCII are disregarded (``exact_key``).  Sites re-typeset texts: ASCII vs
+  full-width commas, indentation with ideographic spaces, ``\\r\\n``.
+* **near** — the same speech with small edits: a changed heading, swapped
+  placeholders (X县 → 某县, 202x年 → 20xx年, ××同志 → XX同志), an inserted
+  paragraph, or a preview that stops after the first 40–60 % of the paragraphs.
+  MinHash over character shingles (datasketch) finds the candidates; the exact
+  shingle sets of the two texts confirm them.
+
+The trap is the genre itself: these texts are assembled from the same stock
+phrases, so two *unrelated* speeches on one topic share a lot.  Measured on the
+replica corpus (``fanwen.replica.corpus``, whose texts share one phrase bank),
+unrelated pairs reach a shingle Jaccard of 0.6 and a containment of 0.8 with
+5-character shingles; longer shingles pull them apart from real copies, which
+share long runs.  The parameters below come from that measurement over planted
+copies (tests/test_dedup.py builds the corpus and pins precision and recall).
+
+Decision on previews: a truncated preview *is* a duplicate of its full text (it is
+the same speech, cut short by the site).  Jaccard cannot see that (a 50 % preview
+has Jaccard ≈ 0.5 with its full text), so a pair is also confirmed when the
+smaller text's shingles are nearly all contained in the larger one's
+(``CONTAINMENT``), provided the smaller has at least ``MIN_SIZE_RATIO`` of the
+larger's shingles (so a short text quoted inside a long 汇编 does not glue
+unrelated speeches together).  The candidate LSH therefore runs at a lower
+threshold than the confirmation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import string
+import struct
+import unicodedata
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Iterator, Mapping, Sequence
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+__all__ = [
+    "HEAD_CHARS",
+    "CONTAINMENT",
+    "MIN_SIZE_RATIO",
+    "NUM_PERM",
+    "SHINGLE",
+    "THRESHOLD",
+    "Clusters",
+    "TextForDedup",
+    "cluster_texts",
+    "exact_key",
+    "normalised_for_hash",
+    "normalised_for_shingles",
+    "signature",
+    "signature_params",
+    "similarity",
+]
+
+# -- parameters (see the module docstring; measured in tests/test_dedup.py) --------------------
+
+SHINGLE = 9  # characters per shingle, counted on the normalised text
+NUM_PERM = 128  # MinHash permutations per sketch (two sketches per signature, 4 bytes a value)
+THRESHOLD = 0.7  # shingle Jaccard at which two texts are the same text
+CONTAINMENT = 0.9  # ... or: share of the smaller text's shingles found in the larger
+MIN_SIZE_RATIO = 0.1  # containment only counts when smaller/larger ≥ this
+HEAD_CHARS = 200  # the head sketch covers this many normalised characters (shortest previews: ~230)
+# MinHashLSH (bands, rows) at NUM_PERM: 21 bands of 6 rows propose a pair with Jaccard
+# 0.7 at 93 %, 0.75 at 98 %, 0.3 (unrelated texts on one topic) at 1.5 %.
+WHOLE_BANDS = (21, 6)
+HEAD_BANDS = (18, 7)  # heads: proposes identical heads surely, 0.7 at 84 %
+SCREEN_MARGIN = 0.15  # how far below the thresholds a MinHash estimate may be and still get checked
+MIN_SHINGLES = 20  # texts with fewer shingles only ever join by their exact key
+
+_SEED = 1  # fixed: signatures stored in the archive must stay comparable
+_SCHEME = "affine32"  # datasketch ≥ 2.0 permutation scheme; 4 bytes per hash value
+# shingle size, num_perm, head length (so stale signatures are detected), distinct shingles
+_SIGNATURE_HEADER = struct.Struct("<BHHI")
+
+
+@dataclass(frozen=True)
+class TextForDedup:
+    id: int
+    text: str  # the clean text, paragraphs joined by "\n"
+    first_seen: str  # ISO timestamp; the oldest copy is the natural canonical
+    truncated: bool  # a complete copy is a better canonical than a truncated preview
+    site: str
+
+
+@dataclass(frozen=True)
+class Clusters:
+    cluster_of: dict[int, int]  # text id -> cluster id (the smallest text id in the cluster)
+    canonical_of: dict[int, int]  # cluster id -> id of the cluster's canonical text
+
+
+# -- normalisation ---------------------------------------------------------------------------
+
+
+def _is_cjk(char: str) -> bool:
+    # Unified and compatibility ideographs, radicals: NFKC would rewrite some of them
+    # (兀 U+F9xx → 兀 U+5140, ⼀ Kangxi radical → 一), and content characters stay as they are.
+    return unicodedata.name(char, "").startswith(("CJK ", "KANGXI RADICAL"))
+
+
+def _is_dropped(char: str) -> bool:
+    category = unicodedata.category(char)
+    return (
+        category[0] in "PZ"  # punctuation, separators (incl. the ideographic space U+3000)
+        or category in ("Cc", "Cf")  # control characters, zero-width and BOM-like formatting
+        or char.isspace()
+        or char in string.punctuation  # ASCII symbols that Unicode files under S* (+ $ < = > ^ ` | ~)
+    )
+
+
+class _HashNormalisation(dict):
+    """A ``str.translate`` table that fills itself: code point -> replacement or None.
+
+    ``str.translate`` looks every character up in the table, so the per-character
+    decision (drop / fold / keep) runs once per distinct character, then at C speed.
+    """
+
+    def __missing__(self, code: int) -> str | None:
+        char = chr(code)
+        if _is_dropped(char):
+            value = None
+        elif _is_cjk(char):
+            value = char
+        else:
+            # Full-width ASCII (Ｘ, ２０２, ％) and other compatibility forms fold to their
+            # plain form; a fold that yields punctuation (⒈ -> "1.") loses it like the rest.
+            folded = "".join(c for c in unicodedata.normalize("NFKC", char) if not _is_dropped(c))
+            value = folded or None
+        self[code] = value
+        return value
+
+
+_HASH_TABLE = _HashNormalisation()
+
+
+def normalised_for_hash(text: str) -> str:
+    """The derived copy of ``text`` that the exact key hashes.
+
+    Drops whitespace, punctuation and separators (Unicode P* and Z*, ASCII
+    punctuation, control and formatting characters), folds full-width ASCII letters
+    and digits to ASCII (NFKC, on this copy only), keeps every CJK character as is.
+    """
+    return text.translate(_HASH_TABLE)
+
+
+# Template placeholders as these sites write them (sites.md 4.1, corpus.PLACEHOLDER_PATTERN):
+# X县 / XX县 / ××县 / 某县, 202x年 / 20xx年 / 20__年, ____%.  Copies swap one spelling
+# for another, so for shingling every spelling becomes one mark; digits glued to the
+# marks (the "202" of 202x) go with them.  Underscores must be folded before the
+# punctuation they belong to is dropped.
+_PLACEHOLDER = re.compile(r"[0-9０-９]*(?:[XxＸｘ×]+|[_＿]{2,}|某+)[0-9０-９]*")
+_PLACEHOLDER_MARK = "\u25a1"  # □, a symbol (So): survives normalised_for_hash
+
+
+def normalised_for_shingles(text: str) -> str:
+    """The derived copy of ``text`` that signatures shingle: placeholders folded, then normalised."""
+    return normalised_for_hash(_PLACEHOLDER.sub(_PLACEHOLDER_MARK, text))
+
+
+def exact_key(text: str) -> str:
+    """sha256 (hex) of ``normalised_for_hash(text)``: equal for texts that differ only in layout."""
+    return hashlib.sha256(normalised_for_hash(text).encode("utf-8")).hexdigest()
+
+
+# -- shingles and signatures -----------------------------------------------------------------
+
+_ROLL = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the polynomial shingle hash
+_FOLD = np.uint64(32)
+
+
+def _shingle_hashes(normalised: str, shingle: int) -> np.ndarray:
+    """32-bit hashes of the ``shingle``-character substrings of ``normalised``, in text order.
+
+    Vectorised: the code points become a uint32 array and each shingle's polynomial
+    hash is built with ``shingle`` shifted array operations (uint64 wrap-around is
+    the modulus), instead of hashing thousands of Python substrings one by one.
+    """
+    points = np.frombuffer(normalised.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    if len(points) == 0:
+        return np.empty(0, dtype=np.uint32)
+    width = min(shingle, len(points))  # a text shorter than a shingle is one shingle
+    count = len(points) - width + 1
+    rolled = np.zeros(count, dtype=np.uint64)
+    for offset in range(width):
+        rolled = rolled * _ROLL + points[offset:offset + count]
+    return (rolled ^ (rolled >> _FOLD)).astype(np.uint32)
+
+
+def _shingles_of(text: str, shingle: int) -> np.ndarray:
+    """The text's shingle set: distinct hashes, sorted."""
+    return np.unique(_shingle_hashes(normalised_for_shingles(text), shingle))
+
+
+def _identity(value: int) -> int:  # the shingle hashes are already hashes
+    return value
+
+
+_TEMPLATES: dict[int, MinHash] = {}
+
+
+def _template(num_perm: int) -> MinHash:
+    # Building a MinHash draws its permutations; copies share them (MinHash.bulk does the same).
+    if num_perm not in _TEMPLATES:
+        _TEMPLATES[num_perm] = MinHash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME, hashfunc=_identity)
+    return _TEMPLATES[num_perm]
+
+
+@dataclass(frozen=True)
+class _Sketch:
+    whole: LeanMinHash  # MinHash of all shingles
+    head: LeanMinHash  # MinHash of the shingles of the first HEAD_CHARS characters
+    size: int  # distinct shingles in the text
+
+
+def _minhash(hashes: np.ndarray, num_perm: int) -> LeanMinHash:
+    minhash = _template(num_perm).copy()
+    minhash.update_batch(hashes.tolist())  # Python ints: iterating them is 4× cheaper than numpy scalars
+    return LeanMinHash(minhash)
+
+
+def _sketch_of(text: str, shingle: int, num_perm: int, head_chars: int) -> _Sketch:
+    hashes = _shingle_hashes(normalised_for_shingles(text), shingle)
+    whole = np.unique(hashes)
+    head = np.unique(hashes[: max(1, head_chars - shingle + 1)])
+    return _Sketch(_minhash(whole, num_perm), _minhash(head, num_perm), len(whole))
+
+
+def _encode(sketch: _Sketch, shingle: int, head_chars: int) -> bytes:
+    header = _SIGNATURE_HEADER.pack(shingle, len(sketch.whole), head_chars, sketch.size)
+    return header + sketch.whole.hashvalues.astype("<u4").tobytes() + sketch.head.hashvalues.astype("<u4").tobytes()
+
+
+def _decode(sig: bytes) -> tuple[tuple[int, int, int], _Sketch]:
+    shingle, num_perm, head_chars, size = _SIGNATURE_HEADER.unpack_from(sig)
+    values = np.frombuffer(sig, dtype="<u4", offset=_SIGNATURE_HEADER.size)
+    if len(values) != 2 * num_perm:
+        raise ValueError(f"signature of {len(sig)} bytes does not hold 2 × {num_perm} hash values")
+    whole, head = (LeanMinHash(seed=_SEED, hashvalues=part, scheme=_SCHEME) for part in np.split(values, 2))
+    return (shingle, num_perm, head_chars), _Sketch(whole, head, size)
+
+
+def signature(text: str, *, num_perm: int = NUM_PERM, shingle: int = SHINGLE) -> bytes:
+    """Two MinHashes of the text's character shingles, as bytes to keep in a BLOB.
+
+    The first covers the whole text, the second only its first ``HEAD_CHARS``
+    normalised characters: a preview and its full text start alike, so their heads
+    match although their wholes differ.  Layout (little-endian): shingle size
+    (uint8), num_perm (uint16), head length (uint16), distinct shingles (uint32),
+    then 2 × num_perm uint32 hash values (datasketch's "affine32" scheme, seed 1):
+    1,033 bytes at the defaults.  ``cluster_texts`` recomputes a signature whose
+    header does not match its parameters instead of comparing unlike sketches.
+    """
+    if not 1 <= shingle <= 255 or not 2 <= num_perm <= 65535:
+        raise ValueError("shingle must be in 1..255 and num_perm in 2..65535")
+    return _encode(_sketch_of(text, shingle, num_perm, HEAD_CHARS), shingle, HEAD_CHARS)
+
+
+def signature_params(sig: bytes) -> tuple[int, int, int]:
+    """(shingle, num_perm, head length) a signature was made with."""
+    shingle, num_perm, head_chars, _ = _SIGNATURE_HEADER.unpack_from(sig)
+    return shingle, num_perm, head_chars
+
+
+def similarity(sig_a: bytes, sig_b: bytes) -> float:
+    """Estimated Jaccard similarity of the two texts' shingle sets (whole texts)."""
+    params_a, sketch_a = _decode(sig_a)
+    params_b, sketch_b = _decode(sig_b)
+    if params_a != params_b:
+        raise ValueError(f"signatures made with different parameters {params_a} and {params_b} cannot be compared")
+    return float(sketch_a.whole.jaccard(sketch_b.whole))
+
+
+# -- clustering ------------------------------------------------------------------------------
+
+
+class _UnionFind:
+    def __init__(self, ids: Sequence[int]) -> None:
+        self.parent = {i: i for i in ids}
+
+    def find(self, item: int) -> int:
+        root = item
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[item] != root:  # path compression
+            self.parent[item], item = root, self.parent[item]
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a != root_b:  # the smaller id becomes the root: roots are the cluster ids
+            self.parent[max(root_a, root_b)] = min(root_a, root_b)
+
+
+class _ShingleCache:
+    """Exact shingle sets for confirming candidates, computed on demand, the latest few kept.
+
+    Keeping all of them would cost ~10 KB per text (1 GB at 100,000 texts).
+    """
+
+    def __init__(self, texts: Mapping[int, str], shingle: int, size: int = 4096) -> None:
+        self.texts, self.shingle, self.size = texts, shingle, size
+        self.cache: OrderedDict[int, np.ndarray] = OrderedDict()
+
+    def __getitem__(self, text_id: int) -> np.ndarray:
+        if text_id in self.cache:
+            self.cache.move_to_end(text_id)
+            return self.cache[text_id]
+        hashes = _shingles_of(self.texts[text_id], self.shingle)
+        self.cache[text_id] = hashes
+        if len(self.cache) > self.size:
+            self.cache.popitem(last=False)
+        return hashes
+
+
+def _same_text(a: np.ndarray, b: np.ndarray, threshold: float) -> bool:
+    """Confirm a candidate pair on the exact shingle sets: Jaccard, or containment of a preview."""
+    small, large = sorted((len(a), len(b)))
+    if small < MIN_SHINGLES:
+        return False
+    shared = len(np.intersect1d(a, b, assume_unique=True))
+    if shared / (small + large - shared) >= threshold:
+        return True
+    return small >= MIN_SIZE_RATIO * large and shared / small >= CONTAINMENT
+
+
+def _sketches(
+    ids: Sequence[int], by_id: Mapping[int, TextForDedup], stored: Mapping[int, bytes], shingle: int, num_perm: int
+) -> dict[int, _Sketch]:
+    """Sketches of the texts that are long enough for near-duplicate matching."""
+    sketches = {}
+    for text_id in ids:
+        sig = stored.get(text_id)
+        if sig is not None and signature_params(sig) == (shingle, num_perm, HEAD_CHARS):
+            sketch = _decode(sig)[1]
+        else:  # missing, or made with other parameters
+            sketch = _sketch_of(by_id[text_id].text, shingle, num_perm, HEAD_CHARS)
+        if sketch.size >= MIN_SHINGLES:
+            sketches[text_id] = sketch
+    return sketches
+
+
+def _lsh_index(sketches: Mapping[int, _Sketch], part: str, params: tuple[int, int], num_perm: int) -> MinHashLSH:
+    bands, rows = params  # rows fix the S-curve's steepness; other num_perm scale the bands
+    lsh = MinHashLSH(num_perm=num_perm, params=(max(2, bands * num_perm // NUM_PERM), rows))
+    with lsh.insertion_session() as session:
+        for text_id in sorted(sketches):
+            session.insert(text_id, getattr(sketches[text_id], part), check_duplication=False)
+    return lsh
+
+
+def _candidate_pairs(sketches: Mapping[int, _Sketch], num_perm: int) -> Iterator[tuple[int, int]]:
+    """Pairs (a < b) worth confirming, in order: similar as wholes, or starting alike.
+
+    Whole-text MinHashLSH finds copies with small edits; it cannot find a preview
+    (Jaccard ≈ the preview's share of the full text, down to 0.13 in the planted
+    corpus) without proposing half the corpus, because unrelated texts on one topic
+    share stock phrases.  Previews keep the start of their text, so a second
+    MinHashLSH over the heads proposes them.  Pairs are screened on the sketches
+    before anything exact is computed.
+    """
+    whole = _lsh_index(sketches, "whole", WHOLE_BANDS, num_perm)
+    head = _lsh_index(sketches, "head", HEAD_BANDS, num_perm)
+    for text_id in sorted(sketches):
+        sketch = sketches[text_id]
+        others = set(whole.query(sketch.whole)).union(head.query(sketch.head))
+        for other in sorted(others):
+            if other > text_id and _plausible(sketch, sketches[other]):
+                yield text_id, other
+
+
+def _plausible(a: _Sketch, b: _Sketch) -> bool:
+    """Could the pair pass ``_same_text``?  Judged on the MinHash estimate, with a margin."""
+    small, large = sorted((a.size, b.size))
+    estimate = float(np.count_nonzero(a.whole.hashvalues == b.whole.hashvalues)) / len(a.whole)
+    if estimate >= THRESHOLD - SCREEN_MARGIN:
+        return True
+    if small < MIN_SIZE_RATIO * large:
+        return False
+    # |A ∩ B| = J / (1 + J) · (|A| + |B|); the estimate's error grows as small/large shrinks.
+    return estimate / (1 + estimate) * (small + large) / small >= CONTAINMENT - 2 * SCREEN_MARGIN
+
+
+def _canonical_rank(text: TextForDedup) -> tuple:
+    # Complete before truncated, then the oldest copy, then the longest, then the smallest id.
+    return (text.truncated, text.first_seen, -len(text.text), text.id)
+
+
+def cluster_texts(
+    texts: Sequence[TextForDedup],
+    signatures: Mapping[int, bytes] | None = None,
+    *,
+    threshold: float = THRESHOLD,
+    num_perm: int = NUM_PERM,
+    shingle: int = SHINGLE,
+) -> Clusters:
+    """Group exact and near-duplicate texts; pick each group's canonical text.
+
+    ``signatures`` (text id -> ``signature()`` bytes) are used where they were made
+    with ``shingle`` and ``num_perm``; missing or stale ones are computed.  The
+    result depends only on the texts and parameters, not on their order.
+    """
+    by_id = {text.id: text for text in texts}
+    if len(by_id) != len(texts):
+        raise ValueError("text ids must be unique")
+    ids = sorted(by_id)
+    groups = _UnionFind(ids)
+
+    # 1. Exact duplicates: one representative per exact key goes on to the LSH.
+    representative: dict[str, int] = {}
+    for text_id in ids:
+        key = exact_key(by_id[text_id].text)
+        if key in representative:
+            groups.union(representative[key], text_id)
+        else:
+            representative[key] = text_id
+    distinct = sorted(representative.values())
+
+    # 2. Near duplicates: two LSH indexes propose, exact shingle sets confirm.
+    sketches = _sketches(distinct, by_id, signatures or {}, shingle, num_perm)
+    shingles = _ShingleCache({text_id: by_id[text_id].text for text_id in distinct}, shingle)
+    for a, b in _candidate_pairs(sketches, num_perm):
+        if groups.find(a) != groups.find(b) and _same_text(shingles[a], shingles[b], threshold):
+            groups.union(a, b)
+
+    cluster_of = {text_id: groups.find(text_id) for text_id in ids}
+    members: dict[int, list[TextForDedup]] = {}
+    for text_id in ids:
+        members.setdefault(cluster_of[text_id], []).append(by_id[text_id])
+    canonical_of = {cluster: min(group, key=_canonical_rank).id for cluster, group in members.items()}
+    return Clusters(cluster_of=cluster_of, canonical_of=canonical_of)

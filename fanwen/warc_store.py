@@ -1,0 +1,127 @@
+"""Raw captures in WARC files (ISO 28500, written with warcio).
+
+Every stored HTTP response is written as a request record and a response
+record, each gzipped on its own, so a file cut short by a crash still reads
+cleanly up to its last complete record.  The archive indexes each response
+record by file, offset and length; ``read_page`` seeks straight to it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from pipelines.records import FetchedPage
+
+# Scrapy hands us bodies already decompressed and de-chunked; keeping these
+# headers would make WARC readers decode the payload a second time.
+_TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
+_REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modified", 404: "Not Found", 410: "Gone"}
+
+
+@dataclass(frozen=True)
+class WarcLocation:
+    file: str  # file name inside the WARC directory
+    offset: int  # of the response record
+    length: int  # of the response record, compressed
+    payload_digest: str  # "sha1:<base32>" as in the record's WARC-Payload-Digest
+    record_id: str
+
+
+class WarcStore:
+    """Appends captures to ``<directory>/<prefix>-<UTC time>-<pid>-<n>.warc.gz``, rotating at ``max_bytes``."""
+
+    def __init__(self, directory: str | Path, prefix: str = "fanwen", max_bytes: int = 1 << 30) -> None:
+        self.directory = Path(directory)
+        self.prefix = prefix
+        self.max_bytes = max_bytes
+        self._handle: io.BufferedWriter | None = None
+        self._writer: WARCWriter | None = None
+        self._name = ""
+        self._sequence = 0
+
+    def _open_next(self) -> None:
+        self.close()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+        self._sequence += 1
+        self._name = f"{self.prefix}-{stamp}-{os.getpid()}-{self._sequence:05d}.warc.gz"
+        self._handle = open(self.directory / self._name, "ab")
+        self._writer = WARCWriter(self._handle, gzip=True)
+        info = self._writer.create_warcinfo_record(self._name, {"software": "fanwen-archive", "format": "WARC File Format 1.1"})
+        self._writer.write_record(info)
+
+    def write_page(self, page: FetchedPage) -> WarcLocation:
+        if self._writer is None or self._handle.tell() >= self.max_bytes:
+            self._open_next()
+        writer = self._writer
+        request_headers = StatusAndHeaders(f"GET {_request_target(page)} HTTP/1.1", list(page.request_headers), is_http_request=True)
+        request = writer.create_warc_record(page.requested_url or page.url, "request", http_headers=request_headers)
+        headers = [(k, v) for k, v in page.headers if k.lower() not in _TRANSFER_HEADERS]
+        headers.append(("Content-Length", str(len(page.body))))
+        status = f"{page.status} {_REASONS.get(page.status, 'Unknown')}"
+        response = writer.create_warc_record(
+            page.url, "response", payload=io.BytesIO(page.body),
+            http_headers=StatusAndHeaders(status, headers, protocol=page.protocol or "HTTP/1.1"),
+            warc_headers_dict={"WARC-Date": _warc_date(page.fetched_at)},
+        )
+        request.rec_headers.replace_header("WARC-Date", response.rec_headers.get_header("WARC-Date"))
+        request.rec_headers.add_header("WARC-Concurrent-To", response.rec_headers.get_header("WARC-Record-ID"))
+        writer.write_record(request)
+        offset = self._handle.tell()
+        writer.write_record(response)
+        length = self._handle.tell() - offset
+        return WarcLocation(
+            file=self._name, offset=offset, length=length,
+            payload_digest=response.rec_headers.get_header("WARC-Payload-Digest") or "",
+            record_id=response.rec_headers.get_header("WARC-Record-ID"),
+        )
+
+    def sync(self) -> None:
+        """Make written records durable before the archive's index points at them."""
+        if self._handle is not None:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self.sync()
+            self._handle.close()
+        self._handle = None
+        self._writer = None
+
+
+def _request_target(page: FetchedPage) -> str:
+    parts = urlsplit(page.requested_url or page.url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def _warc_date(fetched_at: str) -> str:
+    moment = datetime.fromisoformat(fetched_at) if fetched_at else datetime.now(timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def read_page(directory: str | Path, file: str, offset: int, content_type_fallback: str | None = None) -> FetchedPage:
+    """The response stored at ``offset`` of ``file``, as the crawler first saw it (minus transfer encodings)."""
+    with open(Path(directory) / file, "rb") as handle:
+        handle.seek(offset)
+        record = next(iter(ArchiveIterator(handle)))
+        body = record.content_stream().read()
+        http = record.http_headers
+        headers = tuple(http.headers)
+        return FetchedPage(
+            url=record.rec_headers.get_header("WARC-Target-URI"),
+            body=body,
+            content_type=http.get_header("Content-Type") or content_type_fallback,
+            status=int(http.get_statuscode()),
+            headers=headers,
+            fetched_at=record.rec_headers.get_header("WARC-Date"),
+        )
