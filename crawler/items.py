@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from uuid import uuid4
 
 from pipelines.records import ExtractedText, FetchedPage
 
@@ -15,6 +16,8 @@ class ArticleItem:
     fetched_at: str  # UTC ISO-8601 of page 1's response
     texts: list[ExtractedText] = field(default_factory=list)  # filled by ExtractTextsPipeline
     skipped: str | None = None  # why no text was found, when none was
+    # One id per fetch of the article: the archive stores a fetch once, however often it is delivered.
+    fetch_id: str = field(default_factory=lambda: uuid4().hex)
 
     @property
     def url(self) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from fanwen import search_index
 from fanwen.dedup import TextForDedup, cluster_texts, exact_key, signature
 from fanwen.warc_store import WarcLocation
 from pipelines.records import ExtractedText, FetchedPage
@@ -110,6 +111,17 @@ def m003_captures_versions_duplicates(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_texts_full_text_index(db: Database) -> None:
+    """Chinese full-text index over title and text (CJK bigrams, see fanwen.search_index); fills it for old archives."""
+    db.execute(search_index.CREATE_INDEX_SQL)
+    db.conn.executemany(
+        f"insert into {search_index.FTS_TABLE} (rowid, title, text) values (?, ?, ?)",
+        ((row[0], search_index.index_text(row[1]), search_index.index_text(row[2]))
+         for row in db.execute("select id, title, text from texts")),
+    )
+
+
 @dataclass
 class SaveCounts:
     new: int = 0
@@ -159,6 +171,7 @@ class ArticleToArchive:
     category: str | None
     pages: list[PageToCapture]
     texts: list[ExtractedText]
+    fetch_id: str  # unique per fetch of the article; a fetch already stored is skipped
 
 
 def content_hash(text: ExtractedText) -> str:
@@ -245,7 +258,8 @@ class Archive:
                     "exact_key": exact_key(record.text),
                 }
                 if existing is None:
-                    self.db["texts"].insert({**row, "first_seen": item.first_seen or item.fetched_at})
+                    text_id = self.db["texts"].insert({**row, "first_seen": item.first_seen or item.fetched_at}).last_pk
+                    self._index_text(text_id, record.title, record.text)
                     counts.new += 1
                 elif existing[1] == digest:
                     self.db.execute("update texts set last_seen = max(last_seen, ?) where id = ?",
@@ -255,9 +269,32 @@ class Archive:
                     if row["category"] is None:
                         del row["category"]  # a page refetched from a sitemap keeps the category its list gave it
                     self._keep_version(existing[0], superseded_at=item.fetched_at)
+                    self._unindex_text(existing[0])
                     self.db["texts"].update(existing[0], row)
+                    self._index_text(existing[0], record.title, record.text)
                     counts.changed += 1
         return counts
+
+    def _index_text(self, text_id: int, title: str, text: str) -> None:
+        self.db.execute(
+            f"insert into {search_index.FTS_TABLE} (rowid, title, text) values (?, ?, ?)",
+            [text_id, search_index.index_text(title), search_index.index_text(text)],
+        )
+
+    def _unindex_text(self, text_id: int) -> None:
+        """Remove a text's current content from the full-text index (before it changes or goes).
+
+        The index is contentless, and SQLite before 3.43 can only delete from
+        such a table when given the very tokens that were indexed, so they are
+        rebuilt from the row as it still stands.
+        """
+        old = self.db.execute("select title, text from texts where id = ?", [text_id]).fetchone()
+        if old is not None:
+            self.db.execute(
+                f"insert into {search_index.FTS_TABLE} ({search_index.FTS_TABLE}, rowid, title, text) "
+                "values ('delete', ?, ?, ?)",
+                [text_id, search_index.index_text(old[0]), search_index.index_text(old[1])],
+            )
 
     def _keep_version(self, text_id: int, superseded_at: str) -> None:
         """Copy a text's current content into text_versions before it is overwritten."""
@@ -274,6 +311,8 @@ class Archive:
         counts = SaveCounts()
         with self.db.atomic():
             for article in batch:
+                if self.has_fetch(article.fetch_id):
+                    continue  # delivered twice (a queue redelivery): stored once
                 capture_ids = self._save_captures(article)
                 texts = [
                     TextToArchive(article.site, article.category, article.pages[0].page.fetched_at, text, capture_ids[0])
@@ -285,7 +324,7 @@ class Archive:
 
     def _save_captures(self, article: ArticleToArchive) -> list[int]:
         first = article.pages[0]
-        fetch_key = first.location.record_id if first.location else f"{first.page.url}@{first.page.fetched_at}"
+        fetch_key = article.fetch_id
         ids = []
         for number, capture in enumerate(article.pages, start=1):
             page, location = capture.page, capture.location
@@ -302,6 +341,13 @@ class Archive:
                 "warc_record_id": location.record_id if location else None,
             }).last_pk)
         return ids
+
+    def has_fetch(self, fetch_id: str) -> bool:
+        return self.db.execute("select 1 from captures where fetch_key = ? limit 1", [fetch_id]).fetchone() is not None
+
+    def archived_urls(self, site: str) -> set[str]:
+        """Article URLs of the site with a stored capture (whether or not they yielded text)."""
+        return {url for (url,) in self.db.execute("select distinct article_url from captures where site = ?", [site])}
 
     def record_not_modified(self, seen: Iterable[tuple[str, str, str]]) -> int:
         """Pages answered 304 to a conditional request: (site, url, fetched_at). Captured without payload."""
@@ -432,6 +478,8 @@ class Archive:
         if "texts" not in self.db.table_names():
             with self.db.atomic():
                 create_texts_table(self.db)
+                # The index described the dropped rows; their ids will be reused.
+                self.db.execute(f"insert into {search_index.FTS_TABLE} ({search_index.FTS_TABLE}) values ('delete-all')")
 
     def iter_texts(self, columns: Iterable[str] = TEXT_COLUMNS) -> Iterator[dict]:
         selected = [c for c in columns if c in TEXT_COLUMNS]

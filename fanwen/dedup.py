@@ -77,6 +77,7 @@ HEAD_CHARS = 200  # the head sketch covers this many normalised characters (shor
 # 0.7 at 93 %, 0.75 at 98 %, 0.3 (unrelated texts on one topic) at 1.5 %.
 WHOLE_BANDS = (21, 6)
 HEAD_BANDS = (18, 7)  # heads: proposes identical heads surely, 0.7 at 84 %
+HEAD_SCREEN = 0.6  # head estimate from which a pair of unequal length is checked as a preview
 SCREEN_MARGIN = 0.15  # how far below the thresholds a MinHash estimate may be and still get checked
 MIN_SHINGLES = 20  # texts with fewer shingles only ever join by their exact key
 
@@ -380,16 +381,23 @@ def _candidate_pairs(sketches: Mapping[int, _Sketch], num_perm: int) -> Iterator
                 yield text_id, other
 
 
+def _estimate(a: LeanMinHash, b: LeanMinHash) -> float:
+    return float(np.count_nonzero(a.hashvalues == b.hashvalues)) / len(a)
+
+
 def _plausible(a: _Sketch, b: _Sketch) -> bool:
-    """Could the pair pass ``_same_text``?  Judged on the MinHash estimate, with a margin."""
+    """Could the pair pass ``_same_text``?  Judged on the sketches, with margins."""
     small, large = sorted((a.size, b.size))
-    estimate = float(np.count_nonzero(a.whole.hashvalues == b.whole.hashvalues)) / len(a.whole)
-    if estimate >= THRESHOLD - SCREEN_MARGIN:
+    whole = _estimate(a.whole, b.whole)
+    if whole >= THRESHOLD - SCREEN_MARGIN:
         return True
     if small < MIN_SIZE_RATIO * large:
         return False
-    # |A ∩ B| = J / (1 + J) · (|A| + |B|); the estimate's error grows as small/large shrinks.
-    return estimate / (1 + estimate) * (small + large) / small >= CONTAINMENT - 2 * SCREEN_MARGIN
+    # A preview: the same start, and its shingles (nearly) inside the other's.  For a
+    # short preview the containment estimate is too noisy to rely on alone
+    # (|A ∩ B| = J / (1 + J) · (|A| + |B|) multiplies the error of J by large/small).
+    contained = whole / (1 + whole) * (small + large) / small
+    return _estimate(a.head, b.head) >= HEAD_SCREEN or contained >= CONTAINMENT - 2 * SCREEN_MARGIN
 
 
 def _canonical_rank(text: TextForDedup) -> tuple:

@@ -1,0 +1,115 @@
+"""Chinese full-text search as overlapping character bigrams in SQLite FTS5.
+
+SQLite's ``unicode61`` tokenizer keeps a run of Chinese characters as ONE
+token, so 文明 never matches inside 创建文明城市.  We therefore write each run of
+CJK characters to the index as its overlapping bigrams plus the run's last
+character alone (创建文明 → 创建 建文 文明 明), so every character position
+starts a token.  A query term then becomes the phrase of its own bigrams, and a
+one-character term the prefix query ``"文"*`` (served by the ``prefix='1'``
+index).  That gives substring semantics for Chinese: the research in
+``research/fts-perf.md`` measured recall 1.0 / precision 1.0 against LIKE, where
+jieba word segmentation lost a third of the hits and trigram cannot express 1–2
+character words.
+
+The index writer (fanwen.archive) and the query rewriter (the Datasette plugin
+in datasette_config/plugins/) must agree on what a CJK character is, so both use
+this module.  Everything that is not CJK is left to ``unicode61`` (Latin words
+and numbers are whole tokens; punctuation separates).
+"""
+
+from __future__ import annotations
+
+import re
+
+FTS_TABLE = "texts_fts"
+
+# CJK ideographs: Extension A, the URO, compatibility ideographs, 〇 and 々
+# (〇 is in 二〇三五年: missing it once cost a query all its hits), and the
+# supplementary planes B–H.
+CJK_CHARS = "\u3005\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
+# What unicode61 keeps inside a token besides CJK: letters and digits.
+WORD = re.compile(rf"[^\W_]+|[{CJK_CHARS}]+")
+
+CREATE_INDEX_SQL = (
+    f"create virtual table if not exists {FTS_TABLE} "
+    "using fts5(title, text, content='', prefix='1', tokenize='unicode61')"
+)
+
+
+def _run_tokens(run: str) -> list[str]:
+    """创建文明 → 创建 建文 文明 明 (bigrams, then the last character alone)."""
+    return [run[i:i + 2] for i in range(len(run) - 1)] + [run[-1]]
+
+
+def index_tokens(text: str) -> list[str]:
+    """The tokens a text is indexed as, in order."""
+    tokens: list[str] = []
+    for match in WORD.finditer(text or ""):
+        piece = match.group()
+        for part in re.split(f"([{CJK_CHARS}]+)", piece):
+            if not part:
+                continue
+            tokens.extend(_run_tokens(part) if CJK_RUN.fullmatch(part) else [part])
+    return tokens
+
+
+def index_text(text: str | None) -> str:
+    """The text as written into the FTS table: its tokens separated by spaces."""
+    return " ".join(index_tokens(text or ""))
+
+
+def _term_phrase(term: str) -> str | None:
+    """One query term as an FTS5 phrase that matches wherever the term is a substring.
+
+    Inside the term, CJK runs are tokenized exactly as the index does.  At the
+    term's end the text may go on, so the last run gives only its bigrams (or,
+    when it is one character, a prefix), and a trailing Latin word or number
+    is a prefix too.
+    """
+    tokens: list[str] = []
+    pieces = [m.group() for m in WORD.finditer(term)]
+    parts = [p for piece in pieces for p in re.split(f"([{CJK_CHARS}]+)", piece) if p]
+    if not parts:
+        return None
+    for position, part in enumerate(parts):
+        last = position == len(parts) - 1
+        if CJK_RUN.fullmatch(part):
+            run_tokens = _run_tokens(part)
+            if last and len(part) > 1:
+                run_tokens = run_tokens[:-1]
+            tokens.extend(run_tokens)
+        else:
+            tokens.append(part.lower())
+    last_part = parts[-1]
+    prefix = not CJK_RUN.fullmatch(last_part) or len(last_part) == 1
+    phrase = '"' + " ".join(token.replace('"', '""') for token in tokens) + '"'
+    return phrase + ("*" if prefix else "")
+
+
+def fts_query(user_query: str) -> str:
+    """A user's search (whitespace separates terms, all must match) as an FTS5 MATCH expression.
+
+    A query with no searchable characters becomes a phrase that matches nothing
+    rather than an FTS5 syntax error.
+    """
+    phrases = [p for p in (_term_phrase(term) for term in (user_query or "").split()) if p]
+    return " ".join(phrases) if phrases else '""'
+
+
+def search_terms(user_query: str) -> list[str]:
+    """The whitespace-separated terms of a search, as highlighting and snippets look for them."""
+    return [term for term in (user_query or "").split() if term]
+
+
+def snippet(text: str | None, user_query: str, width: int = 60) -> str:
+    """A window of ``text`` around the first occurrence of any query term (plain text, '…' where cut)."""
+    if not text:
+        return ""
+    terms = search_terms(user_query)
+    lowered = text.lower()
+    hits = [i for i in (lowered.find(term.lower()) for term in terms) if i >= 0]
+    start = max(0, min(hits) - width // 3) if hits else 0
+    end = min(len(text), start + width)
+    excerpt = text[start:end].replace("\n", " ")
+    return ("…" if start else "") + excerpt + ("…" if end < len(text) else "")
