@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from functools import lru_cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -96,6 +97,9 @@ class SiteProfile(BaseModel):
     display_name: str
     description: str = ""
     start_urls: list[str] = Field(min_length=1)
+    other_hosts: list[str] = []
+    """Further hosts serving the same site (mobile ``m.``, ``mip.``, a second domain), for choosing
+    a profile by URL (``fanwen extract``); subdomains of start_urls' hosts match without listing."""
     navigation: Navigation
     politeness: Politeness = Politeness()
     extract: ExtractionRules = ExtractionRules()
@@ -166,3 +170,50 @@ def load_profile(name: str, extra_dirs: list[str] | tuple[str, ...] = ()) -> Sit
         known = ", ".join(sorted(paths)) or "none"
         raise ProfileError(f"no site profile named {name!r} (known: {known})")
     return load_profile_file(paths[name])
+
+
+def _site_domain(host: str) -> str:
+    """``www.diyifanwen.com`` → ``diyifanwen.com``: the part its sister hosts (m., mip.) share."""
+    return host.removeprefix("www.")
+
+
+@lru_cache(maxsize=8)
+def _loadable_profiles(extra_dirs: tuple[str, ...]) -> tuple[SiteProfile, ...]:
+    """Every profile that loads, read once per process (``fanwen extract`` asks per page)."""
+    profiles = []
+    for path in profile_paths(extra_dirs).values():
+        try:
+            profiles.append(load_profile_file(path))
+        except ProfileError:
+            continue
+    return tuple(profiles)
+
+
+def profile_for_url(url: str, extra_dirs: list[str] | tuple[str, ...] = ()) -> SiteProfile | None:
+    """The profile of the site serving ``url``, or None (the caller then uses generic rules).
+
+    An exact host:port match wins (replica sites share 127.0.0.1 on different
+    ports); otherwise the host, or any host it is a subdomain of, must be one
+    of a profile's hosts.
+    """
+    parts = urlsplit(url if "//" in url else f"//{url}")
+    host = (parts.hostname or "").lower()
+    if not host:
+        return None
+    netloc = parts.netloc.lower().rpartition("@")[2]
+    return _profile_for_host(netloc, host, tuple(extra_dirs))
+
+
+@lru_cache(maxsize=1024)
+def _profile_for_host(netloc: str, host: str, extra_dirs: tuple[str, ...]) -> SiteProfile | None:
+    by_host: SiteProfile | None = None
+    for profile in _loadable_profiles(tuple(extra_dirs)):
+        own = [urlsplit(u) for u in profile.start_urls]
+        if any(netloc == u.netloc.lower() for u in own):
+            return profile
+        if by_host is None:
+            hosts = {_site_domain((u.hostname or "").lower()) for u in own}
+            hosts.update(_site_domain(h.lower()) for h in profile.other_hosts)
+            if any(host == h or host.endswith("." + h) for h in hosts if h):
+                by_host = profile
+    return by_host

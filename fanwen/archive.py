@@ -241,6 +241,11 @@ class Archive:
     def save_texts(self, batch: Iterable[TextToArchive]) -> SaveCounts:
         """Insert new texts, refresh ``last_seen`` of unchanged ones, overwrite changed ones; one transaction."""
         counts = SaveCounts()
+        # Full-text rows are written once per batch, not per text: sqlite-utils
+        # wraps each insert in a SAVEPOINT, and FTS5 flushes its pending terms
+        # as a new index segment at every savepoint, which made per-text
+        # indexing several times slower (benchmarks/search_export.py).
+        to_index: dict[int, tuple[str, str]] = {}
         with self.db.atomic():
             for item in batch:
                 record = item.text
@@ -259,7 +264,7 @@ class Archive:
                 }
                 if existing is None:
                     text_id = self.db["texts"].insert({**row, "first_seen": item.first_seen or item.fetched_at}).last_pk
-                    self._index_text(text_id, record.title, record.text)
+                    to_index[text_id] = (record.title, record.text)
                     counts.new += 1
                 elif existing[1] == digest:
                     self.db.execute("update texts set last_seen = max(last_seen, ?) where id = ?",
@@ -269,16 +274,19 @@ class Archive:
                     if row["category"] is None:
                         del row["category"]  # a page refetched from a sitemap keeps the category its list gave it
                     self._keep_version(existing[0], superseded_at=item.fetched_at)
-                    self._unindex_text(existing[0])
+                    if to_index.pop(existing[0], None) is None:  # not indexed yet if new in this batch
+                        self._unindex_text(existing[0])
                     self.db["texts"].update(existing[0], row)
-                    self._index_text(existing[0], record.title, record.text)
+                    to_index[existing[0]] = (record.title, record.text)
                     counts.changed += 1
+            self._index_texts(to_index)
         return counts
 
-    def _index_text(self, text_id: int, title: str, text: str) -> None:
-        self.db.execute(
+    def _index_texts(self, texts: dict[int, tuple[str, str]]) -> None:
+        self.db.conn.executemany(
             f"insert into {search_index.FTS_TABLE} (rowid, title, text) values (?, ?, ?)",
-            [text_id, search_index.index_text(title), search_index.index_text(text)],
+            ((text_id, search_index.index_text(title), search_index.index_text(text))
+             for text_id, (title, text) in texts.items()),
         )
 
     def _unindex_text(self, text_id: int) -> None:

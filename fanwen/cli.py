@@ -53,9 +53,12 @@ def main() -> None:
 @click.option("--concurrency", type=int, help="Parallel requests per host (default: the profile's).")
 @click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a Scrapy setting.")
 @click.option("--refresh", is_flag=True, help="Re-fetch archived articles too and record changed texts.")
+@click.option("--redis", "redis_url", metavar="URL",
+              help="Join the distributed crawl of SITES through this Redis (see `fanwen ingest`).")
+@click.option("--fresh", is_flag=True, help="With --redis: forget the shared queue and seen requests first.")
 @click.option("--trigger", type=click.Choice(["manual", "schedule"]), default="manual",
               help="What started the crawl (recorded in crawl_runs).")
-def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, trigger) -> None:
+def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redis_url, fresh, trigger) -> None:
     """Crawl SITES (profile names) into the archive.
 
     Crawls are incremental: archived articles are not requested again and list
@@ -80,14 +83,34 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, trig
     overrides["FANWEN_TRIGGER"] = trigger
     if sys.stderr.isatty() and "LOG_LEVEL" not in overrides:
         overrides["LOG_LEVEL"] = "WARNING"  # the live progress table replaces the INFO log
-    try:
-        with site_locks(archive, sites):
-            results = run_crawls(
-                sites, archive=archive, base_urls=_parse_base_urls(sites, base_urls), overrides=overrides
-            )
-    except SiteBusy as error:
-        raise click.ClickException(str(error)) from None
+    base_url_map = _parse_base_urls(sites, base_urls)
+    if redis_url:
+        from crawler.distributed import worker_settings
+        from crawler.extensions import REDIS_UNAVAILABLE
+
+        from .ingest import start_fresh
+
+        if fresh:
+            start_fresh(redis_url, sites)
+        overrides.update(worker_settings(redis_url))
+        # A worker takes from the shared queue only what it can download at once, leaving the rest to others.
+        overrides.setdefault("CONCURRENT_REQUESTS", sum(
+            concurrency or load_profile(site).politeness.concurrency for site in sites
+        ))
+        results = run_crawls(sites, archive=archive, base_urls=base_url_map, overrides=overrides)
+        if any(stats.get("finish_reason") == REDIS_UNAVAILABLE for stats in results.values()):
+            raise click.ClickException(f"lost the Redis server at {redis_url}; see the log above")
+    else:
+        try:
+            with site_locks(archive, sites):
+                results = run_crawls(sites, archive=archive, base_urls=base_url_map, overrides=overrides)
+        except SiteBusy as error:
+            raise click.ClickException(str(error)) from None
     for site, stats in results.items():
+        if redis_url:
+            click.echo(f"{site}: {stats.get('response_received_count', 0)} pages, "
+                       f"{stats.get('item_scraped_count', 0)} articles pushed to Redis for `fanwen ingest`")
+            continue
         click.echo(
             f"{site}: {stats.get('response_received_count', 0)} pages, "
             f"{stats.get('fanwen/texts_new', 0)} new, {stats.get('fanwen/texts_changed', 0)} changed, "
@@ -112,17 +135,29 @@ def serve(archive, host, port) -> None:
 
 @main.command()
 @ARCHIVE_OPTION
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=True), default="-",
               help="Output file (default: standard output).")
-def export(archive, fmt, output) -> None:
+@click.option("--site", help="Only texts of this site.")
+@click.option("--genre", help="Only texts of this genre (e.g. 讲话稿).")
+@click.option("--since", help="Only texts published on or after this date (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--search", "search", help="Only texts containing every word of this query (as the Datasette search box).")
+@click.option("--excel", is_flag=True,
+              help="CSV for Excel: UTF-8 with BOM, cells starting with = + - @ neutralised with a leading apostrophe.")
+def export(archive, fmt, output, site, genre, since, search, excel) -> None:
     """Export the clean texts, one row per text."""
-    from .export import export_csv
+    from .export import ExportFilter, export_csv, export_jsonl
 
     if not archive.exists():
         raise click.ClickException(f"no archive at {archive}")
+    if excel and fmt != "csv":
+        raise click.BadParameter("--excel applies to --format csv only", param_hint="--excel")
+    where = ExportFilter(site=site, genre=genre, since=since, search=search)
     with Archive(archive) as opened:
-        rows = export_csv(opened, output)
+        if fmt == "jsonl":
+            rows = export_jsonl(opened, output, where=where)
+        else:
+            rows = export_csv(opened, output, where=where, excel=excel)
     click.echo(f"exported {rows} texts", err=True)
 
 
@@ -140,6 +175,46 @@ def demo(archive, serve, port) -> None:
 
         click.echo(f"Datasette on http://127.0.0.1:{port}/ (Ctrl-C stops it)")
         serve_archive(archive, "127.0.0.1", port)
+
+
+@main.command()
+@click.argument("sites", nargs=-1)
+@ARCHIVE_OPTION
+@click.option("--redis", "redis_url", metavar="URL", required=True, help="The Redis the workers push to.")
+@click.option("--until-idle", type=float, help="Stop after this many seconds without items (default: run until stopped).")
+def ingest(sites, archive, redis_url, until_idle) -> None:
+    """Store what distributed crawl workers extracted: the single writer of the archive."""
+    import signal
+
+    from crawler.profiles import profile_paths
+
+    from .ingest import RedisUnavailable, ingest as run_ingest
+
+    stopping = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.append(True))
+    try:
+        report = run_ingest(redis_url, archive, sites or sorted(profile_paths()), until_idle=until_idle,
+                            should_stop=lambda: bool(stopping))
+    except RedisUnavailable as error:
+        raise click.ClickException(str(error)) from None
+    counts = report.counts
+    click.echo(f"ingested {report.items} items: {counts.new} new, {counts.changed} changed, {counts.unchanged} unchanged texts")
+
+
+@main.command()
+@click.argument("site")
+@ARCHIVE_OPTION
+@click.option("--redis", "redis_url", metavar="URL", required=True)
+def reconcile(site, archive, redis_url) -> None:
+    """Re-queue articles that workers saw but the archive lacks (requests lost with a killed worker)."""
+    from .ingest import RedisUnavailable, reconcile as run_reconcile
+
+    try:
+        count = run_reconcile(redis_url, archive, site)
+    except (RedisUnavailable, RuntimeError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"re-queued {count} articles of {site}; running or new workers will fetch them")
 
 
 @main.command()
@@ -212,6 +287,11 @@ def schedule_run(archive, schedules_file, duration) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     Scheduler(_load_schedules(schedules_file), archive).run(duration)
+
+
+from .extract_command import extract  # noqa: E402 - the command lives with its logic
+
+main.add_command(extract)
 
 
 @main.group()

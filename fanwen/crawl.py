@@ -29,7 +29,7 @@ def run_crawls(
     overrides: Mapping[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Crawl each site into ``archive`` (concurrently, one reactor); return each crawl's Scrapy stats."""
-    process = CrawlerProcess(project_settings(archive, overrides), install_root_handler=True)
+    process = CrawlerProcess(project_settings(archive, overrides))
     crawlers = {}
     for site in sites:
         crawler = process.create_crawler(site)

@@ -2,35 +2,38 @@
 
 When ten sites copy the same speech, a reader should see one text with ten sources.
 This module is pure: texts in, clusters out.  ``fanwen.archive`` stores what it
-computes (the exact key and the MinHash signature per text, the cluster per text).
+computes (the exact key and the signature per text, the cluster per text).
 
 Two kinds of duplicate:
 
 * **exact** — the same characters once whitespace, punctuation and full-width
   ASCII are disregarded (``exact_key``).  Sites re-typeset texts: ASCII vs
-  full-width commas, indentation with ideographic spaces, ``\\r\\n``.
-* **near** — the same speech with small edits: a changed heading, swapped
-  placeholders (X县 → 某县, 202x年 → 20xx年, ××同志 → XX同志), an inserted
+  full-width commas, indentation with ideographic spaces, ``\r\n``.
+* **near** — the same speech with small edits: a changed heading or title line,
+  swapped placeholders (X县 → 某县, 202x年 → 20xx年, ××同志 → XX同志), an inserted
   paragraph, or a preview that stops after the first 40–60 % of the paragraphs.
-  MinHash over character shingles (datasketch) finds the candidates; the exact
-  shingle sets of the two texts confirm them.
+  MinHash sketches (datasketch) of character shingles propose candidate pairs
+  through two MinHashLSH indexes; the exact shingle sets of the two texts confirm.
 
 The trap is the genre itself: these texts are assembled from the same stock
 phrases, so two *unrelated* speeches on one topic share a lot.  Measured on the
-replica corpus (``fanwen.replica.corpus``, whose texts share one phrase bank),
-unrelated pairs reach a shingle Jaccard of 0.6 and a containment of 0.8 with
-5-character shingles; longer shingles pull them apart from real copies, which
-share long runs.  The parameters below come from that measurement over planted
-copies (tests/test_dedup.py builds the corpus and pins precision and recall).
+replica corpus (``fanwen.replica.corpus``, whose texts share one phrase bank), the
+closest unrelated pairs reach a shingle Jaccard of 0.6 and a containment of 0.8 with
+5-character shingles (500 texts), 0.43 and 0.63 with the 12-character shingles used
+here (5,000 texts), while edited copies keep ≥ 0.75 (they share long runs, which
+long shingles reward).  Long shingles also keep the candidate lists short: at 5,000
+texts, 105 pairs get an exact check with 12-character shingles, 1,100 with 9.
+tests/test_dedup.py builds the planted corpus and pins precision and recall; among
+100,000 generated texts with 2,000 planted copies, all copies and no unrelated pair
+were clustered (48,000 exact checks).
 
-Decision on previews: a truncated preview *is* a duplicate of its full text (it is
-the same speech, cut short by the site).  Jaccard cannot see that (a 50 % preview
-has Jaccard ≈ 0.5 with its full text), so a pair is also confirmed when the
-smaller text's shingles are nearly all contained in the larger one's
-(``CONTAINMENT``), provided the smaller has at least ``MIN_SIZE_RATIO`` of the
-larger's shingles (so a short text quoted inside a long 汇编 does not glue
-unrelated speeches together).  The candidate LSH therefore runs at a lower
-threshold than the confirmation.
+Decision on previews: a truncated preview *is* a duplicate of its full text (the same
+speech, cut short by the site).  Jaccard cannot see that (a preview of the first half
+of the paragraphs can hold under 10 % of the characters, when the opening paragraphs
+are short), so a pair is also confirmed when the smaller text's shingles are nearly
+all in the larger one's (``CONTAINMENT``) — anywhere when the two are of comparable
+length, otherwise only when they also start alike.  To propose previews at all, the
+signature carries a second MinHash over the first ``HEAD_CHARS`` characters.
 """
 
 from __future__ import annotations
@@ -41,15 +44,16 @@ import string
 import struct
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 __all__ = [
-    "HEAD_CHARS",
     "CONTAINMENT",
+    "HEAD_CHARS",
+    "MIN_PREVIEW_SHINGLES",
     "MIN_SIZE_RATIO",
     "NUM_PERM",
     "SHINGLE",
@@ -61,25 +65,27 @@ __all__ = [
     "normalised_for_hash",
     "normalised_for_shingles",
     "signature",
+    "signature_is_current",
     "signature_params",
     "similarity",
 ]
 
 # -- parameters (see the module docstring; measured in tests/test_dedup.py) --------------------
 
-SHINGLE = 9  # characters per shingle, counted on the normalised text
+SHINGLE = 12  # characters per shingle, counted on the normalised text
 NUM_PERM = 128  # MinHash permutations per sketch (two sketches per signature, 4 bytes a value)
 THRESHOLD = 0.7  # shingle Jaccard at which two texts are the same text
 CONTAINMENT = 0.9  # ... or: share of the smaller text's shingles found in the larger
-MIN_SIZE_RATIO = 0.1  # containment only counts when smaller/larger ≥ this
-HEAD_CHARS = 200  # the head sketch covers this many normalised characters (shortest previews: ~230)
-# MinHashLSH (bands, rows) at NUM_PERM: 21 bands of 6 rows propose a pair with Jaccard
-# 0.7 at 93 %, 0.75 at 98 %, 0.3 (unrelated texts on one topic) at 1.5 %.
-WHOLE_BANDS = (21, 6)
-HEAD_BANDS = (18, 7)  # heads: proposes identical heads surely, 0.7 at 84 %
-HEAD_SCREEN = 0.6  # head estimate from which a pair of unequal length is checked as a preview
-SCREEN_MARGIN = 0.15  # how far below the thresholds a MinHash estimate may be and still get checked
+MIN_SIZE_RATIO = 0.25  # containment anywhere counts from this smaller/larger ratio; below, only previews
+MIN_PREVIEW_SHINGLES = 100  # a preview must be at least this long to count (shortest planted: ~190)
 MIN_SHINGLES = 20  # texts with fewer shingles only ever join by their exact key
+HEAD_CHARS = 200  # the head sketch covers this many normalised characters (shortest previews: ~200)
+HEADS_MATCH = 0.6  # head estimate from which two texts "start alike" (retitled copies: ~0.7)
+# MinHashLSH (bands, rows) at NUM_PERM, for both sketches: 21 bands of 6 rows propose a
+# pair with Jaccard 0.7 at 93 %, 0.75 at 98 %, 0.8 at 99.8 %, and 0.3 (unrelated texts on
+# one topic) at 1.5 %.
+LSH_BANDS = (21, 6)
+SCREEN_MARGIN = 0.15  # how far below the thresholds a MinHash estimate may fall and still get checked
 
 _SEED = 1  # fixed: signatures stored in the archive must stay comparable
 _SCHEME = "affine32"  # datasketch ≥ 2.0 permutation scheme; 4 bytes per hash value
@@ -107,7 +113,7 @@ class Clusters:
 
 def _is_cjk(char: str) -> bool:
     # Unified and compatibility ideographs, radicals: NFKC would rewrite some of them
-    # (兀 U+F9xx → 兀 U+5140, ⼀ Kangxi radical → 一), and content characters stay as they are.
+    # (U+F900 → U+8C48, the Kangxi radical U+2F00 → 一), and content characters stay as they are.
     return unicodedata.name(char, "").startswith(("CJK ", "KANGXI RADICAL"))
 
 
@@ -274,6 +280,11 @@ def signature_params(sig: bytes) -> tuple[int, int, int]:
     return shingle, num_perm, head_chars
 
 
+def signature_is_current(sig: bytes) -> bool:
+    """Was ``sig`` made with this module's defaults?  A stored signature that is not is recomputed."""
+    return signature_params(sig) == (SHINGLE, NUM_PERM, HEAD_CHARS)
+
+
 def similarity(sig_a: bytes, sig_b: bytes) -> float:
     """Estimated Jaccard similarity of the two texts' shingle sets (whole texts)."""
     params_a, sketch_a = _decode(sig_a)
@@ -325,15 +336,25 @@ class _ShingleCache:
         return hashes
 
 
-def _same_text(a: np.ndarray, b: np.ndarray, threshold: float) -> bool:
-    """Confirm a candidate pair on the exact shingle sets: Jaccard, or containment of a preview."""
+@dataclass(frozen=True)
+class _Candidate:
+    a: int
+    b: int
+    heads_match: bool  # their first HEAD_CHARS characters are (nearly) the same
+
+
+def _same_text(a: np.ndarray, b: np.ndarray, heads_match: bool, threshold: float) -> bool:
+    """Confirm a candidate on the exact shingle sets: by Jaccard, or as a preview by containment."""
     small, large = sorted((len(a), len(b)))
-    if small < MIN_SHINGLES:
-        return False
     shared = len(np.intersect1d(a, b, assume_unique=True))
     if shared / (small + large - shared) >= threshold:
         return True
-    return small >= MIN_SIZE_RATIO * large and shared / small >= CONTAINMENT
+    if shared / small < CONTAINMENT:
+        return False
+    # Nearly all of the smaller text is in the larger one.  Of comparable length, that is
+    # a copy wherever it sits; much shorter, only a preview (same start) counts, so that a
+    # short text quoted inside a long 汇编 does not glue that 汇编's other texts to it.
+    return small >= MIN_SIZE_RATIO * large or (heads_match and small >= MIN_PREVIEW_SHINGLES)
 
 
 def _sketches(
@@ -361,43 +382,42 @@ def _lsh_index(sketches: Mapping[int, _Sketch], part: str, params: tuple[int, in
     return lsh
 
 
-def _candidate_pairs(sketches: Mapping[int, _Sketch], num_perm: int) -> Iterator[tuple[int, int]]:
+def _candidates(sketches: Mapping[int, _Sketch], threshold: float, num_perm: int) -> Iterator[_Candidate]:
     """Pairs (a < b) worth confirming, in order: similar as wholes, or starting alike.
 
-    Whole-text MinHashLSH finds copies with small edits; it cannot find a preview
-    (Jaccard ≈ the preview's share of the full text, down to 0.13 in the planted
-    corpus) without proposing half the corpus, because unrelated texts on one topic
-    share stock phrases.  Previews keep the start of their text, so a second
-    MinHashLSH over the heads proposes them.  Pairs are screened on the sketches
-    before anything exact is computed.
+    Whole-text MinHashLSH finds copies with small edits.  It cannot find a preview
+    (Jaccard ≈ the preview's share of its full text, below 0.1 for some) without
+    proposing much of the corpus, since unrelated texts on one topic share stock
+    phrases; but a preview keeps the start of its text, so a second MinHashLSH over
+    the heads proposes it.  Pairs are screened on the sketches before anything
+    exact is computed.
     """
-    whole = _lsh_index(sketches, "whole", WHOLE_BANDS, num_perm)
-    head = _lsh_index(sketches, "head", HEAD_BANDS, num_perm)
+    whole = _lsh_index(sketches, "whole", LSH_BANDS, num_perm)
+    head = _lsh_index(sketches, "head", LSH_BANDS, num_perm)
     for text_id in sorted(sketches):
         sketch = sketches[text_id]
-        others = set(whole.query(sketch.whole)).union(head.query(sketch.head))
-        for other in sorted(others):
-            if other > text_id and _plausible(sketch, sketches[other]):
-                yield text_id, other
+        for other in sorted(set(whole.query(sketch.whole)).union(head.query(sketch.head))):
+            if other <= text_id:
+                continue
+            heads_match = _estimate(sketch.head, sketches[other].head) >= HEADS_MATCH
+            if heads_match or _plausible(sketch, sketches[other], threshold):
+                yield _Candidate(text_id, other, heads_match)
 
 
 def _estimate(a: LeanMinHash, b: LeanMinHash) -> float:
     return float(np.count_nonzero(a.hashvalues == b.hashvalues)) / len(a)
 
 
-def _plausible(a: _Sketch, b: _Sketch) -> bool:
-    """Could the pair pass ``_same_text``?  Judged on the sketches, with margins."""
-    small, large = sorted((a.size, b.size))
+def _plausible(a: _Sketch, b: _Sketch, threshold: float) -> bool:
+    """Could the pair pass ``_same_text`` without matching heads?  Judged on the MinHash estimate."""
     whole = _estimate(a.whole, b.whole)
-    if whole >= THRESHOLD - SCREEN_MARGIN:
+    if whole >= threshold - SCREEN_MARGIN:
         return True
+    small, large = sorted((a.size, b.size))
     if small < MIN_SIZE_RATIO * large:
         return False
-    # A preview: the same start, and its shingles (nearly) inside the other's.  For a
-    # short preview the containment estimate is too noisy to rely on alone
-    # (|A ∩ B| = J / (1 + J) · (|A| + |B|) multiplies the error of J by large/small).
-    contained = whole / (1 + whole) * (small + large) / small
-    return _estimate(a.head, b.head) >= HEAD_SCREEN or contained >= CONTAINMENT - 2 * SCREEN_MARGIN
+    # |A ∩ B| = J / (1 + J) · (|A| + |B|): the estimate's error grows by large/small.
+    return whole / (1 + whole) * (small + large) / small >= CONTAINMENT - 2 * SCREEN_MARGIN
 
 
 def _canonical_rank(text: TextForDedup) -> tuple:
@@ -412,12 +432,15 @@ def cluster_texts(
     threshold: float = THRESHOLD,
     num_perm: int = NUM_PERM,
     shingle: int = SHINGLE,
+    exact_keys: Mapping[int, str] | None = None,
 ) -> Clusters:
     """Group exact and near-duplicate texts; pick each group's canonical text.
 
     ``signatures`` (text id -> ``signature()`` bytes) are used where they were made
-    with ``shingle`` and ``num_perm``; missing or stale ones are computed.  The
-    result depends only on the texts and parameters, not on their order.
+    with ``shingle`` and ``num_perm``; missing or stale ones are computed, as are
+    ``exact_keys`` (text id -> ``exact_key()``) not given.  The result depends only
+    on the texts and parameters, not on their order.  The LSH banding (LSH_BANDS)
+    is tuned for thresholds of about 0.7; much lower ones would also need more bands.
     """
     by_id = {text.id: text for text in texts}
     if len(by_id) != len(texts):
@@ -427,8 +450,9 @@ def cluster_texts(
 
     # 1. Exact duplicates: one representative per exact key goes on to the LSH.
     representative: dict[str, int] = {}
+    exact_keys = exact_keys or {}
     for text_id in ids:
-        key = exact_key(by_id[text_id].text)
+        key = exact_keys.get(text_id) or exact_key(by_id[text_id].text)
         if key in representative:
             groups.union(representative[key], text_id)
         else:
@@ -438,9 +462,11 @@ def cluster_texts(
     # 2. Near duplicates: two LSH indexes propose, exact shingle sets confirm.
     sketches = _sketches(distinct, by_id, signatures or {}, shingle, num_perm)
     shingles = _ShingleCache({text_id: by_id[text_id].text for text_id in distinct}, shingle)
-    for a, b in _candidate_pairs(sketches, num_perm):
-        if groups.find(a) != groups.find(b) and _same_text(shingles[a], shingles[b], threshold):
-            groups.union(a, b)
+    for pair in _candidates(sketches, threshold, num_perm):
+        if groups.find(pair.a) == groups.find(pair.b):
+            continue  # already joined: no proof needed
+        if _same_text(shingles[pair.a], shingles[pair.b], pair.heads_match, threshold):
+            groups.union(pair.a, pair.b)
 
     cluster_of = {text_id: groups.find(text_id) for text_id in ids}
     members: dict[int, list[TextForDedup]] = {}

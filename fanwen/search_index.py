@@ -20,6 +20,7 @@ and numbers are whole tokens; punctuation separates).
 from __future__ import annotations
 
 import re
+from operator import add
 
 FTS_TABLE = "texts_fts"
 
@@ -28,8 +29,9 @@ FTS_TABLE = "texts_fts"
 # supplementary planes B–H.
 CJK_CHARS = "\u3005\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
-# What unicode61 keeps inside a token besides CJK: letters and digits.
-WORD = re.compile(rf"[^\W_]+|[{CJK_CHARS}]+")
+# A CJK run, or a run of the other characters unicode61 keeps inside a token
+# (letters and digits), so 2023年 is two pieces as the index needs them.
+PIECE = re.compile(f"([{CJK_CHARS}]+)|([^\\W_{CJK_CHARS}]+)")
 
 CREATE_INDEX_SQL = (
     f"create virtual table if not exists {FTS_TABLE} "
@@ -39,24 +41,32 @@ CREATE_INDEX_SQL = (
 
 def _run_tokens(run: str) -> list[str]:
     """创建文明 → 创建 建文 文明 明 (bigrams, then the last character alone)."""
-    return [run[i:i + 2] for i in range(len(run) - 1)] + [run[-1]]
+    return [*map(add, run, run[1:]), run[-1]]
+
+
+def _pieces(text: str) -> list[tuple[bool, str]]:
+    """(is CJK, piece) for each token-forming run of the text, in order."""
+    return [(bool(cjk), cjk or other) for cjk, other in PIECE.findall(text)]
 
 
 def index_tokens(text: str) -> list[str]:
     """The tokens a text is indexed as, in order."""
     tokens: list[str] = []
-    for match in WORD.finditer(text or ""):
-        piece = match.group()
-        for part in re.split(f"([{CJK_CHARS}]+)", piece):
-            if not part:
-                continue
-            tokens.extend(_run_tokens(part) if CJK_RUN.fullmatch(part) else [part])
+    for is_cjk, piece in _pieces(text or ""):
+        if is_cjk:
+            tokens.extend(map(add, piece, piece[1:]))
+            tokens.append(piece[-1])
+        else:
+            tokens.append(piece)
     return tokens
 
 
 def index_text(text: str | None) -> str:
-    """The text as written into the FTS table: its tokens separated by spaces."""
-    return " ".join(index_tokens(text or ""))
+    """The text as written into the FTS table: ``" ".join(index_tokens(text))``, built without the list."""
+    return " ".join(
+        f"{' '.join(map(add, cjk, cjk[1:]))} {cjk[-1]}" if len(cjk) > 1 else cjk or other
+        for cjk, other in PIECE.findall(text or "")
+    )
 
 
 def _term_phrase(term: str) -> str | None:
@@ -68,21 +78,20 @@ def _term_phrase(term: str) -> str | None:
     is a prefix too.
     """
     tokens: list[str] = []
-    pieces = [m.group() for m in WORD.finditer(term)]
-    parts = [p for piece in pieces for p in re.split(f"([{CJK_CHARS}]+)", piece) if p]
+    parts = _pieces(term)
     if not parts:
         return None
-    for position, part in enumerate(parts):
+    for position, (is_cjk, part) in enumerate(parts):
         last = position == len(parts) - 1
-        if CJK_RUN.fullmatch(part):
+        if is_cjk:
             run_tokens = _run_tokens(part)
             if last and len(part) > 1:
                 run_tokens = run_tokens[:-1]
             tokens.extend(run_tokens)
         else:
             tokens.append(part.lower())
-    last_part = parts[-1]
-    prefix = not CJK_RUN.fullmatch(last_part) or len(last_part) == 1
+    last_is_cjk, last_part = parts[-1]
+    prefix = not last_is_cjk or len(last_part) == 1
     phrase = '"' + " ".join(token.replace('"', '""') for token in tokens) + '"'
     return phrase + ("*" if prefix else "")
 

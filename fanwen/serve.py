@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from .archive import Archive
+
 
 def config_dir() -> Path:
     return Path(str(files("datasette_config")))
@@ -24,30 +26,77 @@ def metadata_for(archive: Path) -> dict:
     """
     metadata = yaml.safe_load((config_dir() / "metadata.yml").read_text(encoding="utf-8"))
     databases = metadata.get("databases", {})
-    if "archive" in databases and archive.stem != "archive":
-        databases[archive.stem] = databases.pop("archive")
+    name = archive.stem
+    if "archive" in databases and name != "archive":
+        databases[name] = databases.pop("archive")
+        metadata["description_html"] = metadata.get("description_html", "").replace('"/archive/', f'"/{name}/')
+        dashboards = metadata.get("plugins", {}).get("datasette-dashboards", {})
+        if "archive" in dashboards:
+            dashboards[name] = dashboards.pop("archive")
+            metadata["description_html"] = metadata["description_html"].replace("/-/dashboards/archive", f"/-/dashboards/{name}")
+        for dashboard in dashboards.values():
+            for chart in dashboard.get("charts", {}).values():
+                if chart.get("db") == "archive":
+                    chart["db"] = name
     return metadata
 
 
+# Read-only without further flags: Datasette 0.65 has no write API, opens a
+# mutable database file with mode=ro, and we install no plugin that writes.
+SETTINGS: dict[str, object] = {
+    # Bound every query so one runaway request cannot hold the archive.
+    "sql_time_limit_ms": 3000,
+    # Facet suggestions run a GROUP BY per column on every table page and
+    # dominate page cost on long texts (research/fts-perf.md).
+    "suggest_facets": False,
+    "allow_csv_stream": True,
+    # max_csv_mb counts characters, not bytes, and a capped download still ends
+    # with HTTP 200 and an error line as its last row: a user would get a
+    # silently cut file.  A streamed CSV holds only one batch in memory, so no
+    # cap at all is the honest setting.
+    "max_csv_mb": 0,
+    "default_page_size": 50,
+    # Table pages list many texts of thousands of characters each; show the
+    # start of each cell there (the speech page and every export stay whole).
+    "truncate_cells_html": 160,
+}
+
+
+def _setting_text(value: object) -> str:
+    return ("on" if value else "off") if isinstance(value, bool) else str(value)
+
+
 def datasette_arguments(archive: Path, metadata_path: Path, host: str = "127.0.0.1", port: int = 8001) -> list[str]:
-    return [
+    arguments = [
         "serve", str(archive),
         "--metadata", str(metadata_path),
+        "--plugins-dir", str(config_dir() / "plugins"),
+        "--template-dir", str(config_dir() / "templates"),
         "--host", host,
         "--port", str(port),
-        # Bound every query so one runaway request cannot hold the archive.
-        "--setting", "sql_time_limit_ms", "3000",
-        # Facet suggestions run a GROUP BY per column on every table page and
-        # dominate page cost on long texts (research/fts-perf.md).
-        "--setting", "suggest_facets", "off",
-        "--setting", "allow_csv_stream", "on",
-        "--setting", "default_page_size", "50",
     ]
+    for name, value in SETTINGS.items():
+        arguments += ["--setting", name, _setting_text(value)]
+    return arguments
+
+
+def datasette_instance(archive: str | Path):
+    """The same Datasette as ``fanwen serve`` runs, in process (for ``ds.client`` tests and benchmarks)."""
+    from datasette.app import Datasette
+
+    archive = Path(archive)
+    return Datasette(
+        [str(archive)], metadata=metadata_for(archive), plugins_dir=str(config_dir() / "plugins"),
+        template_dir=str(config_dir() / "templates"), settings=dict(SETTINGS),
+    )
 
 
 def serve_archive(archive: str | Path, host: str = "127.0.0.1", port: int = 8001) -> None:
     """Replace this process with Datasette serving ``archive`` (never returns)."""
     archive = Path(archive)
+    # Bring an older archive up to the current schema (e.g. build its search
+    # index) before Datasette opens it read-only.
+    Archive(archive).close()
     handle, metadata_path = tempfile.mkstemp(prefix="fanwen-metadata-", suffix=".yml")
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         yaml.safe_dump(metadata_for(archive), out, allow_unicode=True, sort_keys=False)

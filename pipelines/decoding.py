@@ -15,7 +15,11 @@ import re
 from dataclasses import dataclass
 
 import charset_normalizer
-from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    http_content_type_encoding,
+    read_bom,
+)
 
 # GB2312/GBK declarations routinely cover GBK-only or GB18030-only characters
 # (镕, 堃, 喆); GB18030 is a strict superset, so decode every GB* as GB18030.
@@ -137,3 +141,16 @@ def decode_html(body: bytes, content_type: str | None = None, forced_encoding: s
 
     fallback = declared or "gb18030"
     return DecodedHtml(body.decode(fallback, errors="replace"), fallback, declared, "detected", True)
+
+
+# Control characters other than whitespace: text never has them, binary data decoded
+# as text is full of them (random bytes: about one in eight).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
+_BINARY_SAMPLE = 20_000
+_BINARY_SHARE = 0.01
+
+
+def looks_like_binary(text: str) -> bool:
+    """True for decoded bytes that are not a text document (an image, a zip, random data)."""
+    sample = text[:_BINARY_SAMPLE]
+    return bool(sample) and len(_CONTROL.findall(sample)) > _BINARY_SHARE * len(sample)

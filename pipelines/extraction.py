@@ -1,8 +1,9 @@
 """Article bytes in, clean texts out: the cleaning core's entry point.
 
-decode → parse → title/date → locate body container → prune → flatten to
-lines → line rules.  Continuation pages are flattened the same way and
-appended; title and date come from the first page.
+decode → parse → title/date → locate body container → prune (hidden text,
+ad slots, link lists) → flatten to lines → mirror artefacts → line rules →
+split a 合集 page into its texts.  Continuation pages are flattened the same
+way and appended; title and date come from the first page.
 """
 
 from __future__ import annotations
@@ -13,12 +14,22 @@ from urllib.parse import urljoin
 
 from lxml import html
 
-from .decoding import decode_html
-from .html_blocks import block_lines, locate_body, normalise_line, parse_document, prune, select_text
+from .collection_pages import split_collection
+from .decoding import decode_html, looks_like_binary
+from .hidden_text import hidden_classes
+from .html_blocks import (
+    block_lines,
+    locate_body,
+    normalise_line,
+    parse_document,
+    prune,
+    select_text,
+)
 from .metadata import find_placeholders, genre_from_title
+from .mirrors import strip_mirror_artefacts
 from .records import ExtractedText, FetchedPage, PageExtraction
 from .rules import GENERIC_RULES, ExtractionRules, compiled_selector
-from .text_rules import clean_lines, parse_date_line
+from .text_rules import clean_lines, iso_date, parse_date_line
 
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||－|—|–| - )\s*")
 
@@ -35,9 +46,50 @@ def page_title(root: html.HtmlElement, rules: ExtractionRules) -> str:
     return _TITLE_SEPARATORS.split(document_title, maxsplit=1)[0] if document_title else ""
 
 
+_DATE_IN_TEXT = re.compile(r"(20\d{2}|19\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})")
+_NEAR_TITLE_CHARS = 160  # the date stamp sits right under the title on every layout seen
+_TITLE_WRAPPER_LEVELS = 2
+
+
 def page_date(root: html.HtmlElement, rules: ExtractionRules) -> str | None:
     stamp = select_text(root, rules.date)
-    return parse_date_line(stamp, rules.site_name) if stamp else None
+    if not stamp:
+        return None
+    parsed = parse_date_line(stamp, rules.site_name)
+    if parsed:
+        return parsed
+    match = _DATE_IN_TEXT.search(stamp)  # a profile's date element may hold "发布时间：… 来源：…"
+    return iso_date(*match.groups()) if match else None
+
+
+def date_near_title(root: html.HtmlElement, title: str) -> str | None:
+    """Generic fallback: the first date in the text right after the ``<h1>`` (meta lines such as
+    "发布时间：2024-03-05 来源：…" or "发表于 2024-3-5 10:22")."""
+    heading = next(root.iter("h1"), None)
+    if heading is None:
+        return None
+    following: list[str] = []
+    size = 0
+    # The h1 may sit alone in a title wrapper (<div class="wz_title"><h1>, fixture
+    # gold/wmjy_*): then the text after it is the text after its wrapper.
+    element: html.HtmlElement | None = heading
+    for _ in range(_TITLE_WRAPPER_LEVELS + 1):
+        if element is None or size > _NEAR_TITLE_CHARS:
+            break
+        if element.tail:
+            following.append(element.tail)
+            size += len(element.tail)
+        for sibling in element.itersiblings():
+            for chunk in sibling.itertext():  # stops early: the next sibling may be the whole body
+                following.append(chunk)
+                size += len(chunk)
+                if size > _NEAR_TITLE_CHARS:
+                    break
+            if size > _NEAR_TITLE_CHARS:
+                break
+        element = element.getparent()
+    match = _DATE_IN_TEXT.search("".join(following)[:_NEAR_TITLE_CHARS])
+    return iso_date(*match.groups()) if match else None
 
 
 def continuation_links(root: html.HtmlElement, rules: ExtractionRules, base_url: str) -> tuple[str, ...]:
@@ -52,9 +104,40 @@ def continuation_links(root: html.HtmlElement, rules: ExtractionRules, base_url:
 
 
 def _page_lines(root: html.HtmlElement, rules: ExtractionRules) -> list[str]:
+    # Hidden classes are read from the whole page: DedeCMS puts its <style> inside the
+    # body container, other templates in <head>.
+    classes = hidden_classes(root)
     container = locate_body(root, rules)
-    prune(container, rules)
+    prune(container, rules, classes)
     return block_lines(container)
+
+
+# Work bounds, so that no page costs more than about a second (real 范文 pages are a few
+# hundred KB; cleaning costs about 10 µs per element).  A page beyond them is read up to
+# the bound and its texts are marked truncated: they are not the whole page.
+MAX_HTML_CHARS = 800_000
+MAX_ELEMENTS = 15_000
+_COUNT_ELEMENTS_ABOVE = 60_000  # a shorter page cannot hold enough elements to matter
+
+
+def bounded_document(text: str) -> tuple[html.HtmlElement, bool]:
+    """Parse ``text``; if it exceeds the work bounds, parse only a leading share of it.
+
+    Returns the tree and whether the page was cut.
+    """
+    cut = False
+    if len(text) > MAX_HTML_CHARS:
+        text, cut = text[:MAX_HTML_CHARS], True
+    root = parse_document(text)
+    if len(text) < _COUNT_ELEMENTS_ABOVE:
+        return root, cut
+    elements = int(root.xpath("count(//*)"))
+    if elements > MAX_ELEMENTS:
+        # Elements are spread about evenly in a pathological page (a million <br>, a
+        # link farm): keep the share of the text that holds MAX_ELEMENTS of them.
+        keep = int(len(text) * MAX_ELEMENTS / elements)
+        root, cut = parse_document(text[:keep]), True
+    return root, cut
 
 
 def extract_texts(pages: Sequence[FetchedPage], rules: ExtractionRules = GENERIC_RULES) -> PageExtraction:
@@ -65,7 +148,9 @@ def extract_texts(pages: Sequence[FetchedPage], rules: ExtractionRules = GENERIC
     decoded = decode_html(first.body, first.content_type, rules.encoding)
     if not decoded.text.strip():
         return PageExtraction(skipped="empty_body")
-    root = parse_document(decoded.text)
+    if looks_like_binary(decoded.text):
+        return PageExtraction(skipped="not_text")
+    root, cut = bounded_document(decoded.text)
     title = page_title(root, rules)
     published = page_date(root, rules)
     next_pages = continuation_links(root, rules, first.url)
@@ -73,22 +158,33 @@ def extract_texts(pages: Sequence[FetchedPage], rules: ExtractionRules = GENERIC
     lines = _page_lines(root, rules)
     for page in pages[1:]:
         more = decode_html(page.body, page.content_type, rules.encoding)
-        if more.text.strip():
-            lines.extend(_page_lines(parse_document(more.text), rules))
+        if more.text.strip() and not looks_like_binary(more.text):
+            more_root, more_cut = bounded_document(more.text)
+            cut = cut or more_cut
+            lines.extend(_page_lines(more_root, rules))
 
+    lines = strip_mirror_artefacts(lines)
     cleaned = clean_lines(lines, site_name=rules.site_name, title=title)
     if not cleaned.lines:
         return PageExtraction(skipped="empty_after_cleaning")
-    text = "\n".join(cleaned.lines)
-    record = ExtractedText(
-        url=first.url,
-        title=title,
-        published=published or cleaned.published,
-        text=text,
-        truncated=cleaned.truncated,
-        genre=genre_from_title(title),
-        placeholders=find_placeholders(text),
-        next_pages=next_pages,
-        encoding=decoded.encoding,
-    )
-    return PageExtraction(texts=[record])
+    # Last resort, after pruning: hidden junk near the title is gone by then, the date is not.
+    published = published or cleaned.published or date_near_title(root, title)
+    genre = genre_from_title(title)
+    records = []
+    for part, part_lines in enumerate(split_collection(cleaned.lines, title), start=1):
+        text = "\n".join(part_lines)
+        records.append(
+            ExtractedText(
+                url=first.url,
+                title=title,
+                published=published,
+                text=text,
+                truncated=cleaned.truncated or cut,
+                genre=genre,
+                placeholders=find_placeholders(text),
+                part=part,
+                next_pages=next_pages,
+                encoding=decoded.encoding,
+            )
+        )
+    return PageExtraction(texts=records)

@@ -35,7 +35,17 @@ _PLACEHOLDER = re.compile(
 )
 
 
+# Traditional forms of the characters in the genre keywords, so a Traditional-script
+# mirror's title (sites.md 1.8, fixtures gold/mirror_*) gets its genre.  Used on a
+# throwaway copy for matching only: the title itself is never converted.
+_KEYWORD_CHARS_TO_SIMPLIFIED = str.maketrans(
+    "講話發總結計劃匯報務體會說詞辭職廉演稿驗議彙經驗開閉賀歡讀後觀黨課事蹟",
+    "讲话发总结计划汇报务体会说词辞职廉演稿验议汇经验开闭贺欢读后观党课事迹",
+)
+
+
 def genre_from_title(title: str) -> str:
+    title = title.translate(_KEYWORD_CHARS_TO_SIMPLIFIED)
     for keyword, genre in _GENRE_KEYWORDS:
         if keyword in title:
             return genre

@@ -32,6 +32,40 @@ _DATE_LINE = re.compile(
 )
 _HEAD_WINDOW = 3  # the header and the date line sit within the first lines of the container
 
+# Whole lines that are page chrome wherever they stand inside a body container
+# (sites.md 2.1–2.6).  Each alternative is anchored to the whole line, so a
+# sentence of a speech that merely mentions 下载 or 微信公众号 is kept.
+_CHROME_LINE = re.compile(
+    r"^(?:"
+    r"上一篇[:：].*|下一篇[:：].*|上一篇|下一篇"  # neighbouring articles
+    r"|本文共\d+页[:：].*|[(（]?第\d+/\d+[页頁][)）]?|(?=.*(?:[上下]一页|尾页))(?:(?:[上下]一页|首页|尾页|\d{1,3})(?:\s+|$))+"  # article pager
+    r"|(?:当前位置|您的位置|你的位置|现在位置)[:：].*"  # breadcrumbs
+    r"|《[^》]{1,80}\.docx?》|将本文的Word文档下载.*|推荐度[:：].*|下载文档|下载本文档|点击下载文档"  # Word card
+    r"|(?:推荐阅读|相关阅读|延伸阅读|相关推荐|猜你喜欢|热门推荐)[:：].*"  # recommendation lines (学习啦)
+    r"|小编精心推荐.{0,20}|(?:更多|相关)(?:精彩)?(?:内容|范文)?推荐[:：]?"
+    r"|.{0,30}(?:扫码关注|扫一扫关注|关注微信公众号|长按识别二维码).{0,30}"  # QR / WeChat prompts
+    r"|.{0,40}(?:版权所有|Copyright\s*©|©\s*\d{4}).{0,60}"  # copyright footers
+    r"|该文章《.{1,80}》来源于.{1,20}[,，]\s*网址[:：].*"  # 出国留学网 copy attribution (sites.md 1.3)
+    r"|本帖最后由.{1,30}于.{1,30}编辑"  # Discuz edit stamp
+    r"|a\([\"']\w+[\"']\);?"  # 学习啦 inline ad script left as text (sites.md 1.4)
+    r"|.{1,60}_第\d+页|第\d+页\s*/\s*共\d+页|文档简介[:：]?|资源描述[:：]?|点击查看更多>*|继续免费阅读"  # 文库 chrome
+    r"|上传人[:：].*|编号[:：]\d+|版权说明[:：].*|(?:收藏网址|本站网址)[:：]\s*\S+"
+    r")$",
+    re.I,
+)
+# The editor's intro/outro of 瑞文系 and 出国留学网 pages (sites.md 2.3): only the
+# first or last lines of a text, and only when they speak as 小编 or point to the site.
+_INTRO = re.compile(r"小编|以下是.{0,30}(?:整理|收集|精选)|下面是.{0,30}(?:整理|收集|带来)")
+_OUTRO = re.compile(r"小编|敬请关注|以上(?:就)?是.{0,40}(?:范文|内容|全部)|希望.{0,30}(?:有所帮助|能帮助|能够帮助)")
+# Injected source lines ("（本文来源于网络，如有侵权请联系删除）", "来源：网络整理"): only at
+# the edges of a text, where copy sites put them (sites.md 2.3; fixtures gold/discuz_*).
+_SOURCE_LINE = re.compile(r"^[(（【]?(?:本文|文章|内容)?(?:来源|转自|摘自)于?[:：]?\s*\S{0,30}?(?:网络|互联网|整理|删除)[^。]{0,20}?[)）】]?$")
+_EDGE_WINDOW = 2
+# Discuz jammer fallback: a line of short ASCII fragments with no CJK at all.
+_JAMMER_LINE = re.compile(r"^(?:[\x21-\x7e]{1,3}\s+){5,}[\x21-\x7e]{0,3}$")
+# DedeCMS page-break markers left in copied text.
+_PAGE_BREAK_MARKER = re.compile(r"#p#[^#]{0,40}#e#")
+
 
 @dataclass(frozen=True)
 class CleanedLines:
@@ -100,9 +134,29 @@ def clean_lines(lines: list[str], *, site_name: str | None, title: str | None = 
         if _TRUNCATION_NOTICE.search(line):
             truncated = True
             break
-        if line in _RELATED_HEADINGS:
+        if line.rstrip(":：") in _RELATED_HEADINGS:
             break
-        if _CONTACT_AD.search(line):
+        if _CONTACT_AD.search(line) or _CHROME_LINE.match(line) or _JAMMER_LINE.match(line):
             continue
+        if "#p#" in line:
+            line = _PAGE_BREAK_MARKER.sub("", line).strip()
+            if not line:
+                continue
         kept.append(line)
-    return CleanedLines(kept, truncated, published)
+    return CleanedLines(drop_editor_lines(kept), truncated, published)
+
+
+def drop_editor_lines(lines: list[str]) -> list[str]:
+    """Remove the 小编 intro and source lines from the first lines, the outro and source lines from the last."""
+    start = 0
+    for index, line in enumerate(lines[:_EDGE_WINDOW]):
+        if _INTRO.search(line) and ("小编" in line or len(line) < 80) or _SOURCE_LINE.match(line):
+            start = index + 1
+    end = len(lines)
+    for index in range(len(lines) - 1, max(start, len(lines) - _EDGE_WINDOW) - 1, -1):
+        line = lines[index]
+        if _OUTRO.search(line) and len(line) < 120 or _SOURCE_LINE.match(line):
+            end = index
+        else:
+            break
+    return lines[start:end]

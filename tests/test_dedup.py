@@ -21,7 +21,9 @@ from fanwen.dedup import (
     cluster_texts,
     exact_key,
     normalised_for_hash,
+    normalised_for_shingles,
     signature,
+    signature_is_current,
     signature_params,
     similarity,
 )
@@ -61,15 +63,21 @@ def _repunctuate(paragraphs: list[str], rng: random.Random) -> list[str]:
     return [indent + p.translate(table) + rng.choice(("", " ", "\u3000")) for p in paragraphs]
 
 
-def _edited_copy(edit: str, source: list[str], title: str, donor: list[str], rng: random.Random) -> tuple[list[str], bool]:
-    """Paragraphs of a copy of ``source`` made with ``edit``, and whether it is truncated."""
+def _edited_copy(
+    edit: str, source: list[str], title: str, donor: list[str], rng: random.Random
+) -> tuple[list[str], bool]:
+    """Paragraphs of a copy of ``source`` made with ``edit``, and whether it is truncated.
+
+    ``donor`` is another text's paragraphs: material for a reworded heading or an inserted paragraph.
+    """
     paragraphs = list(source)
     if edit == "retitled":
         # A copying site puts its own title line on top and rewords a section heading.
         headings = [i for i, p in enumerate(paragraphs) if _SECTION_HEADING.match(p)]
         if headings:
             i = rng.choice(headings)
-            paragraphs[i] = paragraphs[i][:2] + rng.choice([p for p in donor if len(p) < 40] or ["扎实推进各项工作"])
+            short_lines = [p for p in donor if len(p) < 40] or ["扎实推进各项工作"]
+            paragraphs[i] = paragraphs[i][:2] + rng.choice(short_lines)
         paragraphs.insert(0, rng.choice((f"{title}（精选范文）", f"{title}范文3篇", f"最新{title}")))
     elif edit == "placeholders":
         paragraphs = _swap_placeholders(paragraphs, rng)
@@ -133,3 +141,178 @@ def precision_recall(corpus: PlantedCorpus, cluster_of: dict[int, int]) -> tuple
     hits = found & truth
     precision = len(hits) / len(found) if found else 1.0
     return precision, len(hits) / len(truth), found - truth, truth - found
+
+
+@pytest.fixture(scope="module")
+def planted() -> PlantedCorpus:
+    return planted_corpus(400, 80, seed=4)
+
+
+# -- normalisation and the exact key ---------------------------------------------------------
+
+
+def test_normalised_for_hash_drops_layout_and_punctuation_but_keeps_content():
+    text = "一、加强领导，\u3000落实责任；\r\n（一）２０２３年完成ＸＸ项目: 98.5%!"
+    assert normalised_for_hash(text) == "一加强领导落实责任一2023年完成XX项目985"
+
+
+def test_normalised_for_hash_keeps_cjk_characters_nfkc_would_rewrite():
+    # U+F900 (a CJK compatibility ideograph) and U+2F00 (Kangxi radical one) fold under
+    # NFKC; content characters must stay as they are.  × is a placeholder, not punctuation.
+    assert normalised_for_hash("\uf900\u2f00××同志") == "\uf900\u2f00××同志"
+
+
+def test_exact_key_ignores_typesetting_differences_only():
+    original = "尊敬的各位领导：\n现将我县工作情况汇报如下，请予审议。"
+    retypeset = "\u3000\u3000尊敬的各位领导:  \r\n\u3000\u3000现将我县工作情况汇报如下, 请予审议."
+    assert exact_key(original) == exact_key(retypeset)
+    assert exact_key(original) != exact_key(original.replace("我县", "我市"))
+    assert re.fullmatch(r"[0-9a-f]{64}", exact_key(original))
+
+
+def test_placeholder_spellings_are_one_for_shingling_but_not_for_the_exact_key():
+    template = "X县20__年工作总结：××同志带领全县完成____%的任务。"
+    swapped = "某县202x年工作总结：XX同志带领全县完成XX%的任务。"
+    assert normalised_for_shingles(template) == normalised_for_shingles(swapped)
+    assert normalised_for_shingles(template) != normalised_for_shingles(template.replace("全县", "全市"))
+    assert exact_key(template) != exact_key(swapped)
+
+
+# -- signatures ------------------------------------------------------------------------------
+
+
+def test_signature_is_compact_deterministic_and_self_describing(planted):
+    text = planted.texts[0].text
+    sig = signature(text)
+    assert sig == signature(text)
+    assert len(sig) == 9 + 2 * 128 * 4  # header, then whole and head MinHash, uint32 each
+    assert signature_params(sig) == (12, 128, 200)
+    assert signature_params(signature(text, num_perm=64, shingle=5)) == (5, 64, 200)
+    assert signature_is_current(sig) and not signature_is_current(signature(text, shingle=5))
+    assert similarity(sig, sig) == 1.0
+    with pytest.raises(ValueError):
+        similarity(sig, signature(text, shingle=5))
+
+
+def test_similarity_separates_copies_from_texts_on_the_same_topic(planted):
+    by_id = {text.id: text for text in planted.texts}
+    copy_id = next(i for i, edit in planted.edit_of.items() if edit == "inserted")
+    source_id = min(next(group for group in planted.groups if copy_id in group))
+    assert similarity(signature(by_id[source_id].text), signature(by_id[copy_id].text)) >= 0.8
+    originals = [text for text in planted.texts if text.id <= 400][:150]
+    signatures = [signature(text.text) for text in originals]
+    closest_unrelated = max(similarity(a, b) for a, b in itertools.combinations(signatures, 2))
+    assert 0.1 < closest_unrelated < 0.5  # they do share stock phrases, but far less than copies
+
+
+# -- clustering ------------------------------------------------------------------------------
+
+
+def _text(text_id: int, text: str, first_seen: str = "2024-01-01T00:00:00", truncated: bool = False) -> TextForDedup:
+    return TextForDedup(text_id, text, first_seen, truncated, f"site{text_id}")
+
+
+@pytest.fixture(scope="module")
+def speeches() -> list[str]:
+    return ["\n".join(sample.paragraphs) for sample in generate_texts(6, seed=21)]
+
+
+def test_exact_copies_cluster_and_the_oldest_complete_copy_is_canonical(speeches):
+    speech = speeches[0]
+    retypeset = "\n".join("\u3000\u3000" + line.replace("，", ",") for line in speech.split("\n"))
+    texts = [
+        _text(7, speech, "2024-03-01T00:00:00"),
+        _text(3, retypeset, "2024-05-01T00:00:00"),
+        _text(5, speech, "2024-02-01T00:00:00"),
+        _text(9, speeches[1]),
+    ]
+    clusters = cluster_texts(texts)
+    assert clusters.cluster_of == {3: 3, 5: 3, 7: 3, 9: 9}
+    assert clusters.canonical_of == {3: 5, 9: 9}
+
+
+def test_canonical_prefers_complete_then_oldest_then_longest_then_smallest_id(speeches):
+    speech = speeches[2]
+    paragraphs = speech.split("\n")
+    preview = "\n".join(paragraphs[: len(paragraphs) // 2])
+    longer = speech + "\n" + speeches[3].split("\n")[3]
+    # The preview is the oldest copy, but a complete copy is the better canonical.
+    clusters = cluster_texts([_text(1, preview, "2020-01-01", truncated=True), _text(2, speech, "2022-01-01")])
+    assert clusters.cluster_of == {1: 1, 2: 1} and clusters.canonical_of == {1: 2}
+    # Same age: the longer complete copy wins; same age and length: the smallest id.
+    same_age = [_text(4, speech, "2022-01-01"), _text(6, longer, "2022-01-01")]
+    assert cluster_texts(same_age).canonical_of == {4: 6}
+    assert cluster_texts([_text(8, speech, "2022-01-01"), _text(6, speech, "2022-01-01")]).canonical_of == {6: 6}
+
+
+def test_a_half_preview_is_a_duplicate_of_its_full_text(speeches):
+    for speech in speeches:
+        paragraphs = speech.split("\n")
+        preview = "\n".join(paragraphs[: len(paragraphs) // 2])
+        assert cluster_texts([_text(1, speech), _text(2, preview, truncated=True)]).cluster_of == {1: 1, 2: 1}
+
+
+def test_unrelated_texts_stay_apart_and_short_texts_join_only_when_equal(speeches):
+    clusters = cluster_texts([_text(i, speech) for i, speech in enumerate(speeches)])
+    assert clusters.cluster_of == {i: i for i in range(len(speeches))}
+    assert clusters.canonical_of == {i: i for i in range(len(speeches))}
+    short = [
+        _text(1, "同志们：会议到此结束。"),
+        _text(2, "同志们:会议到此结束."),
+        _text(3, "同志们：会议到此结束，散会。"),
+    ]
+    assert cluster_texts(short).cluster_of == {1: 1, 2: 1, 3: 3}
+
+
+def test_a_text_with_a_third_of_its_paragraphs_replaced_is_another_text(speeches):
+    # Texts sharing two thirds of their paragraphs (Jaccard ≈ 0.5) are different
+    # speeches built from the same material, not copies.
+    texts = []
+    for i, speech in enumerate(speeches):
+        paragraphs = speech.split("\n")
+        donor = speeches[(i + 1) % len(speeches)].split("\n")
+        mixed = [donor[k % len(donor)] if k % 3 == 1 else p for k, p in enumerate(paragraphs)]
+        texts += [_text(2 * i + 1, speech), _text(2 * i + 2, "\n".join(mixed))]
+    clusters = cluster_texts(texts)
+    assert clusters.cluster_of == {text.id: text.id for text in texts}
+
+
+def test_result_does_not_depend_on_input_order_or_on_stored_signatures(planted):
+    texts = planted.texts[:100] + planted.texts[400:]
+    expected = cluster_texts(texts)
+    shuffled = random.Random(5).sample(texts, len(texts))
+    assert cluster_texts(shuffled) == expected
+    stored = {text.id: signature(text.text) for text in texts[::2]}  # some stored, the rest computed
+    assert cluster_texts(texts, stored) == expected
+    stale = {text.id: signature(text.text, shingle=5) for text in texts}  # other parameters: recomputed
+    keys = {text.id: exact_key(text.text) for text in texts[1::2]}
+    assert cluster_texts(texts, stale, exact_keys=keys) == expected
+    assert len(set(expected.cluster_of.values())) < len(texts)  # the comparison is not about singletons only
+
+
+def test_duplicate_ids_are_rejected():
+    with pytest.raises(ValueError):
+        cluster_texts([_text(1, "甲"), _text(1, "乙")])
+
+
+# -- quality on planted copies ---------------------------------------------------------------
+
+
+def test_planted_copies_are_found_with_precision_and_recall_of_at_least_95_percent(planted):
+    truth = pairs_within(planted.groups)
+    assert len(planted.texts) >= 400 and len(truth) >= 60
+    assert set(planted.edit_of.values()) == set(EDITS)
+    clusters = cluster_texts(planted.texts)
+    precision, recall, false_pairs, missed_pairs = precision_recall(planted, clusters.cluster_of)
+    assert precision >= 0.95, f"false pairs: {sorted(false_pairs)[:10]}"
+    assert recall >= 0.95, f"missed pairs: {sorted(missed_pairs)[:10]}"
+    # Every kind of edit is caught: each copy is in its source's cluster.
+    source_of = {copy: min(group) for group in planted.groups for copy in group if copy in planted.edit_of}
+    missed_edits = {
+        planted.edit_of[copy] for copy, source in source_of.items()
+        if clusters.cluster_of[copy] != clusters.cluster_of[source]
+    }
+    assert not missed_edits
+    # Canonical texts are complete copies.
+    truncated = {text.id for text in planted.texts if text.truncated}
+    assert not truncated & set(clusters.canonical_of.values())

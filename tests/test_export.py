@@ -30,3 +30,52 @@ def test_export_to_stdout(demo_archive):
     header = result.stdout.splitlines()[0]
     assert header.startswith("id,site,category,url,part,title,published")
     assert "exported" in result.stderr
+
+
+def test_jsonl_export_with_filters(demo_archive, tmp_path):
+    import json
+
+    out = tmp_path / "texts.jsonl"
+    run_fanwen("export", "--archive", str(demo_archive), "--format", "jsonl", "--site", "huabo",
+               "--since", "2024", "--search", "文明", "-o", str(out))
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    connection = sqlite3.connect(demo_archive)
+    expected = {row[0] for row in connection.execute(
+        "select id from texts where site = 'huabo' and published >= '2024' and (title like '%文明%' or text like '%文明%')")}
+    connection.close()
+    assert expected and {row["id"] for row in rows} == expected
+    assert all(isinstance(row["placeholders"], list) for row in rows)
+
+
+def test_genre_filter(demo_archive, tmp_path):
+    out = tmp_path / "texts.csv"
+    run_fanwen("export", "--archive", str(demo_archive), "--genre", "讲话稿", "-o", str(out))
+    with out.open(encoding="utf-8", newline="") as handle:
+        genres = {row["genre"] for row in csv.DictReader(handle)}
+    assert genres == {"讲话稿"}
+
+
+def test_excel_export_has_bom_and_neutralises_formulas(tmp_path):
+    from fanwen.archive import Archive, TextToArchive
+    from pipelines.records import ExtractedText
+
+    archive_path = tmp_path / "archive.db"
+    bodies = {"=HYPERLINK(\"http://evil\")": "'=HYPERLINK(\"http://evil\")", "+86 电话": "'+86 电话",
+              "-1 同志们": "'-1 同志们", "@所有人": "'@所有人", "同志们：=不变": "同志们：=不变"}
+    with Archive(archive_path) as archive:
+        archive.save_texts([
+            TextToArchive("huabo", None, "2026-01-01T00:00:00+00:00", ExtractedText(
+                url=f"http://x/{i}.html", title=f"标题{i}", published="2025-01-01", text=body, truncated=False, genre="其他"))
+            for i, body in enumerate(bodies)
+        ])
+    out = tmp_path / "excel.csv"
+    run_fanwen("export", "--archive", str(archive_path), "--excel", "-o", str(out))
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        texts = [row["text"] for row in csv.DictReader(handle)]
+    assert texts == list(bodies.values())
+    plain = tmp_path / "plain.csv"
+    run_fanwen("export", "--archive", str(archive_path), "-o", str(plain))
+    with plain.open(encoding="utf-8", newline="") as handle:
+        assert [row["text"] for row in csv.DictReader(handle)] == list(bodies)  # untouched without --excel

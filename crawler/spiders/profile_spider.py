@@ -13,6 +13,8 @@ sites list newest first.
 from __future__ import annotations
 
 import re
+import time
+from uuid import uuid4
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -20,10 +22,14 @@ from typing import Any, ClassVar
 from urllib.parse import urljoin
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
+from scrapy_redis.connection import get_redis_from_settings
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
+from crawler.distributed import SiteKeys
 from crawler.items import ArticleItem, ArticleNotModified
 from crawler.profiles import SiteProfile
 from pipelines.records import FetchedPage
@@ -101,13 +107,65 @@ class ProfileSpider(scrapy.Spider):
         # after an interrupted run the pager is walked to its end (known articles
         # are still skipped), so the next run completes the site.
         spider.stop_paging_early = False
-        if settings.getbool("FANWEN_INCREMENTAL"):
+        spider.redis = None
+        if settings.get("FANWEN_REDIS_URL"):
+            spider._join_distributed_crawl(crawler)
+        elif settings.getbool("FANWEN_INCREMENTAL"):
             from fanwen.archive import Archive
 
             with Archive(settings.get("FANWEN_ARCHIVE")) as archive:
                 spider.last_seen = archive.last_seen_by_url(spider.name)
                 spider.stop_paging_early = archive.last_run_completed(spider.name) and not spider.refresh
         return spider
+
+    # -- distributed crawls (scrapy-redis) ----------------------------------------------------
+
+    def _join_distributed_crawl(self, crawler: Any) -> None:
+        """Share the site's queue through Redis; skip what the ingester archived already."""
+        self.redis = get_redis_from_settings(crawler.settings)
+        self.redis_keys = SiteKeys(self.name)
+        self.idle_limit = crawler.settings.getfloat("FANWEN_REDIS_IDLE_SECONDS", 5.0)
+        self.idle_since: float | None = None
+        self.worker_id = uuid4().hex
+        self.last_seen = {url.decode(): "" for url in self.redis.smembers(self.redis_keys.archived)}
+        crawler.signals.connect(self._distributed_idle, signal=signals.spider_idle)
+
+    def _other_workers_alive(self) -> bool:
+        """Whether another worker of this site is running (each refreshes a short-lived key, see RedisHealth)."""
+        mine = self.redis_keys.worker(self.worker_id)
+        return any(key.decode() != mine for key in self.redis.scan_iter(self.redis_keys.worker("*")))
+
+    def _queued_requests(self) -> int:
+        key = self.redis_keys.requests
+        kind = self.redis.type(key)
+        return self.redis.zcard(key) if kind == b"zset" else self.redis.llen(key) if kind == b"list" else 0
+
+    def _distributed_idle(self) -> None:
+        """Stay open while the shared queue has work (other workers may still add to it)."""
+        requeued = 0
+        while raw := self.redis.lpop(self.redis_keys.requeue):
+            self.crawler.engine.crawl(self._redo(raw.decode()))
+            requeued += 1
+        # Other workers still downloading may add requests: stay while anything is queued or in flight.
+        if requeued or self._queued_requests() or (
+            self.redis.hlen(self.redis_keys.in_flight) and self._other_workers_alive()
+        ):
+            self.idle_since = None
+            raise DontCloseSpider
+        now = time.monotonic()
+        self.idle_since = self.idle_since or now
+        if now - self.idle_since < self.idle_limit:
+            raise DontCloseSpider
+
+    def _redo(self, entry: str) -> scrapy.Request:
+        """A request again from its in-flight entry (see crawler.distributed.redo_entry)."""
+        kind, url, category = entry.split("\t")
+        callback, kwargs = {
+            "article": (self.parse_article, {"category": category or None}),
+            "list": (self.parse_list, {}),
+            "sitemap": (self.parse_sitemap, {}),
+        }.get(kind, (self.parse, {}))
+        return scrapy.Request(url, callback=callback, cb_kwargs=kwargs, dont_filter=True)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.profile.start_urls:
@@ -160,6 +218,9 @@ class ProfileSpider(scrapy.Spider):
             if category:
                 break
         links = list(dict.fromkeys(self._links(response, navigation.article_links, self._article_url)))
+        if self.redis is not None and links:
+            # What `fanwen reconcile` compares with the archive to find lost requests.
+            self.redis.hset(self.redis_keys.seen_articles, mapping={url: category or "" for url in links})
         new_links = [url for url in links if url not in self.last_seen]
         for url in new_links:
             yield scrapy.Request(url, callback=self.parse_article, cb_kwargs={"category": category})

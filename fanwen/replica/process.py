@@ -14,9 +14,11 @@ class ReplicaStartError(RuntimeError):
 
 
 @contextmanager
-def running_replicas(sites: Sequence[str] = (), *, any_port: bool = True) -> Iterator[dict[str, str]]:
+def running_replicas(
+    sites: Sequence[str] = (), *, any_port: bool = True, latency: float = 0.0
+) -> Iterator[dict[str, str]]:
     """Serve the replica sites in a subprocess; yield ``{site: base_url}``; stop it on exit."""
-    command = [sys.executable, "-m", "fanwen.replica", *sites]
+    command = [sys.executable, "-m", "fanwen.replica", *sites, "--latency", str(latency)]
     if any_port:
         command.append("--any-port")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -41,4 +43,12 @@ def change_replica(base_url: str, action: str, count: int) -> list[str]:
 
     request = urllib.request.Request(f"{base_url.rstrip('/')}/__replica__/{action}?count={count}", method="POST")
     with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def replica_request_counts(base_url: str) -> dict[str, int]:
+    """How often the running replica answered each request target."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{base_url.rstrip('/')}/__replica__/requests", timeout=30) as response:
         return json.load(response)

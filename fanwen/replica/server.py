@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections import Counter
 from collections.abc import Sequence
 
 from twisted.internet import reactor
@@ -24,11 +25,30 @@ CONTROL_PREFIX = "/__replica__/"
 class ReplicaResource(resource.Resource):
     isLeaf = True
 
-    def __init__(self, site: ReplicaSite) -> None:
+    def __init__(self, site: ReplicaSite, latency: float = 0.0) -> None:
         super().__init__()
         self.site = site
+        self.latency = latency
+        self.requests: Counter[str] = Counter()
 
-    def render_GET(self, request: server.Request) -> bytes:
+    def render_GET(self, request: server.Request) -> bytes | int:
+        if request.path == CONTROL_PREFIX.encode() + b"requests":
+            request.setHeader(b"Content-Type", b"application/json")
+            return json.dumps(self.requests).encode()
+        self.requests[request.uri.decode("utf-8", "replace")] += 1
+        if self.latency:
+            # Answer later without blocking other requests: a slow site, so a crawl is I/O-bound.
+            reactor.callLater(self.latency, self._finish_late, request)
+            return server.NOT_DONE_YET
+        return self._answer(request)
+
+    def _finish_late(self, request: server.Request) -> None:
+        if not request.channel:  # the client went away
+            return
+        request.write(self._answer(request))
+        request.finish()
+
+    def _answer(self, request: server.Request) -> bytes:
         host = (request.getHeader(b"host") or b"127.0.0.1").decode("ascii", "replace")
         response = self.site.respond(request.uri.decode("utf-8", "replace"), origin=f"http://{host}")
         request.setResponseCode(response.status)
@@ -42,7 +62,7 @@ class ReplicaResource(resource.Resource):
         return response.body
 
     def render_HEAD(self, request: server.Request) -> bytes:
-        return self.render_GET(request)
+        return self._answer(request)
 
     def render_POST(self, request: server.Request) -> bytes:
         """Change the site as time would: ``/__replica__/publish?count=N`` or ``/__replica__/edit?count=N``.
@@ -59,14 +79,20 @@ class ReplicaResource(resource.Resource):
         return json.dumps([article.path for article in change(count)]).encode()
 
 
-def serve(site_names: Sequence[str], ports: dict[str, int] | None = None, host: str = "127.0.0.1") -> None:
-    """Listen for every site, announce the URLs on stdout, run until SIGINT/SIGTERM."""
+def serve(
+    site_names: Sequence[str], ports: dict[str, int] | None = None, host: str = "127.0.0.1", latency: float = 0.0
+) -> None:
+    """Listen for every site, announce the URLs on stdout, run until SIGINT/SIGTERM.
+
+    ``latency`` (seconds) delays every answer, like a distant or slow site;
+    ``GET /__replica__/requests`` tells how often each target was requested.
+    """
     urls: dict[str, str] = {}
     for name in site_names:
         site = load_site(name)
         site.articles  # build the corpus before announcing readiness
         port = (ports or {}).get(name, site.definition.default_port)
-        factory = server.Site(ReplicaResource(site))
+        factory = server.Site(ReplicaResource(site, latency))
         factory.log = lambda request: None  # no access log: the crawler logs its requests
         listening = reactor.listenTCP(port, factory, interface=host)
         urls[name] = f"http://{host}:{listening.getHost().port}/"

@@ -1,0 +1,345 @@
+"""Chinese search, ingest and CSV export at 10k / 30k / 100k texts, through Datasette's HTTP API.
+
+    python benchmarks/search_export.py [--sizes 10000,30000,100000] [--workdir DIR]
+
+One archive grows through ``Archive.save_texts`` (the crawler's write path, so
+the full-text index is kept current as it goes) to each size in turn.  At each
+size it reports:
+
+- ingest texts/s with the index, against the same ingest without it (baseline,
+  measured on the first size in a scratch archive in this run);
+- index size against the UTF-8 bytes of title + text, before and after
+  ``optimize``, and the time to build the index from scratch per 1,000 texts;
+- ranked search (the ``search`` canned query: count + top 20) and the table
+  search box (``texts.json?_search=``) over HTTP against ``fanwen serve``'s
+  Datasette: p50 / p95 / max, errors (the SQL time limit shows as one);
+- correctness of both against a substring scan over the texts in Python (the
+  same semantics as LIKE): recall, precision, wrong zero-hit answers;
+- streamed CSV of every row (``texts.csv?_stream=on&_size=max``): MB/s, rows
+  parsed back, and whether the file ends in Datasette's "CSV contains more
+  than" truncation line; and ``fanwen export`` MB/s.
+
+Then a log-log fit of the latencies and sizes over the sizes, extrapolated to
+1,000,000 texts.  Texts come from fanwen.replica.corpus, joined so that their
+lengths follow a log-normal (median 3,200 characters) clipped to 1,500–8,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from fanwen import search_index  # noqa: E402
+from fanwen.archive import Archive, TextToArchive  # noqa: E402
+from fanwen.export import export_csv  # noqa: E402
+from fanwen.replica.corpus import generate_texts  # noqa: E402
+from fanwen.serve import datasette_arguments, metadata_for  # noqa: E402
+from pipelines.records import ExtractedText  # noqa: E402
+
+BATCH = 500
+CHUNK = 5000  # texts generated per corpus call (titles are unique within a call)
+SITES = ("huabo", "deyu", "wenmi", "gongwen")
+
+
+def corpus(count: int, seed: int = 5) -> list[tuple[str, str, str, str, str]]:
+    """(site, title, published, genre, text) rows with log-normal lengths in [1500, 8000]."""
+    rng = random.Random(seed)
+    out: list[tuple[str, str, str, str, str]] = []
+    chunk_no = 0
+    pool: list = []
+    while len(out) < count:
+        if len(pool) < 4:
+            pool.extend(generate_texts(CHUNK, seed=seed * 1000 + chunk_no, prefix=f"c{chunk_no}-"))
+            chunk_no += 1
+        target = min(8000, max(1500, int(rng.lognormvariate(math.log(3200), 0.5))))
+        base = pool.pop()
+        paragraphs = list(base.paragraphs)
+        while sum(len(p) + 1 for p in paragraphs) < target and pool:
+            paragraphs.extend(pool.pop().paragraphs)
+        text = ""
+        for paragraph in paragraphs:
+            if len(text) >= 1500 and len(text) + len(paragraph) + 1 > target:
+                break
+            text = f"{text}\n{paragraph}" if text else paragraph
+        out.append((SITES[len(out) % len(SITES)], base.title, base.published.strftime("%Y-%m-%d"), base.genre, text[:8000]))
+    return out
+
+
+def to_archive(rows, start: int) -> list[TextToArchive]:
+    now = "2026-11-28T00:00:00+00:00"
+    return [
+        TextToArchive(site, "bench", now, ExtractedText(
+            url=f"http://bench.invalid/{site}/{start + i}.html", title=title, published=published, text=text,
+            truncated=False, genre=genre))
+        for i, (site, title, published, genre, text) in enumerate(rows)
+    ]
+
+
+def ingest(archive: Archive, rows, start: int) -> float:
+    began = time.perf_counter()
+    for offset in range(0, len(rows), BATCH):
+        archive.save_texts(to_archive(rows[offset:offset + BATCH], start + offset))
+    return time.perf_counter() - began
+
+
+def make_queries(texts: list[str], seed: int = 7) -> list[tuple[str, str]]:
+    """(class, query) pairs drawn from the first texts: 1–6 characters, common and rare, several words, none."""
+    rng = random.Random(seed)
+    sample = texts[:1000]
+    runs = [run for text in sample for run in search_index.CJK_RUN.findall(text) if len(run) >= 6]
+    counts: dict[str, int] = {}
+    for text in sample:
+        for ch in set(text):
+            if search_index.CJK_RUN.fullmatch(ch):
+                counts[ch] = counts.get(ch, 0) + 1
+    by_frequency = sorted(counts, key=counts.get, reverse=True)
+    queries: list[tuple[str, str]] = []
+    queries += [("1char-common", ch) for ch in by_frequency[:10]]
+    queries += [("1char-rare", ch) for ch in by_frequency[-10:]]
+    seen = {q for _, q in queries}
+    for length, number in ((2, 30), (3, 15), (4, 20), (5, 10), (6, 10)):
+        made = 0
+        while made < number:
+            run = rng.choice(runs)
+            start = rng.randrange(len(run) - length + 1)
+            term = run[start:start + length]
+            if term not in seen:
+                seen.add(term)
+                queries.append((f"{length}char", term))
+                made += 1
+    terms = [q for c, q in queries if c in ("2char", "4char")]
+    queries += [("multi", f"{rng.choice(terms)} {rng.choice(terms)}") for _ in range(15)]
+    queries += [("zero", z) for z in ("元宇宙链", "量子纠缠", "鲸落海底", "龘靐齉")]
+    return queries
+
+
+def truth(texts: list[tuple[str, str]], query: str) -> set[int]:
+    terms = query.split()
+    return {i + 1 for i, (title, text) in enumerate(texts) if all(t in title or t in text for t in terms)}
+
+
+def get_json(url: str) -> tuple[float, dict]:
+    began = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            payload = json.load(response)
+    except urllib.error.HTTPError as error:
+        payload = {"error": error.read().decode("utf-8", "replace")[:200]}
+    return (time.perf_counter() - began) * 1000, payload
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def measure_search(base: str, queries, texts) -> dict:
+    ranked_ms, box_ms, errors = [], [], 0
+    recall, precision, wrong_zero, box_wrong_count = [], [], 0, 0
+    for _, query in queries:
+        expected = truth(texts, query)
+        q = urllib.parse.quote(query)
+        get_json(f"{base}/archive/search.json?q={q}&_shape=objects")  # warm
+        ms, ranked = get_json(f"{base}/archive/search.json?q={q}&_shape=objects")
+        ranked_ms.append(ms)
+        if "error" in ranked and ranked.get("error"):
+            errors += 1
+            continue
+        rows = ranked.get("rows", [])
+        total = rows[0]["total"] if rows else 0
+        top = {row["id"] for row in rows}
+        if expected and total == 0:
+            wrong_zero += 1
+        precision.append(len(top & expected) / len(top) if top else 1.0)
+        recall.append(total / len(expected) if expected else 1.0)  # top-20 ⊆ truth checked by precision
+        ms, box = get_json(f"{base}/archive/texts.json?_search={q}&_size=20&_shape=objects")
+        box_ms.append(ms)
+        if box.get("error"):
+            errors += 1
+        elif box.get("filtered_table_rows_count") != len(expected):
+            box_wrong_count += 1
+    return {
+        "ranked_p50": percentile(ranked_ms, 0.5), "ranked_p95": percentile(ranked_ms, 0.95), "ranked_max": max(ranked_ms),
+        "box_p50": percentile(box_ms, 0.5), "box_p95": percentile(box_ms, 0.95), "box_max": max(box_ms),
+        "errors": errors, "wrong_zero_hit": wrong_zero, "box_wrong_count": box_wrong_count,
+        "min_recall": min(recall), "min_precision": min(precision), "queries": len(queries),
+    }
+
+
+def measure_csv(base: str, expected_rows: int) -> dict:
+    with tempfile.TemporaryFile() as sink:
+        began = time.perf_counter()
+        with urllib.request.urlopen(f"{base}/archive/texts.csv?_stream=on&_size=max", timeout=600) as response:
+            while chunk := response.read(1 << 20):
+                sink.write(chunk)
+        seconds = time.perf_counter() - began
+        size = sink.tell()
+        sink.seek(0)
+        reader = csv.reader(io.TextIOWrapper(sink, encoding="utf-8", newline=""))
+        next(reader)
+        rows = 0
+        last: list[str] = []
+        for last in reader:
+            rows += 1
+    cut = bool(last) and last[0].startswith("CSV contains more than")
+    return {"csv_mb_s": size / seconds / 1e6, "csv_mb": size / 1e6, "csv_s": seconds,
+            "csv_rows": rows, "csv_complete": rows == expected_rows and not cut}
+
+
+def index_stats(archive: Archive) -> dict:
+    db = archive.db
+    index = db.execute(f"select sum(pgsize) from dbstat where name like '{search_index.FTS_TABLE}%'").fetchone()[0]
+    text = db.execute("select sum(length(cast(title as blob)) + length(cast(text as blob))) from texts").fetchone()[0]
+    return {"index_mb": index / 1e6, "text_mb": text / 1e6, "index_ratio": index / text}
+
+
+def rebuild_seconds(archive: Archive) -> float:
+    """Build the same index from scratch in a scratch table (insert + optimize)."""
+    db = archive.db
+    began = time.perf_counter()
+    with db.atomic():
+        db.execute(search_index.CREATE_INDEX_SQL.replace(search_index.FTS_TABLE, "scratch_fts"))
+        db.conn.executemany(
+            "insert into scratch_fts (rowid, title, text) values (?, ?, ?)",
+            ((i, search_index.index_text(t), search_index.index_text(x))
+             for i, t, x in db.execute("select id, title, text from texts")),
+        )
+        db.execute("insert into scratch_fts (scratch_fts) values ('optimize')")
+    seconds = time.perf_counter() - began
+    db.execute("drop table scratch_fts")
+    return seconds
+
+
+def serve(archive_path: Path, port: int) -> subprocess.Popen:
+    metadata = archive_path.with_suffix(".metadata.yml")
+    import yaml
+
+    metadata.write_text(yaml.safe_dump(metadata_for(archive_path), allow_unicode=True), encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "datasette", *datasette_arguments(archive_path, metadata, port=port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/-/versions.json", timeout=2).read()
+            return process
+        except OSError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise
+            time.sleep(0.3)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def slope(xs: list[float], ys: list[float]) -> float:
+    lx, ly = [math.log(x) for x in xs], [math.log(max(y, 1e-9)) for y in ys]
+    mx, my = statistics.mean(lx), statistics.mean(ly)
+    return sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / sum((a - mx) ** 2 for a in lx)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,30000,100000")
+    parser.add_argument("--workdir", type=Path, default=None)
+    options = parser.parse_args()
+    sizes = [int(s) for s in options.sizes.split(",")]
+    workdir = options.workdir or Path(tempfile.mkdtemp(prefix="fanwen-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+
+    began = time.perf_counter()
+    rows = corpus(sizes[-1])
+    print(f"corpus: {len(rows):,} texts in {time.perf_counter() - began:.0f} s; "
+          f"chars p10/p50/p90 {[percentile([len(r[4]) for r in rows], s) for s in (0.1, 0.5, 0.9)]}", flush=True)
+    texts = [(r[1], r[4]) for r in rows]
+    queries = make_queries([r[4] for r in rows])
+
+    # Baseline: the same write path with the index switched off, on the first size.
+    baseline_path = workdir / "baseline.db"
+    baseline_path.unlink(missing_ok=True)
+    with Archive(baseline_path) as plain:
+        plain._index_texts = lambda *args: None  # type: ignore[method-assign]
+        plain._unindex_text = lambda *args: None  # type: ignore[method-assign]
+        plain_rate = sizes[0] / ingest(plain, rows[:sizes[0]], 0)
+    baseline_path.unlink()
+    print(f"baseline ingest without index: {plain_rate:,.0f} texts/s", flush=True)
+
+    archive_path = workdir / "archive.db"
+    for leftover in workdir.glob("archive.db*"):
+        leftover.unlink()
+    results = []
+    done = 0
+    for size in sizes:
+        with Archive(archive_path) as archive:
+            seconds = ingest(archive, rows[done:size], done)
+            rate = (size - done) / seconds
+            live = index_stats(archive)
+            began = time.perf_counter()
+            archive.db.execute(f"insert into {search_index.FTS_TABLE} ({search_index.FTS_TABLE}) values ('optimize')")
+            optimize_s = time.perf_counter() - began
+            optimized = index_stats(archive)
+            rebuild = rebuild_seconds(archive) if size == sizes[0] else None
+            archive.db.execute("vacuum") if size == sizes[0] else None
+        done = size
+        port = free_port()
+        server = serve(archive_path, port)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            search = measure_search(base, queries, texts[:size])
+            exported = measure_csv(base, size)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        with Archive(archive_path) as archive, open(workdir / "export.csv", "w", encoding="utf-8", newline="") as out:
+            began = time.perf_counter()
+            export_csv(archive, out)
+            cli_s = time.perf_counter() - began
+        cli_mb_s = (workdir / "export.csv").stat().st_size / cli_s / 1e6
+        (workdir / "export.csv").unlink()
+        result = {
+            "size": size, "ingest_per_s": rate, "ingest_ratio": rate / plain_rate,
+            "index_mb_live": live["index_mb"], "index_ratio_live": live["index_ratio"],
+            "index_mb": optimized["index_mb"], "text_mb": optimized["text_mb"], "index_ratio": optimized["index_ratio"],
+            "index_mb_per_1k": optimized["index_mb"] / size * 1000, "optimize_s": optimize_s,
+            "rebuild_s_per_1k": rebuild / size * 1000 if rebuild else None,
+            **search, **exported, "export_cli_mb_s": cli_mb_s,
+        }
+        results.append(result)
+        print(json.dumps(result, ensure_ascii=False), flush=True)
+
+    if len(results) >= 2:
+        xs = [r["size"] for r in results]
+        print("\nlog-log slope and extrapolation to 1,000,000 texts:")
+        for key in ("ranked_p50", "ranked_p95", "ranked_max", "box_p50", "box_p95", "index_mb", "csv_s"):
+            ys = [r[key] for r in results]
+            k = slope(xs, ys)
+            print(f"  {key}: slope {k:.2f}, at 1M ≈ {ys[-1] * (1_000_000 / xs[-1]) ** k:,.1f}")
+    (workdir / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"\nresults in {workdir / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()

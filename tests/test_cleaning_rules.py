@@ -1,0 +1,190 @@
+"""One test per cleaning rule, on small hand-written pages (the gold corpus covers them in context)."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import html
+
+from crawler.profiles import load_profile, profile_for_url
+from pipelines.collection_pages import split_collection, stated_count
+from pipelines.extraction import extract_texts
+from pipelines.hidden_text import hidden_classes
+from pipelines.html_blocks import Heading, block_lines, is_link_list
+from pipelines.metadata import genre_from_title
+from pipelines.mirrors import strip_mirror_artefacts
+from pipelines.records import FetchedPage
+from pipelines.rules import ExtractionRules
+from pipelines.text_rules import clean_lines
+
+GENERIC = ExtractionRules()
+
+
+def texts(inner: str, rules: ExtractionRules = GENERIC, title: str = "标题", head: str = "") -> list[str]:
+    page = (f"<html><head>{head}<title>{title}_某网</title></head><body><h1>{title}</h1>"
+            f"<div class='c'>{inner}</div></body></html>")
+    result = extract_texts([FetchedPage("http://127.0.0.1/a.html", page.encode("utf-8"), "text/html; charset=utf-8")], rules)
+    return [t.text for t in result.texts]
+
+
+# -- hidden text -------------------------------------------------------------------------------
+
+def test_class_hidden_by_the_pages_own_style_is_removed():
+    inner = "<style>.qzx9{display:none}</style><p>加强领导<span class='qzx9'>织梦内容管理系统</span>。</p><p>落实责任。</p>"
+    assert texts(inner) == ["加强领导。\n落实责任。"]
+
+
+def test_same_class_without_a_hiding_style_is_kept():
+    assert texts("<style>.qzx9{color:red}</style><p>加强<span class='qzx9'>领导</span>。</p>") == ["加强领导。"]
+
+
+def test_white_font_and_white_inline_colour_are_removed():
+    inner = "<p>第一句。<font color='#FFFFFF'>第一范文网原创</font></p><p>第二句。<span style='color: #fff'>隐藏</span></p>"
+    assert texts(inner) == ["第一句。\n第二句。"]
+
+
+def test_discuz_jammer_removed_text_around_it_kept():
+    inner = "<p>各位同志<font class='jammer'>k; W% a%</font>大家好<br>今天开会<span style='display:none'>x7 /G</span></p>"
+    assert texts(inner) == ["各位同志大家好\n今天开会"]
+
+
+def test_hidden_classes_reads_grouped_selectors():
+    root = html.fromstring("<html><head><style>.a, p.b {display: none;} .c{visibility:hidden}</style></head></html>")
+    assert hidden_classes(root) == {"a", "b", "c"}
+
+
+# -- DOM boilerplate ---------------------------------------------------------------------------
+
+def test_link_list_dropped_keyword_link_kept():
+    assert is_link_list(html.fromstring("<div>优秀文章<a>讲话稿范文精选</a><a>述职报告五篇</a></div>"))
+    assert not is_link_list(html.fromstring("<div><p>要健全<a>制度</a>体系，压实工作责任。</p></div>"))
+    inner = "<p>要健全<a href='/zhidu/'><u>制度</u></a>体系。</p><div><a>讲话稿大全</a> <a>心得体会大全</a></div><p>完。</p>"
+    assert texts(inner) == ["要健全制度体系。\n完。"]
+
+
+def test_profile_drops_in_body_ad_slots_between_paragraphs():
+    rules = load_profile("diyifanwen").extract
+    page = ("<html><body><div id='ArtContent'><h1>述职报告</h1><div class='info'>发布时间：2024-03-05 来源：第一范文网</div>"
+            "<p>第一段。</p><div id='Hzh1'>广告位招租，欢迎联系</div><p>第二段。</p><div class='Hzh2'>本站推荐内容</div>"
+            "<div id='Print'>打印本文</div></div></body></html>")
+    [text] = extract_texts([FetchedPage("https://www.diyifanwen.com/fanwen/a/1.html", page.encode("gbk"), "text/html")], rules).texts
+    assert text.text == "第一段。\n第二段。" and text.published == "2024-03-05" and text.title == "述职报告"
+
+
+# -- line rules --------------------------------------------------------------------------------
+
+def test_editor_intro_and_outro_only_at_the_edges():
+    lines = ["以下是小编精心整理的讲话稿，欢迎阅读，希望大家能够喜欢。", "同志们：", "小编认为这一句在中间不是边缘。",
+             "谢谢大家！", "以上就是小编为大家整理的全部内容，希望对大家有所帮助。"]
+    assert clean_lines(lines, site_name=None).lines == lines[1:4]
+
+
+def test_truncation_notices_cut_and_mark():
+    for notice in ("预览阅读已结束,若您需要全文或代笔。", "已阅读5页，还剩60页未读 继续免费阅读",
+                   "(未完，全文共4512字，当前显示1800字)", "全文预览已结束"):
+        cleaned = clean_lines(["正文一。", notice, "尾巴"], site_name=None)
+        assert cleaned.lines == ["正文一。"] and cleaned.truncated, notice
+
+
+@pytest.mark.parametrize("line", [
+    "该文章《在全县大会上的讲话》来源于出国留学网，网址：https://www.liuxue86.com/a/1.html",
+    "上一篇：在年度表彰大会上的讲话", "当前位置：首页 > 范文 > 正文", "推荐度：", "《述职报告.doc》",
+    "本帖最后由 laomi 于 2024-3-5 10:22 编辑", 'a("conten");', "述职报告范文_第2页", "第2页 / 共43页",
+    "本文共3页：1 2 3 下一页", "小编精心推荐", "Copyright © 2006-2024 第一范文网 版权所有", "推荐阅读：讲话稿大全",
+    "k; W% a% |( Gx 7 /z", "扫码关注公众号",
+])
+def test_chrome_lines_removed(line):
+    assert clean_lines(["正文。", line, "结尾。"], site_name=None).lines == ["正文。", "结尾。"]
+
+
+@pytest.mark.parametrize("line", [
+    "要通过微信公众号、政务网站等渠道及时发布政策信息。", "2024", "全县共有党员1200名，下载安装率达到95%。",
+    "我们要把上一篇文章做好，下一篇文章做精。",
+])
+def test_content_lines_that_look_like_chrome_are_kept(line):
+    assert clean_lines(["正文。", line, "结尾。"], site_name=None).lines == ["正文。", line, "结尾。"]
+
+
+def test_dedecms_page_break_marker_removed_inside_a_line():
+    assert clean_lines(["前半句#p#分页标题#e#后半句。"], site_name=None).lines == ["前半句后半句。"]
+
+
+# -- 合集 -------------------------------------------------------------------------------------
+
+def test_stated_count():
+    assert stated_count("青年干部演讲稿(通用6篇)") == 6 and stated_count("心得体会范文（精选3篇）") == 3
+    assert stated_count("在全县大会上的讲话") is None
+
+
+def test_collection_split_by_numbered_headings_with_a_gap_and_pian():
+    lines = ["引言不属于任何一篇", Heading("安全工作总结 1"), "甲。", Heading("安全工作总结 2"), "乙。",
+             Heading("安全工作总结 4"), "丙。"]
+    assert split_collection(lines, "安全工作总结(汇总3篇)") == [["甲。"], ["乙。"], ["丙。"]]
+    pian = [Heading("篇一"), "甲。", "甲二。", Heading("篇二"), "乙。"]
+    assert split_collection(pian, "发言稿(精选2篇)") == [["甲。", "甲二。"], ["乙。"]]
+
+
+def test_ordinary_page_with_headings_is_not_split():
+    lines = [Heading("一、提高认识"), "甲。", Heading("二、狠抓落实"), "乙。"]
+    assert split_collection(lines, "在全县大会上的讲话") == [lines]
+    plain = ["安全工作总结 1", "甲。", "安全工作总结 2", "乙。"]  # numbered, but not headings
+    assert split_collection(plain, "安全工作总结") == [plain]
+
+
+def test_collection_page_end_to_end_and_bold_paragraph_headings():
+    inner = ("<p>下面由出国留学网小编为大家带来心得体会范文，供大家参考。</p>"
+             "<p><strong>心得体会范文(一)</strong></p><p>第一篇正文。</p>"
+             "<p><strong>心得体会范文(二)</strong></p><p>第二篇正文。</p><p>更多内容，敬请关注出国留学网范文频道。</p>")
+    assert texts(inner, title="心得体会范文(精选2篇)") == ["第一篇正文。", "第二篇正文。"]
+
+
+def test_block_lines_marks_headings():
+    lines = block_lines(html.fromstring("<div><h2>篇一</h2><p>正文</p><p><b>范文(二)</b></p></div>"))
+    assert [isinstance(line, Heading) for line in lines] == [True, False, True]
+
+
+# -- Traditional mirrors ---------------------------------------------------------------------
+
+def test_mirror_pinyin_and_escaped_breaks_removed_characters_kept():
+    lines = ["各位領(lǐng)導(dǎo)：x0dx0a今天召開大會(huì)。"]
+    assert strip_mirror_artefacts(lines) == ["各位領導：", "今天召開大會。"]
+
+
+def test_bracketed_latin_after_a_character_is_kept_without_mirror_evidence():
+    assert strip_mirror_artefacts(["推进人工智能(ai)应用。"]) == ["推进人工智能(ai)应用。"]
+
+
+# -- metadata and profiles -------------------------------------------------------------------
+
+def test_genre_from_traditional_title_without_converting_it():
+    assert genre_from_title("在全縣工作會議上的講話") == "讲话稿"
+    assert genre_from_title("個人述職報告") == "述职报告"
+
+
+@pytest.mark.parametrize(("url", "name"), [
+    ("https://www.diyifanwen.com/fanwen/jianghuagao/3476303.html", "diyifanwen"),
+    ("https://m.diyifanwen.com/fanwen/jianghuagao/3476303.html", "diyifanwen"),
+    ("https://mip.yjbys.com/zhidu/3019403.html", "ruiwen"),
+    ("https://www.xuexila.com/fanwen/jianghua/1.html", "xuexila"),
+    ("https://m.liuxue86.com/a/2289683.html", "liuxue86"),
+    ("http://127.0.0.1:8371/article/10001.html", "huabo"),
+    ("http://www.laomiw.com/forum.php?mod=viewthread&tid=1", None),
+    ("https://notdiyifanwen.com/a.html", None),
+])
+def test_profile_for_url(url, name):
+    profile = profile_for_url(url)
+    assert (profile.name if profile else None) == name
+
+
+def test_injected_source_line_removed_only_at_the_edges():
+    lines = ["（本文来源于网络，如有侵权请联系删除）", "同志们：", "资金来源于县财政和社会捐助，全部用于网络建设。",
+             "谢谢大家！", "本文转自互联网"]
+    assert clean_lines(lines, site_name=None).lines == lines[1:4]
+    middle = ["同志们：", "大家好。", "来源：网络整理", "谢谢大家！", "散会。"]
+    assert clean_lines(middle, site_name=None).lines == middle
+
+
+def test_generic_date_after_a_title_wrapper():
+    page = ("<html><body><div class='t'><h1>述职报告</h1></div><div class='i'>作者: 佚名 时间: 2023-7-9 阅读 次</div>"
+            "<div><p>第一段正文内容。</p><p>第二段正文内容。</p></div></body></html>")
+    [text] = extract_texts([FetchedPage("http://x.example/1.html", page.encode(), "text/html")], GENERIC).texts
+    assert text.published == "2023-07-09" and text.title == "述职报告"
