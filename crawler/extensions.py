@@ -65,7 +65,7 @@ class CrawlRunLog:
             return
         stats = self.crawler.stats.get_stats()
         summary = CrawlRunSummary(
-            finish_reason=reason,
+            finish_reason="archive_error" if stats.get("fanwen/archive_error") else reason,
             pages_requested=stats.get("downloader/request_count", 0),
             pages_fetched=stats.get("response_received_count", 0),
             counts=SaveCounts(

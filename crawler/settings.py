@@ -11,6 +11,9 @@ FANWEN_PROFILE_DIRS: list[str] = []
 FANWEN_ARCHIVE = "archive.db"
 # Texts written per transaction.
 FANWEN_ARCHIVE_BATCH = 200
+# Write the archive from a process of its own (fanwen/writer_process.py), so
+# the crawl's reactor is not stalled by WARC, index and signature work.
+FANWEN_WRITER_PROCESS = True
 # What started the crawl, recorded in crawl_runs: "manual" or "schedule".
 FANWEN_TRIGGER = "manual"
 # Incremental crawling: archived articles are not requested again, and a
@@ -25,6 +28,10 @@ USER_AGENT = "fanwen-archive/0.1 (+research archive of public sample speeches)"
 ROBOTSTXT_OBEY = True
 DOWNLOAD_DELAY = 2.0
 CONCURRENT_REQUESTS = 16
+# Scrapy starts this many asyncio tasks for every response's output, however
+# few items and requests it holds (ours: one article or a list page's links);
+# the default of 100 made the task bookkeeping the crawl's largest CPU cost.
+CONCURRENT_ITEMS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2

@@ -118,6 +118,10 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
             f"({stats.get('fanwen/not_modified', 0)} pages answered 304 Not Modified), "
             f"{stats.get('item_dropped_count', 0)} articles without text ({stats.get('finish_reason')})"
         )
+    failed = {site: stats["fanwen/archive_error"] for site, stats in results.items() if stats.get("fanwen/archive_error")}
+    if failed:
+        raise click.ClickException("could not write the archive: " + "; ".join(
+            f"{site}: {message}" for site, message in failed.items()))
 
 
 @main.command()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.items import ArticleItem, ArticleNotModified
 from fanwen.archive_writer import ArchiveWriter
+from fanwen.writer_process import ArchiveWriteError, ArchiveWriterProcess
 
 from .extraction import extract_texts
 
@@ -41,30 +43,49 @@ def count_without_text(crawler: Crawler, item: ArticleItem | ArticleNotModified)
 
 
 class ArchiveTextsPipeline:
-    """Hands each article to the ``ArchiveWriter`` (WARC, captures, texts) and keeps the crawl stats."""
+    """Hands each article to the archive writer (WARC, captures, texts) and keeps the crawl stats.
+
+    The writer runs in a process of its own unless ``FANWEN_WRITER_PROCESS`` is off.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.writer: ArchiveWriter | None = None
+        self.writer: ArchiveWriter | ArchiveWriterProcess | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveTextsPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        spider = self.crawler.spider
-        self.writer = ArchiveWriter(
-            self.crawler.settings.get("FANWEN_ARCHIVE"),
-            warc_prefix=spider.name,
-            batch_size=self.crawler.settings.getint("FANWEN_ARCHIVE_BATCH"),
-            forced_encoding=lambda site: spider.profile.extract.encoding,
-        )
+        spider, settings = self.crawler.spider, self.crawler.settings
+        encoding = spider.profile.extract.encoding
+        options = {
+            "warc_prefix": spider.name, "batch_size": settings.getint("FANWEN_ARCHIVE_BATCH"),
+        }
+        if settings.getbool("FANWEN_WRITER_PROCESS"):
+            self.writer = ArchiveWriterProcess(settings.get("FANWEN_ARCHIVE"), forced_encoding=encoding, **options)
+        else:
+            self.writer = ArchiveWriter(settings.get("FANWEN_ARCHIVE"), forced_encoding=lambda site: encoding, **options)
 
     def process_item(self, item: ArticleItem | ArticleNotModified) -> ArticleItem | ArticleNotModified:
-        self.writer.add(item)
+        if self.writer is None:
+            raise DropItem(f"not archived (the archive writer failed): {item.url}")
+        try:
+            self.writer.add(item)
+        except ArchiveWriteError as error:
+            self._stop(error)
+            raise DropItem(f"not archived: {item.url}") from None
         self._update_stats()
         count_without_text(self.crawler, item)
         return item
+
+    def _stop(self, error: ArchiveWriteError, *, closing: bool = False) -> None:
+        """The archive cannot be written: end the crawl now rather than fetch pages nobody stores."""
+        self.crawler.stats.set_value("fanwen/archive_error", str(error).splitlines()[0])
+        self.crawler.spider.logger.critical("archive writer failed, stopping the crawl: %s", error)
+        self.writer = None
+        if not closing:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_error"))
 
     def _update_stats(self) -> None:
         counts = self.writer.counts
@@ -76,7 +97,11 @@ class ArchiveTextsPipeline:
     def close_spider(self) -> None:
         if self.writer is None:
             return
-        clusters = self.writer.close()
+        try:
+            clusters = self.writer.close()
+        except ArchiveWriteError as error:
+            self._stop(error, closing=True)
+            return
         self._update_stats()
         if clusters is not None:
             self.crawler.stats.set_value("fanwen/duplicate_clusters", clusters)
