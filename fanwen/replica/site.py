@@ -352,7 +352,7 @@ class ReplicaSite:
         if path in ("/sitemap-articles-1.xml", "/sitemap-articles-2.xml.gz"):
             return self.article_sitemap(1 if path.endswith("1.xml") else 2, origin)
         if full == self.definition.routes.home:
-            return self._html("home.html", latest=self.latest)
+            return self._html("home.html", latest=self.latest, origin=origin)
         if match := self._article.match(full):
             article_id = int(match["id"])
             return self.render_article(article_id) if article_id in self._by_id else self._not_found()
@@ -372,7 +372,7 @@ class ReplicaSite:
             category = next(c for c in self.definition.categories if c.slug == slug)
             # Past the last page the real sites answer 200 with an empty list (sites.md 5).
             return self._html("list.html", category=category, items=items, page=page,
-                              pages=self.list_pages(slug))
+                              pages=self.list_pages(slug), origin=origin)
         return self._not_found()
 
 
