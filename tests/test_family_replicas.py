@@ -98,3 +98,14 @@ def test_gbk_and_bare_header_decoded(family_archive):
     connection.close()
     assert encodings["ruiwen"].lower() in ("gbk", "gb18030")
     assert encodings["liuxue86"].lower() in ("utf-8", "utf8")
+
+
+def test_fanwen_sites_lists_profiles_with_their_last_crawl(family_archive):
+    result = run_fanwen("sites", "--archive", str(family_archive[0]))
+    rows = {line.split("\t")[0]: line.split("\t") for line in result.stdout.splitlines()[1:]}
+    assert {"huabo", "ruiwen", "xuexila", "liuxue86"} <= set(rows)
+    name, display, domains, schedule, last = rows["ruiwen"]
+    assert display == "瑞文网" and "www.ruiwen.com" in domains and "yjbys.com" in domains
+    assert schedule == "40 2 * * *"
+    assert "(finished," in last and f"{sum(len(a.expected_texts) for a in load_site('ruiwen').articles)} new" in last
+    assert rows["huabo"][4] == "never"  # not crawled into this archive
