@@ -83,7 +83,7 @@ def _block_text_length(element: html.HtmlElement) -> int:
 def body_container(root: html.HtmlElement) -> html.HtmlElement | None:
     """The element holding the article's paragraphs (readability's parent/grandparent scoring)."""
     scores: Counter[html.HtmlElement] = Counter()
-    for block in root.iter("p", "h2", "h3", "pre", "td"):
+    for block in root.iter("p", "h2", "h3", "pre"):
         length = _block_text_length(block)
         if length < _MIN_PARAGRAPH:
             continue
@@ -94,8 +94,8 @@ def body_container(root: html.HtmlElement) -> html.HtmlElement | None:
         grandparent = parent.getparent()
         if grandparent is not None:
             scores[grandparent] += length / 2
-    # Text written straight into a <div> with <br> line breaks counts for that div.
-    for div in root.iter("div"):
+    # Text written straight into a <div> or <td> with <br> line breaks counts for that element.
+    for div in root.iter("div", "td"):
         direct = (div.text or "") + "".join(child.tail or "" for child in div)
         if len(direct.strip()) >= _MIN_PARAGRAPH:
             scores[div] += len(direct.strip())

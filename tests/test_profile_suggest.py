@@ -91,3 +91,23 @@ def test_suggest_from_saved_files_needs_their_urls(tmp_path):
     assert data["extract"]["body"] == ["div.content"]
     assert data["extract"]["title"] == ["h1.title"]
     assert data["extract"]["site_name"] == "瑞文网"  # the GBK page was decoded, not guessed as Latin-1
+
+
+@pytest.mark.parametrize("layout", sorted({page.layout for page in scorer.load_gold(scorer.GOLD)}))
+def test_suggested_rules_on_the_gold_corpus(layout):
+    """Rules suggested from a layout's first saved page extract all its pages (table layouts too: gold/wmjy)."""
+    from fanwen.profile_suggest import parse_page, suggest
+    from pipelines.extraction import extract_texts
+    from pipelines.records import FetchedPage
+    from pipelines.rules import ExtractionRules
+
+    pages = [page for page in scorer.load_gold(scorer.GOLD) if page.layout == layout]
+    found = suggest(parse_page(pages[0].body, pages[0].url, pages[0].content_type))
+    rules = ExtractionRules(site_name=found.site_name, title=found.title, body=found.body, date=found.date,
+                            next_page=found.next_page)
+    f1s = []
+    for page in pages:
+        texts = extract_texts([FetchedPage(url=page.url, body=page.body, content_type=page.content_type)], rules).texts
+        expected = "\n".join(doc["text"] for doc in page.documents)
+        f1s.append(scorer.text_scores("\n".join(t.text for t in texts), expected)[2])
+    assert sum(f1s) / len(f1s) >= MEAN_F1_FLOOR, (layout, found.body, f1s)
