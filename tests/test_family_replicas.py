@@ -11,7 +11,8 @@ import sqlite3
 
 import pytest
 
-from fanwen.replica.process import running_replicas
+from crawler.profiles import load_profile
+from fanwen.replica.process import replica_request_counts, running_replicas
 from fanwen.replica.site import load_site
 
 from .conftest import run_fanwen
@@ -34,7 +35,8 @@ def family_archive(tmp_path_factory):
         bases = [f"--base-url={site}={url}" for site, url in urls.items()]
         result = run_fanwen("crawl", *FAMILIES, "--archive", str(archive), *bases, "--delay", "0",
                             "--concurrency", "8", "-s", "LOG_LEVEL=WARNING", cwd=workdir, timeout=300)
-    return archive, result.stdout
+        requests = {site: replica_request_counts(url) for site, url in urls.items()}
+    return archive, result.stdout, requests
 
 
 @pytest.fixture(scope="module", params=FAMILIES)
@@ -61,6 +63,11 @@ def test_every_text_of_every_article_archived(rows, family):
     # the replica really has the shapes the family is known for
     if family in ("ruiwen", "liuxue86"):
         assert any(len(a.expected_texts) > 1 for a in site.articles)
+    if family == "ruiwen":  # numbered "… 1", with a skipped number, and 篇一
+        headings = [[p.heading for p in a.shape.parts] for a in site.articles if a.shape and a.shape.parts]
+        assert any(h[-1].endswith(f" {len(h)}") for h in headings)
+        assert any(h[2].endswith(" 4") for h in headings)
+        assert any(h[0] == "篇一" for h in headings)
     if family == "liuxue86":
         continued = [a for a in site.articles if a.page_count > 1]
         assert continued and any(not a.page_paragraphs(a.page_count) for a in continued)
@@ -109,3 +116,14 @@ def test_fanwen_sites_lists_profiles_with_their_last_crawl(family_archive):
     assert schedule == "40 2 * * *"
     assert "(finished," in last and f"{sum(len(a.expected_texts) for a in load_site('ruiwen').articles)} new" in last
     assert rows["huabo"][4] == "never"  # not crawled into this archive
+
+
+def test_politeness_and_robots(family_archive, family):
+    """Each shipped profile is slow by default, obeys robots.txt, and has a schedule; the crawl asked robots.txt first."""
+    profile = load_profile(family)
+    assert profile.politeness.obey_robots and profile.politeness.download_delay >= 2.0
+    assert profile.politeness.concurrency <= 2
+    assert profile.schedule is not None
+    requests = family_archive[2][family]
+    assert requests.get("/robots.txt") == 1
+    assert all(count == 1 for path, count in requests.items() if path != "/robots.txt"), "a page fetched twice"
