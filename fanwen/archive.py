@@ -284,7 +284,6 @@ class Archive:
                     to_index[existing[0]] = (record.title, record.text)
                     counts.changed += 1
             self._index_texts(to_index)
-            self._sign_texts(to_index)
         return counts
 
     # sqlite-utils' insert()/update() wrap every row in a SAVEPOINT of its own;
@@ -299,15 +298,6 @@ class Archive:
     def _update(self, table: str, row_id: int, row: dict) -> None:
         assignments = ", ".join(f"[{column}] = ?" for column in row)
         self.db.execute(f"update [{table}] set {assignments} where id = ?", [*row.values(), row_id])
-
-    def _sign_texts(self, texts: dict[int, tuple[str, str]]) -> None:
-        """Keep the duplicate signatures of new and changed texts current, as the search index is."""
-        if texts:
-            self.db.conn.executemany(
-                "insert or replace into text_signatures (text_id, content_hash, signature) "
-                "select id, content_hash, ? from texts where id = ?",
-                ((signature(text), text_id) for text_id, (_, text) in texts.items()),
-            )
 
     def _index_texts(self, texts: dict[int, tuple[str, str]]) -> None:
         self.db.conn.executemany(
