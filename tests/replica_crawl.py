@@ -18,11 +18,13 @@ REPO = Path(__file__).resolve().parents[1]
 FAST = {"DOWNLOAD_DELAY": 0, "FANWEN_PROGRESS": "off", "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "INFO"}
 
 
-def channel_profile(directory: Path, name: str, channel: str, **navigation: object) -> Path:
-    """The diyifanwen profile renamed ``name``, starting at ``/fanwen/<channel>/``; navigation fields overridden."""
+def channel_profile(directory: Path, name: str, *channels: str, **navigation: object) -> Path:
+    """The diyifanwen profile renamed ``name``, starting at ``/fanwen/<channel>/`` of each channel;
+    navigation fields overridden."""
     text = (REPO / "crawler" / "profiles" / "diyifanwen.toml").read_text(encoding="utf-8")
     text = text.replace('name = "diyifanwen"', f'name = "{name}"', 1)
-    text = text.replace("https://www.diyifanwen.com/fanwen/", f"https://www.diyifanwen.com/fanwen/{channel}/", 1)
+    starts = json.dumps([f"https://www.diyifanwen.com/fanwen/{channel}/" for channel in channels])
+    text = text.replace('start_urls = ["https://www.diyifanwen.com/fanwen/"]', f"start_urls = {starts}", 1)
     for key, value in navigation.items():
         text = text.replace("[navigation]\n", f"[navigation]\n{key} = {json.dumps(value)}\n", 1)
     directory.mkdir(parents=True, exist_ok=True)

@@ -264,7 +264,12 @@ class ProfileSpider(scrapy.Spider):
         if self.stop_paging_early and known_pages > self.list_lookahead:
             self.logger.info("stopped paging %s at list page %d: its articles are archived already", category, list_page)
             return
-        if list_page < navigation.max_list_pages:
+        if list_page >= navigation.max_list_pages:
+            if any(self._links(response, navigation.next_list_page, self._list_url)):
+                # An endless or runaway pager (a trap): stop, and say so in the crawl's stats.
+                self.crawler.stats.inc_value("fanwen/list_pages_capped")
+                self.logger.warning("stopped paging %s at max_list_pages=%d", response.url, navigation.max_list_pages)
+        else:
             for url in self._links(response, navigation.next_list_page, self._list_url):
                 yield scrapy.Request(
                     url, callback=self.parse_list, cb_kwargs={"list_page": list_page + 1, "known_pages": known_pages},
