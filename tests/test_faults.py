@@ -172,3 +172,13 @@ def test_retry_after_header_forms():
     assert retry_after_seconds(b"120") == 120
     assert retry_after_seconds(format_datetime(now + timedelta(seconds=30), usegmt=True).encode(), now) == 30
     assert retry_after_seconds(b"soon") is None and retry_after_seconds(None) is None
+
+
+def test_rejected_and_gone_records_survive_the_distributed_item_codec():
+    from crawler.item_codec import decode_item, encode_item
+    from crawler.items import ArticleGone, PageRejected
+
+    rejected = PageRejected("diyifanwen", "http://h/fanwen/a/1.html", "timeout", "2024-01-01T00:00:00+00:00", "took 2 s")
+    gone = ArticleGone("diyifanwen", "http://h/fanwen/a/2.html", 410, "2024-01-01T00:00:00+00:00")
+    assert decode_item(encode_item(rejected)) == rejected
+    assert decode_item(encode_item(gone)) == gone
