@@ -114,6 +114,8 @@ def test_robots_txt_is_dedecms_default_and_its_disallow_is_obeyed(replica_b, cra
     assert body.startswith(b"User-agent: * \r\n") and b"Disallow: /fanwen/neibu/\r\n" in body
     assert crawled["stats"]["robotstxt/forbidden"] >= 1
     assert not [target for target in crawled["requests"] if target.startswith("/fanwen/neibu/")]
+    connection.request("GET", "/sitemap.html")  # no XML sitemap: a GBK 网站地图 page
+    assert "网站地图".encode("gb18030") in connection.getresponse().read()
 
 
 def test_mobile_host_is_utf8_with_canonical_to_desktop(replica_b):
