@@ -33,6 +33,8 @@ def errors_by_kind(stats: dict) -> dict[str, int]:
             kinds["spider:" + key.rsplit("/", 1)[-1]] += value
         elif key.startswith("fanwen/no_text/"):
             kinds["no_text:" + key.rsplit("/", 1)[-1]] += value
+        elif key.startswith("fanwen/rejected/"):
+            kinds["rejected:" + key.rsplit("/", 1)[-1]] += value
     return dict(kinds)
 
 

@@ -35,6 +35,20 @@ CONCURRENT_ITEMS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
+# Retries wait: Retry-After when a 429/503 gives one (at most RETRY_AFTER_MAX seconds),
+# else RETRY_BACKOFF_BASE * 2**attempt seconds (crawler.middlewares.BackoffRetryMiddleware).
+RETRY_BACKOFF_BASE = 1.0
+RETRY_BACKOFF_MAX = 60.0
+RETRY_AFTER_MAX = 120.0
+# Real 范文 pages are a few hundred KB; anything far larger is not an article.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # After RedirectMiddleware (600) in process_response order: sees a 3xx before it is followed.
+    "crawler.middlewares.SafeRedirectMiddleware": 650,
+}
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 

@@ -6,6 +6,7 @@ when an archive is opened, so an older ``archive.db`` is upgraded in place.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
@@ -120,6 +121,48 @@ def m004_texts_full_text_index(db: Database) -> None:
         ((row[0], search_index.index_text(row[1]), search_index.index_text(row[2]))
          for row in db.execute("select id, title, text from texts")),
     )
+
+
+@migrations()
+def m005_rejected_and_gone_pages(db: Database) -> None:
+    """Pages that yielded no text or no answer, with the reason; archived pages the site deleted since.
+
+    Gone pages are a table of their own, not a column of texts: ``fanwen reclean``
+    rebuilds texts, and a deletion seen on the live site must survive that.
+    """
+    db["rejected_pages"].create(
+        {"id": int, "site": str, "url": str, "reason": str, "detail": str, "rejected_at": str},
+        pk="id",
+        not_null={"site", "url", "reason", "rejected_at"},
+    )
+    db["rejected_pages"].create_index(["site", "reason"])
+    db["rejected_pages"].create_index(["url"])
+    db["gone_pages"].create(
+        {"url": str, "site": str, "status": int, "gone_at": str},
+        pk="url",
+        not_null={"site", "status", "gone_at"},
+    )
+
+
+@dataclass(frozen=True)
+class RejectedPage:
+    """A page that did not become a text: why (``reason``, a short key) and when."""
+
+    site: str
+    url: str
+    reason: str
+    rejected_at: str
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class GonePage:
+    """An article URL that answered 404 or 410."""
+
+    site: str
+    url: str
+    status: int
+    gone_at: str
 
 
 @dataclass
@@ -517,3 +560,29 @@ class Archive:
 
     def count_texts(self) -> int:
         return self.db["texts"].count
+
+    def record_rejected(self, pages: Iterable[RejectedPage]) -> int:
+        """Keep a row per rejected page: URL, reason, detail and time; returns how many were written."""
+        rows = [dataclasses.asdict(page) for page in pages]
+        with self.db.atomic():
+            self.db["rejected_pages"].insert_all(rows)
+        return len(rows)
+
+    def mark_gone(self, pages: Iterable[GonePage]) -> int:
+        """Mark URLs deleted on the site; their archived texts stay.  Returns how many archived texts are affected."""
+        affected = 0
+        with self.db.atomic():
+            for page in pages:
+                self.db["gone_pages"].upsert(dataclasses.asdict(page), pk="url")
+                affected += self.db.execute("select count(*) from texts where url = ?", [page.url]).fetchone()[0]
+        return affected
+
+    def rejected(self, site: str | None = None) -> list[dict]:
+        query = "select site, url, reason, detail, rejected_at from rejected_pages"
+        rows = self.db.execute(query + (" where site = ?" if site else "") + " order by id", [site] if site else [])
+        return [dict(zip(("site", "url", "reason", "detail", "rejected_at"), row)) for row in rows]
+
+    def gone(self, site: str | None = None) -> dict[str, dict]:
+        query = "select url, site, status, gone_at from gone_pages"
+        rows = self.db.execute(query + (" where site = ?" if site else ""), [site] if site else [])
+        return {row[0]: {"site": row[1], "status": row[2], "gone_at": row[3]} for row in rows}

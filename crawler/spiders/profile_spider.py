@@ -23,15 +23,22 @@ from urllib.parse import urljoin
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import (
+    DontCloseSpider, DownloadCancelledError, DownloadConnectionRefusedError, DownloadFailedError,
+    DownloadTimeoutError, IgnoreRequest,
+)
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import ConnectionLost, DNSLookupError, TCPTimedOutError, TimeoutError as TwistedTimeoutError
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 from scrapy.http import Response
 from scrapy_redis.connection import get_redis_from_settings
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
 from crawler.distributed import SiteKeys
-from crawler.items import ArticleItem, ArticleNotModified
+from crawler.items import ArticleGone, ArticleItem, ArticleNotModified, PageRejected
 from crawler.profiles import SiteProfile
+from crawler.urls import canonical_url
 from pipelines.records import FetchedPage
 
 
@@ -80,6 +87,28 @@ def _fetched_page(response: Response) -> FetchedPage:
         fetched_at=_now(),
         protocol=response.protocol or "HTTP/1.1",
     )
+
+
+def failure_reason(failure: Any) -> tuple[str, str | None]:
+    """A short reason key for a failed request, and the detail worth keeping."""
+    error = failure.value
+    if failure.check(HttpError):
+        return f"http_{error.response.status}", None
+    if failure.check(IgnoreRequest):
+        # SafeRedirectMiddleware's refusals read "<reason>: <from> -> <to>"
+        reason, _, rest = str(error).partition(": ")
+        return (reason, rest) if reason.startswith("redirect_") else ("ignored", str(error))
+    if failure.check(DownloadCancelledError):
+        return "too_large", str(error)
+    if failure.check(DownloadTimeoutError, TwistedTimeoutError, TCPTimedOutError):
+        return "timeout", str(error)
+    if failure.check(DownloadConnectionRefusedError):
+        return "connection_refused", str(error)
+    if failure.check(DownloadFailedError, ConnectionLost, ResponseFailed, ResponseNeverReceived):
+        return "connection_lost", str(error)
+    if failure.check(DNSLookupError):
+        return "dns", str(error)
+    return type(error).__name__, str(error)
 
 
 class ProfileSpider(scrapy.Spider):
@@ -170,12 +199,13 @@ class ProfileSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.profile.start_urls:
             callback = self.parse_list if self._list_url.search(url) else self.parse
-            yield scrapy.Request(url, callback=callback)
+            yield scrapy.Request(url, callback=callback, errback=self.fetch_failed)
         # With archived articles, a sitemap's lastmod tells which of them changed
         # since they were fetched; new articles still come from the lists.
         if self.last_seen and not self.refresh:
             for sitemap in self.profile.navigation.sitemaps:
-                yield scrapy.Request(urljoin(self.profile.start_urls[0], sitemap), callback=self.parse_sitemap)
+                yield scrapy.Request(urljoin(self.profile.start_urls[0], sitemap), callback=self.parse_sitemap,
+                                     errback=self.fetch_failed)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         body = response.body
@@ -195,19 +225,19 @@ class ProfileSpider(scrapy.Spider):
             seen = self.last_seen.get(url)
             if seen and entry.get("lastmod") and _is_newer(entry["lastmod"], seen) and self._article_url.search(url):
                 self.crawler.stats.inc_value("fanwen/sitemap_changed")
-                yield scrapy.Request(url, callback=self.parse_article, cb_kwargs={"category": None})
+                yield self._article_request(url, None)
 
     def _links(self, response: Response, selectors: list[str], pattern: re.Pattern[str]) -> Iterator[str]:
         for css in selectors:
             for href in response.css(css).xpath("@href").getall():
-                url = response.urljoin(href.strip())
+                url = canonical_url(response.urljoin(href.strip()))
                 if pattern.search(url):
                     yield url
 
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
         """A start page: follow its links to list pages."""
         for url in self._links(response, self.profile.navigation.list_links, self._list_url):
-            yield scrapy.Request(url, callback=self.parse_list)
+            yield scrapy.Request(url, callback=self.parse_list, errback=self.fetch_failed)
 
     def parse_list(self, response: Response, list_page: int = 1, known_pages: int = 0) -> Iterator[scrapy.Request]:
         """A list page: request its new articles, then follow the pager unless the list has run into known ones."""
@@ -223,7 +253,7 @@ class ProfileSpider(scrapy.Spider):
             self.redis.hset(self.redis_keys.seen_articles, mapping={url: category or "" for url in links})
         new_links = [url for url in links if url not in self.last_seen]
         for url in new_links:
-            yield scrapy.Request(url, callback=self.parse_article, cb_kwargs={"category": category})
+            yield self._article_request(url, category)
         known_links = [url for url in links if url in self.last_seen]
         if self.refresh:
             for url in known_links:
@@ -234,10 +264,16 @@ class ProfileSpider(scrapy.Spider):
         if self.stop_paging_early and known_pages > self.list_lookahead:
             self.logger.info("stopped paging %s at list page %d: its articles are archived already", category, list_page)
             return
-        if list_page < navigation.max_list_pages:
+        if list_page >= navigation.max_list_pages:
+            if any(self._links(response, navigation.next_list_page, self._list_url)):
+                # An endless or runaway pager (a trap): stop, and say so in the crawl's stats.
+                self.crawler.stats.inc_value("fanwen/list_pages_capped")
+                self.logger.warning("stopped paging %s at max_list_pages=%d", response.url, navigation.max_list_pages)
+        else:
             for url in self._links(response, navigation.next_list_page, self._list_url):
                 yield scrapy.Request(
-                    url, callback=self.parse_list, cb_kwargs={"list_page": list_page + 1, "known_pages": known_pages}
+                    url, callback=self.parse_list, cb_kwargs={"list_page": list_page + 1, "known_pages": known_pages},
+                    errback=self.fetch_failed,
                 )
                 break
 
@@ -246,13 +282,27 @@ class ProfileSpider(scrapy.Spider):
         # HTTP dates have one-second resolution: a change within the second of our
         # fetch would look unmodified, so ask from one second earlier.
         fetched = datetime.fromisoformat(self.last_seen[url]) - timedelta(seconds=1)
-        return scrapy.Request(
-            url,
-            callback=self.parse_article,
-            cb_kwargs={"category": category},
-            headers={"If-Modified-Since": format_datetime(fetched.astimezone(timezone.utc), usegmt=True)},
-            meta={"handle_httpstatus_list": [304]},
+        return self._article_request(
+            url, category, headers={"If-Modified-Since": format_datetime(fetched.astimezone(timezone.utc), usegmt=True)}
         )
+
+    # An article that answers 404/410 reaches parse_article: an archived text is then marked gone.
+    GONE_STATUSES: ClassVar[tuple[int, ...]] = (404, 410)
+
+    def _article_request(self, url: str, category: str | None, **kwargs: Any) -> scrapy.Request:
+        return scrapy.Request(
+            url, callback=self.parse_article, cb_kwargs={"category": category}, errback=self.fetch_failed,
+            meta={"handle_httpstatus_list": [304, *self.GONE_STATUSES]}, **kwargs,
+        )
+
+    def fetch_failed(self, failure: Any) -> Iterator[PageRejected]:
+        """A request that brought no usable page: record why (after the retries, if any)."""
+        request = failure.request
+        url = request.meta.get("redirect_urls", [request.url])[0]  # the URL the crawl asked for
+        reason, detail = failure_reason(failure)
+        self.crawler.stats.inc_value(f"fanwen/rejected/{reason}")
+        self.logger.info("rejected %s: %s", url, detail or reason)
+        yield PageRejected(site=self.name, url=url, reason=reason, at=_now(), detail=detail)
 
     def parse_article(
         self, response: Response, category: str | None, pages: tuple[FetchedPage, ...] = (), fetched_at: str = ""
@@ -260,6 +310,11 @@ class ProfileSpider(scrapy.Spider):
         if response.status == 304:
             self.crawler.stats.inc_value("fanwen/not_modified")
             yield ArticleNotModified(site=self.name, url=response.url, fetched_at=_now())
+            return
+        if response.status in self.GONE_STATUSES and not pages:
+            self.crawler.stats.inc_value("fanwen/gone")
+            self.crawler.stats.inc_value(f"fanwen/rejected/http_{response.status}")
+            yield ArticleGone(site=self.name, url=response.url, status=response.status, at=_now())
             return
         page = _fetched_page(response)
         pages = (*pages, page)
@@ -273,9 +328,17 @@ class ProfileSpider(scrapy.Spider):
                 callback=self.parse_article,
                 cb_kwargs={"category": category, "pages": pages, "fetched_at": fetched_at},
                 dont_filter=True,
+                # A continuation page that fails ends the article with the pages it has.
+                errback=self._continuation_failed,
             )
             return
         yield ArticleItem(site=self.name, category=category, pages=list(pages), fetched_at=fetched_at)
+
+    def _continuation_failed(self, failure: Any) -> Iterator[ArticleItem | PageRejected]:
+        yield from self.fetch_failed(failure)
+        kwargs = failure.request.cb_kwargs
+        yield ArticleItem(site=self.name, category=kwargs["category"], pages=list(kwargs["pages"]),
+                          fetched_at=kwargs["fetched_at"])
 
     def _next_continuation(self, response: Response, visited: set[str]) -> str | None:
         for css in self.profile.extract.next_page:

@@ -17,6 +17,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
@@ -84,6 +85,8 @@ class SiteDefinition(BaseModel):
     """Whether the Content-Type header names the charset (出国留学网 sends a bare text/html)."""
     shapes: PageShapes | None = None
     """合集 pages and continuation pages (see families.py); None: one text on one page."""
+    # Read only by a layout with its own site class (see SITE_CLASSES); other layouts ignore it.
+    layout_options: dict[str, Any] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,8 @@ class ReplicaResponse:
     content_type: str
     body: bytes
     last_modified: datetime.datetime | None = None  # sent as Last-Modified, with an ETag of the body
+    headers: tuple[tuple[str, str], ...] = ()  # further headers (Location, Retry-After)
+    action: str | None = None  # "hang" (never answer) or "reset" (drop the connection): see server.py
 
 
 _SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -386,4 +391,13 @@ def load_site(name: str) -> ReplicaSite:
     if not path.exists():
         raise KeyError(f"no replica site named {name!r} (known: {', '.join(available_sites())})")
     definition = SiteDefinition.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    return ReplicaSite(definition)
+    return site_class(definition.layout)(definition)
+
+
+def site_class(layout: str) -> type[ReplicaSite]:
+    """The class serving a layout: most layouts are templates only; a few need their own routes."""
+    if layout == "dedecms":
+        from .dedecms import DedecmsSite  # imported late: it subclasses ReplicaSite
+
+        return DedecmsSite
+    return ReplicaSite
