@@ -157,7 +157,7 @@ class DedecmsSite(ReplicaSite):
             article = self._by_id.get(int(match["id"]))
             if article is None or article.category.slug != match["category"]:
                 return self._missing()
-            return self._article_page(article, int(match["page"] or 1))
+            return self._dedecms_article(article, int(match["page"] or 1))
         if match := _LIST_TID.match(path) or _LIST.match(path):
             slug, page = match["category"], int(match["page"] or 1)
             if slug not in self._by_category or self.list_url(slug, page) != path and page > 1:
@@ -171,7 +171,7 @@ class DedecmsSite(ReplicaSite):
     def page_url(self, article: ReplicaArticle, page: int) -> str:
         return article.path if page == 1 else article.path.replace(".html", f"_{page}.html")
 
-    def _article_page(self, article: ReplicaArticle, page: int) -> ReplicaResponse:
+    def _dedecms_article(self, article: ReplicaArticle, page: int) -> ReplicaResponse:
         layout = self.layout_of(article)
         if not 1 <= page <= len(layout.pages):
             return self._missing()
