@@ -1,6 +1,6 @@
 """How well a profile written by ``fanwen profile suggest`` crawls each replica layout, against the shipped profile.
 
-    python benchmarks/profile_suggest.py [--layouts huabo ruiwen xuexila liuxue86]
+    python benchmarks/profile_suggest.py [--layouts huabo ruiwen xuexila liuxue86 diyifanwen]
 
 For each replica layout: one article page and its category's first list page
 are fetched from the running replica, ``fanwen profile suggest`` writes a
@@ -43,7 +43,7 @@ from extraction_quality import (  # noqa: E402  (the gold-corpus scorer, same di
 from fanwen.replica.process import running_replicas  # noqa: E402
 from fanwen.replica.site import load_site  # noqa: E402
 
-LAYOUTS = ["huabo", "ruiwen", "xuexila", "liuxue86"]
+LAYOUTS = ["huabo", "ruiwen", "xuexila", "liuxue86", "diyifanwen"]
 
 
 def fanwen(*args: str, cwd: Path) -> None:

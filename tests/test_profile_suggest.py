@@ -27,6 +27,7 @@ LAYOUTS = [
     ("ruiwen", "ruiwen"),
     ("xuexila", "xuexila"),
     ("liuxue86", "liuxue86"),
+    ("diyifanwen", "dedecms"),
 ]
 MEAN_F1_FLOOR = 0.95
 

@@ -33,6 +33,7 @@ from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 from scrapy.http import Response
 from scrapy_redis.connection import get_redis_from_settings
 from scrapy.utils.gz import gunzip
+from scrapy.utils.reactor import CallLaterOnce
 from scrapy.utils.sitemap import Sitemap
 
 from crawler.distributed import SiteKeys
@@ -111,6 +112,16 @@ def failure_reason(failure: Any) -> tuple[str, str | None]:
     return type(error).__name__, str(error)
 
 
+# List pages go ahead of articles.  In a distributed crawl the shared queue is a
+# Redis sorted set that serves equal priorities in the order of their pickled
+# bytes, so a category's next list page could wait behind every queued article:
+# the queue then ran dry each time the pager was downloaded, and idle workers
+# slept until Scrapy's next 5 s heartbeat (benchmarks/distributed_speedup.py).
+LIST_PAGE_PRIORITY = 1
+# How often an idle distributed worker looks at the shared queue again.
+IDLE_POLL_SECONDS = 0.5
+
+
 class ProfileSpider(scrapy.Spider):
     """Crawl one site as its profile describes.  Arguments: ``base_url`` (rebase the profile)."""
 
@@ -157,7 +168,17 @@ class ProfileSpider(scrapy.Spider):
         self.idle_since: float | None = None
         self.worker_id = uuid4().hex
         self.last_seen = {url.decode(): "" for url in self.redis.smembers(self.redis_keys.archived)}
+        # Scrapy looks at an idle engine's scheduler only on its 5 s heartbeat; a worker
+        # whose share of the queue ran dry (at the start, or while others fetch the
+        # pager) would sleep that long while the queue refills, so poll sooner.
+        self.idle_poll = CallLaterOnce(self._poll_shared_queue)
         crawler.signals.connect(self._distributed_idle, signal=signals.spider_idle)
+        crawler.signals.connect(self.idle_poll.cancel, signal=signals.spider_closed)
+
+    def _poll_shared_queue(self) -> None:
+        slot = getattr(self.crawler.engine, "_slot", None)  # Scrapy has no public "look again now"
+        if slot is not None:
+            slot.nextcall.schedule()
 
     def _other_workers_alive(self) -> bool:
         """Whether another worker of this site is running (each refreshes a short-lived key, see RedisHealth)."""
@@ -180,10 +201,12 @@ class ProfileSpider(scrapy.Spider):
             self.redis.hlen(self.redis_keys.in_flight) and self._other_workers_alive()
         ):
             self.idle_since = None
+            self.idle_poll.schedule(IDLE_POLL_SECONDS)
             raise DontCloseSpider
         now = time.monotonic()
         self.idle_since = self.idle_since or now
         if now - self.idle_since < self.idle_limit:
+            self.idle_poll.schedule(IDLE_POLL_SECONDS)
             raise DontCloseSpider
 
     def _redo(self, entry: str) -> scrapy.Request:
@@ -194,12 +217,15 @@ class ProfileSpider(scrapy.Spider):
             "list": (self.parse_list, {}),
             "sitemap": (self.parse_sitemap, {}),
         }.get(kind, (self.parse, {}))
-        return scrapy.Request(url, callback=callback, cb_kwargs=kwargs, dont_filter=True)
+        priority = 0 if kind == "article" else LIST_PAGE_PRIORITY
+        return scrapy.Request(
+            url, callback=callback, cb_kwargs=kwargs, dont_filter=True, priority=priority, errback=self.fetch_failed
+        )
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.profile.start_urls:
             callback = self.parse_list if self._list_url.search(url) else self.parse
-            yield scrapy.Request(url, callback=callback, errback=self.fetch_failed)
+            yield scrapy.Request(url, callback=callback, errback=self.fetch_failed, priority=LIST_PAGE_PRIORITY)
         # With archived articles, a sitemap's lastmod tells which of them changed
         # since they were fetched; new articles still come from the lists.
         if self.last_seen and not self.refresh:
@@ -237,7 +263,7 @@ class ProfileSpider(scrapy.Spider):
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
         """A start page: follow its links to list pages."""
         for url in self._links(response, self.profile.navigation.list_links, self._list_url):
-            yield scrapy.Request(url, callback=self.parse_list, errback=self.fetch_failed)
+            yield scrapy.Request(url, callback=self.parse_list, errback=self.fetch_failed, priority=LIST_PAGE_PRIORITY)
 
     def parse_list(self, response: Response, list_page: int = 1, known_pages: int = 0) -> Iterator[scrapy.Request]:
         """A list page: request its new articles, then follow the pager unless the list has run into known ones."""
@@ -274,6 +300,7 @@ class ProfileSpider(scrapy.Spider):
                 yield scrapy.Request(
                     url, callback=self.parse_list, cb_kwargs={"list_page": list_page + 1, "known_pages": known_pages},
                     errback=self.fetch_failed,
+                    priority=LIST_PAGE_PRIORITY,
                 )
                 break
 
