@@ -124,13 +124,19 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
 @ARCHIVE_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8001, show_default=True)
-def serve(archive, host, port) -> None:
-    """Browse the archive in Datasette."""
-    from .serve import serve_archive
+@click.option("--auth", "auth_user", metavar="USER",
+              help="Require HTTP basic authentication as USER, password hash in $FANWEN_PASSWORD_HASH "
+                   "(from `datasette hash-password`). Required for any --host but loopback.")
+def serve(archive, host, port, auth_user) -> None:
+    """Browse the archive in Datasette (read-only)."""
+    from .serve import ServeRefused, serve_archive
 
     if not archive.exists():
         raise click.ClickException(f"no archive at {archive}: run `fanwen crawl SITE` or `fanwen demo` first")
-    serve_archive(archive, host, port)
+    try:
+        serve_archive(archive, host, port, auth_user=auth_user)
+    except ServeRefused as refused:
+        raise click.ClickException(str(refused)) from None
 
 
 @main.command()
@@ -142,9 +148,11 @@ def serve(archive, host, port) -> None:
 @click.option("--genre", help="Only texts of this genre (e.g. 讲话稿).")
 @click.option("--since", help="Only texts published on or after this date (YYYY, YYYY-MM or YYYY-MM-DD).")
 @click.option("--search", "search", help="Only texts containing every word of this query (as the Datasette search box).")
-@click.option("--excel", is_flag=True,
-              help="CSV for Excel: UTF-8 with BOM, cells starting with = + - @ neutralised with a leading apostrophe.")
-def export(archive, fmt, output, site, genre, since, search, excel) -> None:
+@click.option("--excel", is_flag=True, help="CSV for Excel: UTF-8 with a byte-order mark.")
+@click.option("--exact", is_flag=True,
+              help="CSV with every character as archived: no apostrophe before cells starting with "
+                   "= + - @ ' (formula-safe is the default; only for programs, never open it in a spreadsheet).")
+def export(archive, fmt, output, site, genre, since, search, excel, exact) -> None:
     """Export the clean texts, one row per text."""
     from .export import ExportFilter, export_csv, export_jsonl
 
@@ -152,12 +160,15 @@ def export(archive, fmt, output, site, genre, since, search, excel) -> None:
         raise click.ClickException(f"no archive at {archive}")
     if excel and fmt != "csv":
         raise click.BadParameter("--excel applies to --format csv only", param_hint="--excel")
+    if exact and (fmt != "csv" or excel):
+        raise click.BadParameter("--exact applies to --format csv without --excel (JSONL is always exact)",
+                                 param_hint="--exact")
     where = ExportFilter(site=site, genre=genre, since=since, search=search)
     with Archive(archive) as opened:
         if fmt == "jsonl":
             rows = export_jsonl(opened, output, where=where)
         else:
-            rows = export_csv(opened, output, where=where, excel=excel)
+            rows = export_csv(opened, output, where=where, excel=excel, exact=exact)
     click.echo(f"exported {rows} texts", err=True)
 
 
