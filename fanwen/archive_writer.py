@@ -7,7 +7,10 @@ never points at a record that is not on disk.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import errno
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from crawler.items import ArticleItem, ArticleNotModified
@@ -15,6 +18,22 @@ from pipelines.decoding import decode_html
 
 from .archive import Archive, ArticleToArchive, PageToCapture, SaveCounts, warc_directory
 from .warc_store import WarcStore
+
+
+# A full disk, a full quota, or a file-size limit (RLIMIT_FSIZE): the archive cannot grow.
+_NO_ROOM = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
+class ArchiveDiskError(RuntimeError):
+    """The archive could not be written for want of room; what was not yet indexed is dropped, not half-kept."""
+
+
+def is_disk_problem(error: BaseException) -> bool:
+    if isinstance(error, OSError) and error.errno in _NO_ROOM:
+        return True
+    # SQLite reports a full disk (or an EFBIG on its file) as SQLITE_FULL, sometimes as an I/O error.
+    return isinstance(error, sqlite3.OperationalError) and any(
+        phrase in str(error).lower() for phrase in ("disk is full", "disk i/o error"))
 
 
 class ArchiveWriter:
@@ -34,20 +53,49 @@ class ArchiveWriter:
         self.not_modified: list[tuple[str, str, str]] = []
         self.counts = SaveCounts()
 
+    @contextmanager
+    def _room_guard(self) -> Iterator[None]:
+        """Turn a full disk into ``ArchiveDiskError``, dropping every article not yet indexed.
+
+        Their WARC records may be cut or still in a write buffer that can no longer
+        be written, so indexing them could point past the end of a file.  Dropped
+        articles are not in the archive, so the next crawl fetches them again.
+        """
+        try:
+            yield
+        except Exception as error:
+            if not is_disk_problem(error):
+                raise
+            self.pending.clear()
+            self.not_modified.clear()
+            self.warc.abandon()
+            raise ArchiveDiskError(
+                f"no room to write the archive at {self.archive.path} ({error}): the disk is full or a file "
+                f"size limit was reached"
+            ) from error
+
     def add(self, item: ArticleItem | ArticleNotModified) -> None:
+        with self._room_guard():
+            self._add(item)
+
+    def _add(self, item: ArticleItem | ArticleNotModified) -> None:
         if isinstance(item, ArticleNotModified):
             self.not_modified.append((item.site, item.url, item.fetched_at))
         elif not self.archive.has_fetch(item.fetch_id):
             pages = [self._capture(item.site, page) for page in item.pages]
             self.pending.append(ArticleToArchive(item.site, item.category, pages, item.texts, item.fetch_id))
         if len(self.pending) + len(self.not_modified) >= self.batch_size:
-            self.flush()
+            self._flush()
 
     def _capture(self, site: str, page) -> PageToCapture:
         decoded = decode_html(page.body, page.content_type, self.forced_encoding(site))
         return PageToCapture(page, self.warc.write_page(page), decoded.declared, decoded.encoding)
 
     def flush(self) -> None:
+        with self._room_guard():
+            self._flush()
+
+    def _flush(self) -> None:
         self.warc.sync()
         if self.not_modified:
             self.counts.unchanged += self.archive.record_not_modified(self.not_modified)
@@ -58,8 +106,11 @@ class ArchiveWriter:
 
     def close(self) -> int | None:
         """Flush, refresh duplicate clusters if texts changed, close; returns the number of clusters."""
-        self.flush()
-        self.warc.close()
-        clusters = self.archive.refresh_duplicates() if self.counts.new or self.counts.changed else None
-        self.archive.close()
-        return clusters
+        try:
+            with self._room_guard():
+                self._flush()
+                self.warc.close()
+                return self.archive.refresh_duplicates() if self.counts.new or self.counts.changed else None
+        finally:
+            self.warc.abandon()
+            self.archive.close()

@@ -101,6 +101,7 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
         if any(stats.get("finish_reason") == REDIS_UNAVAILABLE for stats in results.values()):
             raise click.ClickException(f"lost the Redis server at {redis_url}; see the log above")
     else:
+        _open_archive_or_fail(archive)
         try:
             with site_locks(archive, sites):
                 results = run_crawls(sites, archive=archive, base_urls=base_url_map, overrides=overrides)
@@ -118,6 +119,26 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
             f"({stats.get('fanwen/not_modified', 0)} pages answered 304 Not Modified), "
             f"{stats.get('item_dropped_count', 0)} articles without text ({stats.get('finish_reason')})"
         )
+    no_room = {site: stats["fanwen/disk_error"] for site, stats in results.items() if stats.get("fanwen/disk_error")}
+    if no_room:
+        raise click.ClickException(
+            "; ".join(f"{site}: {error}" for site, error in no_room.items())
+            + ". The crawl stopped; the archive holds only complete texts. Free disk space (or raise the limit) "
+              "and run the crawl again: it fetches what was not archived."
+        )
+
+
+def _open_archive_or_fail(archive: Path) -> None:
+    """Create or migrate the archive before anything is fetched, so a full disk fails here, clearly."""
+    from .archive_writer import is_disk_problem
+
+    try:
+        Archive(archive).close()
+    except Exception as error:
+        if is_disk_problem(error):
+            raise click.ClickException(f"no room to write the archive at {archive} ({error}): the disk is full "
+                                       f"or a file size limit was reached; nothing was fetched") from None
+        raise
 
 
 @main.command()

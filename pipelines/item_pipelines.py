@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.items import ArticleItem, ArticleNotModified
-from fanwen.archive_writer import ArchiveWriter
+from fanwen.archive_writer import ArchiveDiskError, ArchiveWriter
 
 from .extraction import extract_texts
+
+
+# The finish reason of a crawl stopped because the archive could not be written.
+DISK_FULL = "disk_full"
+DISK_ERROR_STAT = "fanwen/disk_error"
 
 
 class NoTextFound(DropItem):
@@ -61,7 +69,12 @@ class ArchiveTextsPipeline:
         )
 
     def process_item(self, item: ArticleItem | ArticleNotModified) -> ArticleItem | ArticleNotModified:
-        self.writer.add(item)
+        try:
+            self.writer.add(item)
+        except ArchiveDiskError as error:
+            # Fetching on would only fill memory and logs: stop, and let `fanwen crawl` fail loudly.
+            if self._record_disk_error(error):
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason=DISK_FULL))
         self._update_stats()
         count_without_text(self.crawler, item)
         return item
@@ -73,10 +86,22 @@ class ArchiveTextsPipeline:
         stats.set_value("fanwen/texts_changed", counts.changed)
         stats.set_value("fanwen/texts_unchanged", counts.unchanged)
 
+    def _record_disk_error(self, error: ArchiveDiskError) -> bool:
+        """Log and keep the first disk error in the stats; False if one was recorded already."""
+        if self.crawler.stats.get_value(DISK_ERROR_STAT):
+            return False
+        logging.getLogger("fanwen.archive").error("%s; stopping the crawl (the archive keeps only complete texts)", error)
+        self.crawler.stats.set_value(DISK_ERROR_STAT, str(error))
+        return True
+
     def close_spider(self) -> None:
         if self.writer is None:
             return
-        clusters = self.writer.close()
+        try:
+            clusters = self.writer.close()
+        except ArchiveDiskError as error:
+            self._record_disk_error(error)
+            clusters = None
         self._update_stats()
         if clusters is not None:
             self.crawler.stats.set_value("fanwen/duplicate_clusters", clusters)

@@ -16,6 +16,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import tempfile
 import time
 import zlib
 from pathlib import Path
@@ -41,11 +42,11 @@ def query(archive: Path, sql: str, params=()) -> list[tuple]:
         connection.close()
 
 
-def crawl_command(archive: Path, base_url: str) -> list[str]:
+def crawl_command(archive: Path, base_url: str, batch: int = 3) -> list[str]:
     # One request at a time with a small delay and small write batches: the
     # crawl is slow enough to be killed mid-way, and commits often.
     return fanwen_command("crawl", "huabo", "--archive", str(archive), "--base-url", base_url,
-                          "--delay", "0.02", "--concurrency", "1", "-s", "FANWEN_ARCHIVE_BATCH=3")
+                          "--delay", "0.02", "--concurrency", "1", "-s", f"FANWEN_ARCHIVE_BATCH={batch}")
 
 
 def kill_after(archive: Path, base_url: str, more_texts: int) -> int:
@@ -130,14 +131,14 @@ def assert_archive_whole(archive: Path) -> int:
         assert read_page(directory, warc_file, offset).url == url
     assert query(archive, "select count(*) from texts where capture_id is null") == [(0,)]
     # Re-extracting every text from its WARC capture gives exactly the stored rows.
-    copy = archive.with_name("recheck.db")
-    for stale in archive.parent.glob("recheck*"):
-        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
-    connection = sqlite3.connect(archive)
-    connection.execute(f"vacuum into '{copy}'")
-    connection.close()
-    shutil.copytree(directory, warc_directory(copy))
-    assert "0 texts changed, 0 new" in run_fanwen("reclean", "--archive", str(copy)).stdout
+    # (On a copy in a scratch directory: the archive's own filesystem may be the full one.)
+    with tempfile.TemporaryDirectory(prefix="fanwen-recheck-") as scratch:
+        copy = Path(scratch) / "recheck.db"
+        connection = sqlite3.connect(f"file:{archive}?mode=ro", uri=True)
+        connection.execute(f"vacuum into '{copy}'")
+        connection.close()
+        shutil.copytree(directory, warc_directory(copy))
+        assert "0 texts changed, 0 new" in run_fanwen("reclean", "--archive", str(copy)).stdout
     return cut
 
 
