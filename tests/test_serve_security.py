@@ -150,3 +150,20 @@ def test_loopback_hosts():
     check_exposure("0.0.0.0", "reader", {"FANWEN_PASSWORD_HASH": "x"})
     with pytest.raises(ServeRefused):
         check_exposure("0.0.0.0", None, {"FANWEN_PASSWORD_HASH": "x"})
+
+
+def test_datasette_csv_download_is_exact_not_formula_safe(hostile):
+    """Datasette's own CSV (any table or query page) writes cells as stored; README says so and points to
+    `fanwen export` for spreadsheets.  This pins that documented behaviour."""
+    import csv
+    import io
+
+    base, archive = hostile
+    status, body = request(f"{base}/archive.csv?" + urllib.parse.urlencode({"sql": "select text from texts order by id"}))
+    assert status == 200
+    cells = [row["text"] for row in csv.DictReader(io.StringIO(body))]
+    with sqlite3.connect(f"file:{archive}?mode=ro", uri=True) as db:
+        assert cells == [text for (text,) in db.execute("select text from texts order by id")]
+    formula = '=HYPERLINK("http://127.0.0.1/")'
+    status, body = request(f"{base}/archive.csv?" + urllib.parse.urlencode({"sql": "select :v as cell", "v": formula}))
+    assert status == 200 and [row["cell"] for row in csv.DictReader(io.StringIO(body))] == [formula]
