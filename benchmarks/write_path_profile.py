@@ -48,7 +48,7 @@ def main() -> None:
     print(f"{len(items)} pages of replica huabo, ms per page:")
     print(f"| extraction | {(extracted - started) * per_page:.2f} |")
     print(f"| WARC + captures + texts + full-text index | {(written - extracted) * per_page:.2f} |")
-    print(f"| duplicate-cluster refresh at close | {(closed - written) * per_page:.2f} |")
+    print(f"| duplicate signatures of new texts + cluster refresh at close | {(closed - written) * per_page:.2f} |")
 
 
 if __name__ == "__main__":

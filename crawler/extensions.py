@@ -33,11 +33,22 @@ def errors_by_kind(stats: dict) -> dict[str, int]:
             kinds["spider:" + key.rsplit("/", 1)[-1]] += value
         elif key.startswith("fanwen/no_text/"):
             kinds["no_text:" + key.rsplit("/", 1)[-1]] += value
+        elif key.startswith("fanwen/rejected/"):
+            kinds["rejected:" + key.rsplit("/", 1)[-1]] += value
     return dict(kinds)
 
 
 progress_log = logging.getLogger("fanwen.progress")
 REDIS_UNAVAILABLE = "redis_unavailable"
+
+
+def _finish_reason(stats: dict, reason: str) -> str:
+    """Scrapy's reason, unless the archive failed (a failure while closing leaves Scrapy's "finished")."""
+    if stats.get("fanwen/disk_error"):
+        return "disk_full"
+    if stats.get("fanwen/archive_error"):
+        return "archive_error"
+    return reason
 
 
 class CrawlRunLog:
@@ -65,7 +76,7 @@ class CrawlRunLog:
             return
         stats = self.crawler.stats.get_stats()
         summary = CrawlRunSummary(
-            finish_reason=reason,
+            finish_reason=_finish_reason(stats, reason),
             pages_requested=stats.get("downloader/request_count", 0),
             pages_fetched=stats.get("response_received_count", 0),
             counts=SaveCounts(

@@ -12,7 +12,10 @@ import json
 
 from pipelines.records import ExtractedText, FetchedPage
 
-from .items import ArticleItem, ArticleNotModified
+from .items import ArticleGone, ArticleItem, ArticleNotModified, PageRejected
+
+# Items that are plain records of strings and numbers, by their kind tag.
+_RECORD_KINDS = {"not_modified": ArticleNotModified, "rejected": PageRejected, "gone": ArticleGone}
 
 FORMAT = 1
 
@@ -35,9 +38,10 @@ def _text_from_json(data: dict) -> ExtractedText:
     return ExtractedText(**{key: tuple(value) if isinstance(value, list) else value for key, value in data.items()})
 
 
-def encode_item(item: ArticleItem | ArticleNotModified) -> bytes:
-    if isinstance(item, ArticleNotModified):
-        payload = {"format": FORMAT, "kind": "not_modified", **dataclasses.asdict(item)}
+def encode_item(item: ArticleItem | ArticleNotModified | PageRejected | ArticleGone) -> bytes:
+    kind = next((kind for kind, cls in _RECORD_KINDS.items() if isinstance(item, cls)), None)
+    if kind is not None:
+        payload = {"format": FORMAT, "kind": kind, **dataclasses.asdict(item)}
     else:
         payload = {
             "format": FORMAT, "kind": "article", "site": item.site, "category": item.category,
@@ -48,12 +52,13 @@ def encode_item(item: ArticleItem | ArticleNotModified) -> bytes:
     return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
 
-def decode_item(raw: bytes) -> ArticleItem | ArticleNotModified:
+def decode_item(raw: bytes) -> ArticleItem | ArticleNotModified | PageRejected | ArticleGone:
     payload = json.loads(raw)
     if payload.get("format") != FORMAT:
         raise ValueError(f"unknown item format {payload.get('format')!r}")
-    if payload["kind"] == "not_modified":
-        return ArticleNotModified(payload["site"], payload["url"], payload["fetched_at"])
+    if payload["kind"] in _RECORD_KINDS:
+        fields = {key: value for key, value in payload.items() if key not in ("format", "kind")}
+        return _RECORD_KINDS[payload["kind"]](**fields)
     return ArticleItem(
         site=payload["site"], category=payload["category"],
         pages=[_page_from_json(page) for page in payload["pages"]],

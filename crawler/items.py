@@ -31,3 +31,24 @@ class ArticleNotModified:
     site: str
     url: str
     fetched_at: str
+
+
+@dataclass
+class PageRejected:
+    """A request that yielded no page: an HTTP error after retries, a timeout, a refused redirect."""
+
+    site: str
+    url: str
+    reason: str  # short key: http_500, timeout, connection_lost, too_large, redirect_loop, ...
+    at: str
+    detail: str | None = None
+
+
+@dataclass
+class ArticleGone:
+    """An article URL that answered 404 or 410: an archived text stays, marked gone."""
+
+    site: str
+    url: str
+    status: int
+    at: str

@@ -11,6 +11,9 @@ FANWEN_PROFILE_DIRS: list[str] = []
 FANWEN_ARCHIVE = "archive.db"
 # Texts written per transaction.
 FANWEN_ARCHIVE_BATCH = 200
+# Write the archive from a process of its own (fanwen/writer_process.py), so
+# the crawl's reactor is not stalled by WARC, index and signature work.
+FANWEN_WRITER_PROCESS = True
 # What started the crawl, recorded in crawl_runs: "manual" or "schedule".
 FANWEN_TRIGGER = "manual"
 # Incremental crawling: archived articles are not requested again, and a
@@ -25,9 +28,27 @@ USER_AGENT = "fanwen-archive/0.1 (+research archive of public sample speeches)"
 ROBOTSTXT_OBEY = True
 DOWNLOAD_DELAY = 2.0
 CONCURRENT_REQUESTS = 16
+# Scrapy starts this many asyncio tasks for every response's output, however
+# few items and requests it holds (ours: one article or a list page's links);
+# the default of 100 made the task bookkeeping the crawl's largest CPU cost.
+CONCURRENT_ITEMS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
+# Retries wait: Retry-After when a 429/503 gives one (at most RETRY_AFTER_MAX seconds),
+# else RETRY_BACKOFF_BASE * 2**attempt seconds (crawler.middlewares.BackoffRetryMiddleware).
+RETRY_BACKOFF_BASE = 1.0
+RETRY_BACKOFF_MAX = 60.0
+RETRY_AFTER_MAX = 120.0
+# Real 范文 pages are a few hundred KB; anything far larger is not an article.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # After RedirectMiddleware (600) in process_response order: sees a 3xx before it is followed.
+    "crawler.middlewares.SafeRedirectMiddleware": 650,
+}
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 

@@ -6,6 +6,7 @@ when an archive is opened, so an older ``archive.db`` is upgraded in place.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
@@ -122,6 +123,48 @@ def m004_texts_full_text_index(db: Database) -> None:
     )
 
 
+@migrations()
+def m005_rejected_and_gone_pages(db: Database) -> None:
+    """Pages that yielded no text or no answer, with the reason; archived pages the site deleted since.
+
+    Gone pages are a table of their own, not a column of texts: ``fanwen reclean``
+    rebuilds texts, and a deletion seen on the live site must survive that.
+    """
+    db["rejected_pages"].create(
+        {"id": int, "site": str, "url": str, "reason": str, "detail": str, "rejected_at": str},
+        pk="id",
+        not_null={"site", "url", "reason", "rejected_at"},
+    )
+    db["rejected_pages"].create_index(["site", "reason"])
+    db["rejected_pages"].create_index(["url"])
+    db["gone_pages"].create(
+        {"url": str, "site": str, "status": int, "gone_at": str},
+        pk="url",
+        not_null={"site", "status", "gone_at"},
+    )
+
+
+@dataclass(frozen=True)
+class RejectedPage:
+    """A page that did not become a text: why (``reason``, a short key) and when."""
+
+    site: str
+    url: str
+    reason: str
+    rejected_at: str
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class GonePage:
+    """An article URL that answered 404 or 410."""
+
+    site: str
+    url: str
+    status: int
+    gone_at: str
+
+
 @dataclass
 class SaveCounts:
     new: int = 0
@@ -226,6 +269,10 @@ class Archive:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = Database(self.path)
         self.db.enable_wal()
+        # WAL with synchronous=NORMAL: a commit survives a process crash and the
+        # database cannot corrupt; only an OS crash may lose the last commits,
+        # pages (their WARC records were fsynced first) the next crawl fetches again.
+        self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA foreign_keys = ON")
         migrations.apply(self.db)
 
@@ -263,7 +310,7 @@ class Archive:
                     "exact_key": exact_key(record.text),
                 }
                 if existing is None:
-                    text_id = self.db["texts"].insert({**row, "first_seen": item.first_seen or item.fetched_at}).last_pk
+                    text_id = self._insert("texts", {**row, "first_seen": item.first_seen or item.fetched_at})
                     to_index[text_id] = (record.title, record.text)
                     counts.new += 1
                 elif existing[1] == digest:
@@ -276,11 +323,24 @@ class Archive:
                     self._keep_version(existing[0], superseded_at=item.fetched_at)
                     if to_index.pop(existing[0], None) is None:  # not indexed yet if new in this batch
                         self._unindex_text(existing[0])
-                    self.db["texts"].update(existing[0], row)
+                    self._update("texts", existing[0], row)
                     to_index[existing[0]] = (record.title, record.text)
                     counts.changed += 1
             self._index_texts(to_index)
         return counts
+
+    # sqlite-utils' insert()/update() wrap every row in a SAVEPOINT of its own;
+    # inside the batch's one transaction that bookkeeping was most of the cost
+    # of a write (benchmarks/write_path_profile.py), so rows go in as plain
+    # statements.  Column names come from this module, never from input.
+    def _insert(self, table: str, row: dict) -> int:
+        columns = ", ".join(f"[{column}]" for column in row)
+        marks = ", ".join("?" * len(row))
+        return self.db.execute(f"insert into [{table}] ({columns}) values ({marks})", list(row.values())).lastrowid
+
+    def _update(self, table: str, row_id: int, row: dict) -> None:
+        assignments = ", ".join(f"[{column}] = ?" for column in row)
+        self.db.execute(f"update [{table}] set {assignments} where id = ?", [*row.values(), row_id])
 
     def _index_texts(self, texts: dict[int, tuple[str, str]]) -> None:
         self.db.conn.executemany(
@@ -316,19 +376,19 @@ class Archive:
 
     def save_articles(self, batch: Iterable[ArticleToArchive]) -> SaveCounts:
         """Index each article's captures and save its texts, pointing at the page-1 capture; one transaction."""
-        counts = SaveCounts()
+        texts: list[TextToArchive] = []
         with self.db.atomic():
             for article in batch:
                 if self.has_fetch(article.fetch_id):
                     continue  # delivered twice (a queue redelivery): stored once
                 capture_ids = self._save_captures(article)
-                texts = [
+                texts.extend(
                     TextToArchive(article.site, article.category, article.pages[0].page.fetched_at, text, capture_ids[0])
                     for text in article.texts
-                ]
-                if texts:
-                    counts.add(self.save_texts(texts))
-        return counts
+                )
+            # One save_texts call for the whole batch: each call is a savepoint,
+            # and FTS5 writes a new index segment at every savepoint.
+            return self.save_texts(texts) if texts else SaveCounts()
 
     def _save_captures(self, article: ArticleToArchive) -> list[int]:
         first = article.pages[0]
@@ -336,7 +396,7 @@ class Archive:
         ids = []
         for number, capture in enumerate(article.pages, start=1):
             page, location = capture.page, capture.location
-            ids.append(self.db["captures"].insert({
+            ids.append(self._insert("captures", {
                 "site": article.site, "category": article.category, "article_url": first.page.url,
                 "page": number, "fetch_key": fetch_key, "url": page.url, "requested_url": page.requested_url,
                 "status": page.status, "fetched_at": page.fetched_at,
@@ -347,7 +407,7 @@ class Archive:
                 "warc_offset": location.offset if location else None,
                 "warc_length": location.length if location else None,
                 "warc_record_id": location.record_id if location else None,
-            }).last_pk)
+            }))
         return ids
 
     def has_fetch(self, fetch_id: str) -> bool:
@@ -450,17 +510,20 @@ class Archive:
         texts: list[TextForDedup] = []
         signatures: dict[int, bytes] = {}
         fresh: list[dict] = []
-        for text_id, text, first_seen, truncated, site, digest, cached, cached_digest in self.db.execute(
-            "select t.id, t.text, t.first_seen, t.truncated, t.site, t.content_hash, s.signature, s.content_hash "
-            "from texts t left join text_signatures s on s.text_id = t.id order by t.id"
+        exact_keys: dict[int, str] = {}
+        for text_id, text, first_seen, truncated, site, digest, key, cached, cached_digest in self.db.execute(
+            "select t.id, t.text, t.first_seen, t.truncated, t.site, t.content_hash, t.exact_key, "
+            "s.signature, s.content_hash from texts t left join text_signatures s on s.text_id = t.id order by t.id"
         ):
             texts.append(TextForDedup(text_id, text, first_seen, bool(truncated), site))
+            if key:
+                exact_keys[text_id] = key
             if cached is not None and cached_digest == digest:
                 signatures[text_id] = cached
             else:
                 signatures[text_id] = signature(text)
                 fresh.append({"text_id": text_id, "content_hash": digest, "signature": signatures[text_id]})
-        clusters = cluster_texts(texts, signatures)
+        clusters = cluster_texts(texts, signatures, exact_keys=exact_keys)
         members: dict[int, list[TextForDedup]] = {}
         for text in texts:
             members.setdefault(clusters.cluster_of[text.id], []).append(text)
@@ -497,3 +560,29 @@ class Archive:
 
     def count_texts(self) -> int:
         return self.db["texts"].count
+
+    def record_rejected(self, pages: Iterable[RejectedPage]) -> int:
+        """Keep a row per rejected page: URL, reason, detail and time; returns how many were written."""
+        rows = [dataclasses.asdict(page) for page in pages]
+        with self.db.atomic():
+            self.db["rejected_pages"].insert_all(rows)
+        return len(rows)
+
+    def mark_gone(self, pages: Iterable[GonePage]) -> int:
+        """Mark URLs deleted on the site; their archived texts stay.  Returns how many archived texts are affected."""
+        affected = 0
+        with self.db.atomic():
+            for page in pages:
+                self.db["gone_pages"].upsert(dataclasses.asdict(page), pk="url")
+                affected += self.db.execute("select count(*) from texts where url = ?", [page.url]).fetchone()[0]
+        return affected
+
+    def rejected(self, site: str | None = None) -> list[dict]:
+        query = "select site, url, reason, detail, rejected_at from rejected_pages"
+        rows = self.db.execute(query + (" where site = ?" if site else "") + " order by id", [site] if site else [])
+        return [dict(zip(("site", "url", "reason", "detail", "rejected_at"), row)) for row in rows]
+
+    def gone(self, site: str | None = None) -> dict[str, dict]:
+        query = "select url, site, status, gone_at from gone_pages"
+        rows = self.db.execute(query + (" where site = ?" if site else ""), [site] if site else [])
+        return {row[0]: {"site": row[1], "status": row[2], "gone_at": row[3]} for row in rows}

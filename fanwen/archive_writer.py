@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from crawler.items import ArticleItem, ArticleNotModified
+from crawler.items import ArticleGone, ArticleItem, ArticleNotModified, PageRejected
 from pipelines.decoding import decode_html
 
-from .archive import Archive, ArticleToArchive, PageToCapture, SaveCounts, warc_directory
+from .archive import Archive, ArticleToArchive, GonePage, PageToCapture, RejectedPage, SaveCounts, warc_directory
 from .warc_store import WarcStore
 
 
@@ -52,6 +52,8 @@ class ArchiveWriter:
         self.pending: list[ArticleToArchive] = []
         self.not_modified: list[tuple[str, str, str]] = []
         self.counts = SaveCounts()
+        self.rejected: list[RejectedPage] = []
+        self.gone: list[GonePage] = []
 
     @contextmanager
     def _room_guard(self) -> Iterator[None]:
@@ -66,24 +68,31 @@ class ArchiveWriter:
         except Exception as error:
             if not is_disk_problem(error):
                 raise
-            self.pending.clear()
-            self.not_modified.clear()
+            for waiting in (self.pending, self.not_modified, self.rejected, self.gone):
+                waiting.clear()
             self.warc.abandon()
             raise ArchiveDiskError(
                 f"no room to write the archive at {self.archive.path} ({error}): the disk is full or a file "
                 f"size limit was reached"
             ) from error
 
-    def add(self, item: ArticleItem | ArticleNotModified) -> None:
+    def add(self, item: ArticleItem | ArticleNotModified | PageRejected | ArticleGone) -> None:
         with self._room_guard():
             self._add(item)
 
-    def _add(self, item: ArticleItem | ArticleNotModified) -> None:
-        if isinstance(item, ArticleNotModified):
+    def _add(self, item: ArticleItem | ArticleNotModified | PageRejected | ArticleGone) -> None:
+        if isinstance(item, PageRejected):
+            self.rejected.append(RejectedPage(item.site, item.url, item.reason, item.at, item.detail))
+        elif isinstance(item, ArticleGone):
+            self.gone.append(GonePage(item.site, item.url, item.status, item.at))
+            self.rejected.append(RejectedPage(item.site, item.url, f"http_{item.status}", item.at))
+        elif isinstance(item, ArticleNotModified):
             self.not_modified.append((item.site, item.url, item.fetched_at))
         elif not self.archive.has_fetch(item.fetch_id):
             pages = [self._capture(item.site, page) for page in item.pages]
             self.pending.append(ArticleToArchive(item.site, item.category, pages, item.texts, item.fetch_id))
+            if not item.texts:  # the capture is kept; the reason it is not a text is recorded
+                self.rejected.append(RejectedPage(item.site, item.url, item.skipped or "no_text", item.fetched_at))
         if len(self.pending) + len(self.not_modified) >= self.batch_size:
             self._flush()
 
@@ -103,6 +112,12 @@ class ArchiveWriter:
         if self.pending:
             self.counts.add(self.archive.save_articles(self.pending))
             self.pending.clear()
+        if self.rejected:
+            self.archive.record_rejected(self.rejected)
+            self.rejected.clear()
+        if self.gone:
+            self.archive.mark_gone(self.gone)
+            self.gone.clear()
 
     def close(self) -> int | None:
         """Flush, refresh duplicate clusters if texts changed, close; returns the number of clusters."""

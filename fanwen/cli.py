@@ -69,12 +69,14 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
     from .crawl import run_crawls
     from .locks import SiteBusy, site_locks
 
+    overrides: dict[str, object] = _parse_settings(settings)
+    # `-s FANWEN_PROFILE_DIRS=DIR[,DIR]` adds user profile directories, as for `scrapy crawl`.
+    profile_dirs = [d for d in str(overrides.get("FANWEN_PROFILE_DIRS", "")).split(",") if d]
     try:
         for site in sites:
-            load_profile(site)
+            load_profile(site, profile_dirs)
     except ProfileError as error:
         raise click.ClickException(str(error)) from None
-    overrides: dict[str, object] = _parse_settings(settings)
     if delay is not None:
         overrides["DOWNLOAD_DELAY"] = delay
     if concurrency is not None:
@@ -95,7 +97,7 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
         overrides.update(worker_settings(redis_url))
         # A worker takes from the shared queue only what it can download at once, leaving the rest to others.
         overrides.setdefault("CONCURRENT_REQUESTS", sum(
-            concurrency or load_profile(site).politeness.concurrency for site in sites
+            concurrency or load_profile(site, profile_dirs).politeness.concurrency for site in sites
         ))
         results = run_crawls(sites, archive=archive, base_urls=base_url_map, overrides=overrides)
         if any(stats.get("finish_reason") == REDIS_UNAVAILABLE for stats in results.values()):
@@ -119,6 +121,10 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
             f"({stats.get('fanwen/not_modified', 0)} pages answered 304 Not Modified), "
             f"{stats.get('item_dropped_count', 0)} articles without text ({stats.get('finish_reason')})"
         )
+    failed = {site: stats["fanwen/archive_error"] for site, stats in results.items() if stats.get("fanwen/archive_error")}
+    if failed:
+        raise click.ClickException("could not write the archive: " + "; ".join(
+            f"{site}: {message}" for site, message in failed.items()))
     no_room = {site: stats["fanwen/disk_error"] for site, stats in results.items() if stats.get("fanwen/disk_error")}
     if no_room:
         raise click.ClickException(
@@ -324,6 +330,11 @@ def schedule_run(archive, schedules_file, duration) -> None:
 from .extract_command import extract  # noqa: E402 - the command lives with its logic
 
 main.add_command(extract)
+
+from .profile_commands import profile, sites  # noqa: E402
+
+main.add_command(sites)
+main.add_command(profile)
 
 
 @main.group()

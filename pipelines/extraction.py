@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 from lxml import html
 
 from .collection_pages import split_collection
-from .decoding import decode_html, looks_like_binary
+from .decoding import decode_html, looks_like_binary, looks_like_mojibake
 from .hidden_text import hidden_classes
 from .html_blocks import (
     block_lines,
@@ -25,6 +25,7 @@ from .html_blocks import (
     prune,
     select_text,
 )
+from .page_checks import is_challenge_page, is_script_shell
 from .metadata import find_placeholders, genre_from_title
 from .mirrors import strip_mirror_artefacts
 from .records import ExtractedText, FetchedPage, PageExtraction
@@ -154,12 +155,17 @@ def extract_texts(pages: Sequence[FetchedPage], rules: ExtractionRules = GENERIC
     decoded = decode_html(first.body, first.content_type, rules.encoding)
     if not decoded.text.strip():
         return PageExtraction(skipped="empty_body")
-    if looks_like_binary(decoded.text):
+    garbled = looks_like_mojibake(decoded.text)
+    if not garbled and looks_like_binary(decoded.text):
         return PageExtraction(skipped="not_text")
+    if garbled:
+        # Still garbled after every declared and detected encoding: flag it, never archive it as text.
+        return PageExtraction(skipped="mojibake")
     root, cut = bounded_document(decoded.text)
     title = page_title(root, rules)
     published = page_date(root, rules)
     next_pages = continuation_links(root, rules, first.url)
+    script_shell = is_script_shell(root)  # asked before pruning removes the scripts
 
     lines = _page_lines(root, rules)
     for page in pages[1:]:
@@ -171,8 +177,10 @@ def extract_texts(pages: Sequence[FetchedPage], rules: ExtractionRules = GENERIC
 
     lines = strip_mirror_artefacts(lines)
     cleaned = clean_lines(lines, site_name=rules.site_name, title=title)
+    if is_challenge_page(decoded.text, title, sum(map(len, cleaned.lines))):
+        return PageExtraction(skipped="anti_bot")
     if not cleaned.lines:
-        return PageExtraction(skipped="empty_after_cleaning")
+        return PageExtraction(skipped="javascript_only" if script_shell else "empty_after_cleaning")
     # Last resort, after pruning: hidden junk near the title is gone by then, the date is not.
     published = published or cleaned.published or date_near_title(root, title)
     genre = genre_from_title(title)

@@ -10,6 +10,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.items import ArticleItem, ArticleNotModified
 from fanwen.archive_writer import ArchiveDiskError, ArchiveWriter
+from fanwen.writer_process import ArchiveWriteError, ArchiveWriterProcess
 
 from .extraction import extract_texts
 
@@ -17,6 +18,9 @@ from .extraction import extract_texts
 # The finish reason of a crawl stopped because the archive could not be written.
 DISK_FULL = "disk_full"
 DISK_ERROR_STAT = "fanwen/disk_error"
+# ... and because it failed otherwise (the writer process died, a bug).
+ARCHIVE_ERROR = "archive_error"
+ARCHIVE_ERROR_STAT = "fanwen/archive_error"
 
 
 class NoTextFound(DropItem):
@@ -49,32 +53,40 @@ def count_without_text(crawler: Crawler, item: ArticleItem | ArticleNotModified)
 
 
 class ArchiveTextsPipeline:
-    """Hands each article to the ``ArchiveWriter`` (WARC, captures, texts) and keeps the crawl stats."""
+    """Hands each article to the archive writer (WARC, captures, texts) and keeps the crawl stats.
+
+    The writer runs in a process of its own unless ``FANWEN_WRITER_PROCESS`` is off.
+    When it cannot write (a full disk, or any other failure) the crawl stops at
+    once: fetching on would only fill memory and logs, and `fanwen crawl` fails loudly.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.writer: ArchiveWriter | None = None
+        self.writer: ArchiveWriter | ArchiveWriterProcess | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveTextsPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        spider = self.crawler.spider
-        self.writer = ArchiveWriter(
-            self.crawler.settings.get("FANWEN_ARCHIVE"),
-            warc_prefix=spider.name,
-            batch_size=self.crawler.settings.getint("FANWEN_ARCHIVE_BATCH"),
-            forced_encoding=lambda site: spider.profile.extract.encoding,
-        )
+        spider, settings = self.crawler.spider, self.crawler.settings
+        encoding = spider.profile.extract.encoding
+        options = {
+            "warc_prefix": spider.name, "batch_size": settings.getint("FANWEN_ARCHIVE_BATCH"),
+        }
+        if settings.getbool("FANWEN_WRITER_PROCESS"):
+            self.writer = ArchiveWriterProcess(settings.get("FANWEN_ARCHIVE"), forced_encoding=encoding, **options)
+        else:
+            self.writer = ArchiveWriter(settings.get("FANWEN_ARCHIVE"), forced_encoding=lambda site: encoding, **options)
 
     def process_item(self, item: ArticleItem | ArticleNotModified) -> ArticleItem | ArticleNotModified:
+        if self.writer is None:
+            raise DropItem(f"not archived (the archive writer failed): {item.url}")
         try:
             self.writer.add(item)
-        except ArchiveDiskError as error:
-            # Fetching on would only fill memory and logs: stop, and let `fanwen crawl` fail loudly.
-            if self._record_disk_error(error):
-                deferred_from_coro(self.crawler.engine.close_spider_async(reason=DISK_FULL))
+        except (ArchiveWriteError, ArchiveDiskError) as error:
+            self._stop(error)
+            raise DropItem(f"not archived: {item.url}") from None
         self._update_stats()
         count_without_text(self.crawler, item)
         return item
@@ -86,22 +98,26 @@ class ArchiveTextsPipeline:
         stats.set_value("fanwen/texts_changed", counts.changed)
         stats.set_value("fanwen/texts_unchanged", counts.unchanged)
 
-    def _record_disk_error(self, error: ArchiveDiskError) -> bool:
-        """Log and keep the first disk error in the stats; False if one was recorded already."""
-        if self.crawler.stats.get_value(DISK_ERROR_STAT):
-            return False
-        logging.getLogger("fanwen.archive").error("%s; stopping the crawl (the archive keeps only complete texts)", error)
-        self.crawler.stats.set_value(DISK_ERROR_STAT, str(error))
-        return True
+    def _stop(self, error: ArchiveWriteError | ArchiveDiskError, *, closing: bool = False) -> None:
+        """Record why the archive cannot be written and end the crawl (unless it is ending already)."""
+        disk_full = isinstance(error, ArchiveDiskError) or error.disk_full
+        stat, reason = (DISK_ERROR_STAT, DISK_FULL) if disk_full else (ARCHIVE_ERROR_STAT, ARCHIVE_ERROR)
+        self.crawler.stats.set_value(stat, str(error).splitlines()[0])
+        logging.getLogger("fanwen.archive").error(
+            "%s; stopping the crawl (the archive keeps only complete texts)", error)
+        self._update_stats()
+        self.writer = None
+        if not closing:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
 
     def close_spider(self) -> None:
         if self.writer is None:
             return
         try:
             clusters = self.writer.close()
-        except ArchiveDiskError as error:
-            self._record_disk_error(error)
-            clusters = None
+        except (ArchiveWriteError, ArchiveDiskError) as error:
+            self._stop(error, closing=True)
+            return
         self._update_stats()
         if clusters is not None:
             self.crawler.stats.set_value("fanwen/duplicate_clusters", clusters)

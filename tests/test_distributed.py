@@ -138,3 +138,62 @@ def test_redis_stopped_mid_crawl_fails_clearly_and_loses_nothing(redis_server, t
         worker.communicate(timeout=300)
         ingest(redis_server.url, archive)
     assert texts(archive) == (articles, articles)
+
+
+def test_shared_queue_serves_the_next_list_page_before_the_articles_it_listed(redis_server, replica_urls):
+    """Equal priorities leave the order to the pickled bytes, and a pager stuck behind its articles starved the workers."""
+    import urllib.request
+
+    from scrapy.http import HtmlResponse, Request
+    from scrapy_redis import picklecompat
+    from scrapy_redis.queue import PriorityQueue
+
+    from crawler.profiles import load_profile
+    from crawler.spider_loader import spider_class_for
+
+    spider = spider_class_for(load_profile("huabo"))(base_url=replica_urls["huabo"])
+    spider.redis, spider.last_seen, spider.refresh, spider.stop_paging_early = None, {}, False, False
+    queue = PriorityQueue(redis.Redis.from_url(redis_server.url), spider, "huabo:requests", picklecompat)
+    for page in (1, 2, 3):
+        url = f"{replica_urls['huabo']}list/jianghua/" + (f"?page={page}" if page > 1 else "")
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            response = HtmlResponse(url, body=answer.read(), headers={"Content-Type": "text/html; charset=utf-8"},
+                                    request=Request(url))
+        queue.clear()
+        yielded = list(spider.parse_list(response, list_page=page))
+        assert sum(request.callback == spider.parse_article for request in yielded) >= 10
+        for request in yielded:
+            queue.push(request)
+        first = queue.pop()
+        assert first.callback == spider.parse_list and first.url.endswith(f"?page={page + 1}"), first.url
+
+
+def test_idle_worker_takes_new_work_within_a_second_not_at_the_next_heartbeat(redis_server, tmp_path):
+    """Scrapy looks at an idle engine's scheduler every 5 s; a distributed worker polls the shared queue sooner."""
+    from scrapy.http import Request
+    from scrapy_redis.dupefilter import RFPDupeFilter
+
+    client = redis.Redis.from_url(redis_server.url)
+    with running_replicas(["huabo"]) as urls:
+        base = urls["huabo"]
+        # The start page counts as seen already: the worker starts idle, with nothing to fetch.
+        RFPDupeFilter(client, "huabo:dupefilter").request_seen(Request(base))
+        worker = start_worker(redis_server.url, base, tmp_path, "-s", "FANWEN_REDIS_IDLE_SECONDS=60")
+        try:
+            deadline = time.monotonic() + 60
+            while not list(client.scan_iter("huabo:workers:*")) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(2)
+            delays = []
+            for probe in range(3):
+                path = f"/no-such-page-{probe}"
+                client.rpush("huabo:requeue", f"start\t{base.rstrip('/')}{path}\t")
+                pushed = time.monotonic()
+                while path not in replica_request_counts(base) and time.monotonic() - pushed < 15:
+                    time.sleep(0.05)
+                delays.append(time.monotonic() - pushed)
+                time.sleep(1)  # a heartbeat-bound worker would see the next probe ~4 s late
+        finally:
+            worker.terminate()
+            worker.communicate(timeout=60)
+    assert max(delays) < 1.5, delays

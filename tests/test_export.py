@@ -14,13 +14,15 @@ def test_csv_export_round_trips(demo_archive, tmp_path):
     with out.open(encoding="utf-8", newline="") as handle:
         exported = list(csv.DictReader(handle))
     connection = sqlite3.connect(demo_archive)
-    stored = dict(connection.execute("select url, text from texts").fetchall())
-    titles = dict(connection.execute("select url, title from texts").fetchall())
+    # (url, part): a 合集 page (replicas ruiwen, liuxue86) holds several texts under one URL.
+    stored = {(url, str(part)): (text, title)
+              for url, part, text, title in connection.execute("select url, part, text, title from texts")}
     connection.close()
     assert len(exported) == len(stored)
     for row in exported:
-        assert row["text"] == stored[row["url"]]  # newlines, quotes and Chinese intact
-        assert row["title"] == titles[row["url"]]
+        text, title = stored[(row["url"], row["part"])]
+        assert row["text"] == text  # newlines, quotes and Chinese intact
+        assert row["title"] == title
     assert any("\n" in row["text"] and "，" in row["text"] for row in exported)
     assert out.read_bytes()[:3] != b"\xef\xbb\xbf"  # plain UTF-8; the BOM variant is for Excel
 

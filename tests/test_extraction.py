@@ -74,6 +74,8 @@ def test_date_line_parsed_only_when_whole_line_is_a_stamp():
 
 def test_page_without_text_is_skipped_with_a_reason():
     result = extract_texts([html_page("<script>render()</script>")], RULES)
+    assert result.texts == [] and result.skipped == "javascript_only"
+    result = extract_texts([html_page("<div class=\"ad\">广告</div>")], RULES)
     assert result.texts == [] and result.skipped == "empty_after_cleaning"
     assert extract_texts([FetchedPage("http://127.0.0.1/e", b"")], RULES).skipped == "empty_body"
 

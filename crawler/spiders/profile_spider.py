@@ -23,15 +23,23 @@ from urllib.parse import urljoin
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import (
+    DontCloseSpider, DownloadCancelledError, DownloadConnectionRefusedError, DownloadFailedError,
+    DownloadTimeoutError, IgnoreRequest,
+)
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import ConnectionLost, DNSLookupError, TCPTimedOutError, TimeoutError as TwistedTimeoutError
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 from scrapy.http import Response
 from scrapy_redis.connection import get_redis_from_settings
 from scrapy.utils.gz import gunzip
+from scrapy.utils.reactor import CallLaterOnce
 from scrapy.utils.sitemap import Sitemap
 
 from crawler.distributed import SiteKeys
-from crawler.items import ArticleItem, ArticleNotModified
+from crawler.items import ArticleGone, ArticleItem, ArticleNotModified, PageRejected
 from crawler.profiles import SiteProfile
+from crawler.urls import canonical_url
 from pipelines.records import FetchedPage
 
 
@@ -82,6 +90,38 @@ def _fetched_page(response: Response) -> FetchedPage:
     )
 
 
+def failure_reason(failure: Any) -> tuple[str, str | None]:
+    """A short reason key for a failed request, and the detail worth keeping."""
+    error = failure.value
+    if failure.check(HttpError):
+        return f"http_{error.response.status}", None
+    if failure.check(IgnoreRequest):
+        # SafeRedirectMiddleware's refusals read "<reason>: <from> -> <to>"
+        reason, _, rest = str(error).partition(": ")
+        return (reason, rest) if reason.startswith("redirect_") else ("ignored", str(error))
+    if failure.check(DownloadCancelledError):
+        return "too_large", str(error)
+    if failure.check(DownloadTimeoutError, TwistedTimeoutError, TCPTimedOutError):
+        return "timeout", str(error)
+    if failure.check(DownloadConnectionRefusedError):
+        return "connection_refused", str(error)
+    if failure.check(DownloadFailedError, ConnectionLost, ResponseFailed, ResponseNeverReceived):
+        return "connection_lost", str(error)
+    if failure.check(DNSLookupError):
+        return "dns", str(error)
+    return type(error).__name__, str(error)
+
+
+# List pages go ahead of articles.  In a distributed crawl the shared queue is a
+# Redis sorted set that serves equal priorities in the order of their pickled
+# bytes, so a category's next list page could wait behind every queued article:
+# the queue then ran dry each time the pager was downloaded, and idle workers
+# slept until Scrapy's next 5 s heartbeat (benchmarks/distributed_speedup.py).
+LIST_PAGE_PRIORITY = 1
+# How often an idle distributed worker looks at the shared queue again.
+IDLE_POLL_SECONDS = 0.5
+
+
 class ProfileSpider(scrapy.Spider):
     """Crawl one site as its profile describes.  Arguments: ``base_url`` (rebase the profile)."""
 
@@ -128,7 +168,17 @@ class ProfileSpider(scrapy.Spider):
         self.idle_since: float | None = None
         self.worker_id = uuid4().hex
         self.last_seen = {url.decode(): "" for url in self.redis.smembers(self.redis_keys.archived)}
+        # Scrapy looks at an idle engine's scheduler only on its 5 s heartbeat; a worker
+        # whose share of the queue ran dry (at the start, or while others fetch the
+        # pager) would sleep that long while the queue refills, so poll sooner.
+        self.idle_poll = CallLaterOnce(self._poll_shared_queue)
         crawler.signals.connect(self._distributed_idle, signal=signals.spider_idle)
+        crawler.signals.connect(self.idle_poll.cancel, signal=signals.spider_closed)
+
+    def _poll_shared_queue(self) -> None:
+        slot = getattr(self.crawler.engine, "_slot", None)  # Scrapy has no public "look again now"
+        if slot is not None:
+            slot.nextcall.schedule()
 
     def _other_workers_alive(self) -> bool:
         """Whether another worker of this site is running (each refreshes a short-lived key, see RedisHealth)."""
@@ -151,10 +201,12 @@ class ProfileSpider(scrapy.Spider):
             self.redis.hlen(self.redis_keys.in_flight) and self._other_workers_alive()
         ):
             self.idle_since = None
+            self.idle_poll.schedule(IDLE_POLL_SECONDS)
             raise DontCloseSpider
         now = time.monotonic()
         self.idle_since = self.idle_since or now
         if now - self.idle_since < self.idle_limit:
+            self.idle_poll.schedule(IDLE_POLL_SECONDS)
             raise DontCloseSpider
 
     def _redo(self, entry: str) -> scrapy.Request:
@@ -165,17 +217,21 @@ class ProfileSpider(scrapy.Spider):
             "list": (self.parse_list, {}),
             "sitemap": (self.parse_sitemap, {}),
         }.get(kind, (self.parse, {}))
-        return scrapy.Request(url, callback=callback, cb_kwargs=kwargs, dont_filter=True)
+        priority = 0 if kind == "article" else LIST_PAGE_PRIORITY
+        return scrapy.Request(
+            url, callback=callback, cb_kwargs=kwargs, dont_filter=True, priority=priority, errback=self.fetch_failed
+        )
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.profile.start_urls:
             callback = self.parse_list if self._list_url.search(url) else self.parse
-            yield scrapy.Request(url, callback=callback)
+            yield scrapy.Request(url, callback=callback, errback=self.fetch_failed, priority=LIST_PAGE_PRIORITY)
         # With archived articles, a sitemap's lastmod tells which of them changed
         # since they were fetched; new articles still come from the lists.
         if self.last_seen and not self.refresh:
             for sitemap in self.profile.navigation.sitemaps:
-                yield scrapy.Request(urljoin(self.profile.start_urls[0], sitemap), callback=self.parse_sitemap)
+                yield scrapy.Request(urljoin(self.profile.start_urls[0], sitemap), callback=self.parse_sitemap,
+                                     errback=self.fetch_failed)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         body = response.body
@@ -195,19 +251,19 @@ class ProfileSpider(scrapy.Spider):
             seen = self.last_seen.get(url)
             if seen and entry.get("lastmod") and _is_newer(entry["lastmod"], seen) and self._article_url.search(url):
                 self.crawler.stats.inc_value("fanwen/sitemap_changed")
-                yield scrapy.Request(url, callback=self.parse_article, cb_kwargs={"category": None})
+                yield self._article_request(url, None)
 
     def _links(self, response: Response, selectors: list[str], pattern: re.Pattern[str]) -> Iterator[str]:
         for css in selectors:
             for href in response.css(css).xpath("@href").getall():
-                url = response.urljoin(href.strip())
+                url = canonical_url(response.urljoin(href.strip()))
                 if pattern.search(url):
                     yield url
 
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
         """A start page: follow its links to list pages."""
         for url in self._links(response, self.profile.navigation.list_links, self._list_url):
-            yield scrapy.Request(url, callback=self.parse_list)
+            yield scrapy.Request(url, callback=self.parse_list, errback=self.fetch_failed, priority=LIST_PAGE_PRIORITY)
 
     def parse_list(self, response: Response, list_page: int = 1, known_pages: int = 0) -> Iterator[scrapy.Request]:
         """A list page: request its new articles, then follow the pager unless the list has run into known ones."""
@@ -223,7 +279,7 @@ class ProfileSpider(scrapy.Spider):
             self.redis.hset(self.redis_keys.seen_articles, mapping={url: category or "" for url in links})
         new_links = [url for url in links if url not in self.last_seen]
         for url in new_links:
-            yield scrapy.Request(url, callback=self.parse_article, cb_kwargs={"category": category})
+            yield self._article_request(url, category)
         known_links = [url for url in links if url in self.last_seen]
         if self.refresh:
             for url in known_links:
@@ -234,10 +290,17 @@ class ProfileSpider(scrapy.Spider):
         if self.stop_paging_early and known_pages > self.list_lookahead:
             self.logger.info("stopped paging %s at list page %d: its articles are archived already", category, list_page)
             return
-        if list_page < navigation.max_list_pages:
+        if list_page >= navigation.max_list_pages:
+            if any(self._links(response, navigation.next_list_page, self._list_url)):
+                # An endless or runaway pager (a trap): stop, and say so in the crawl's stats.
+                self.crawler.stats.inc_value("fanwen/list_pages_capped")
+                self.logger.warning("stopped paging %s at max_list_pages=%d", response.url, navigation.max_list_pages)
+        else:
             for url in self._links(response, navigation.next_list_page, self._list_url):
                 yield scrapy.Request(
-                    url, callback=self.parse_list, cb_kwargs={"list_page": list_page + 1, "known_pages": known_pages}
+                    url, callback=self.parse_list, cb_kwargs={"list_page": list_page + 1, "known_pages": known_pages},
+                    errback=self.fetch_failed,
+                    priority=LIST_PAGE_PRIORITY,
                 )
                 break
 
@@ -246,13 +309,27 @@ class ProfileSpider(scrapy.Spider):
         # HTTP dates have one-second resolution: a change within the second of our
         # fetch would look unmodified, so ask from one second earlier.
         fetched = datetime.fromisoformat(self.last_seen[url]) - timedelta(seconds=1)
-        return scrapy.Request(
-            url,
-            callback=self.parse_article,
-            cb_kwargs={"category": category},
-            headers={"If-Modified-Since": format_datetime(fetched.astimezone(timezone.utc), usegmt=True)},
-            meta={"handle_httpstatus_list": [304]},
+        return self._article_request(
+            url, category, headers={"If-Modified-Since": format_datetime(fetched.astimezone(timezone.utc), usegmt=True)}
         )
+
+    # An article that answers 404/410 reaches parse_article: an archived text is then marked gone.
+    GONE_STATUSES: ClassVar[tuple[int, ...]] = (404, 410)
+
+    def _article_request(self, url: str, category: str | None, **kwargs: Any) -> scrapy.Request:
+        return scrapy.Request(
+            url, callback=self.parse_article, cb_kwargs={"category": category}, errback=self.fetch_failed,
+            meta={"handle_httpstatus_list": [304, *self.GONE_STATUSES]}, **kwargs,
+        )
+
+    def fetch_failed(self, failure: Any) -> Iterator[PageRejected]:
+        """A request that brought no usable page: record why (after the retries, if any)."""
+        request = failure.request
+        url = request.meta.get("redirect_urls", [request.url])[0]  # the URL the crawl asked for
+        reason, detail = failure_reason(failure)
+        self.crawler.stats.inc_value(f"fanwen/rejected/{reason}")
+        self.logger.info("rejected %s: %s", url, detail or reason)
+        yield PageRejected(site=self.name, url=url, reason=reason, at=_now(), detail=detail)
 
     def parse_article(
         self, response: Response, category: str | None, pages: tuple[FetchedPage, ...] = (), fetched_at: str = ""
@@ -260,6 +337,11 @@ class ProfileSpider(scrapy.Spider):
         if response.status == 304:
             self.crawler.stats.inc_value("fanwen/not_modified")
             yield ArticleNotModified(site=self.name, url=response.url, fetched_at=_now())
+            return
+        if response.status in self.GONE_STATUSES and not pages:
+            self.crawler.stats.inc_value("fanwen/gone")
+            self.crawler.stats.inc_value(f"fanwen/rejected/http_{response.status}")
+            yield ArticleGone(site=self.name, url=response.url, status=response.status, at=_now())
             return
         page = _fetched_page(response)
         pages = (*pages, page)
@@ -273,9 +355,17 @@ class ProfileSpider(scrapy.Spider):
                 callback=self.parse_article,
                 cb_kwargs={"category": category, "pages": pages, "fetched_at": fetched_at},
                 dont_filter=True,
+                # A continuation page that fails ends the article with the pages it has.
+                errback=self._continuation_failed,
             )
             return
         yield ArticleItem(site=self.name, category=category, pages=list(pages), fetched_at=fetched_at)
+
+    def _continuation_failed(self, failure: Any) -> Iterator[ArticleItem | PageRejected]:
+        yield from self.fetch_failed(failure)
+        kwargs = failure.request.cb_kwargs
+        yield ArticleItem(site=self.name, category=kwargs["category"], pages=list(kwargs["pages"]),
+                          fetched_at=kwargs["fetched_at"])
 
     def _next_continuation(self, response: Response, visited: set[str]) -> str | None:
         for css in self.profile.extract.next_page:

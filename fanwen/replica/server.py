@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from twisted.internet import reactor
 from twisted.web import http, resource, server
 
-from .site import ReplicaSite, load_site
+from .site import ReplicaResponse, ReplicaSite, load_site
 
 
 CONTROL_PREFIX = "/__replica__/"
@@ -30,29 +30,48 @@ class ReplicaResource(resource.Resource):
         self.site = site
         self.latency = latency
         self.requests: Counter[str] = Counter()
+        self.gone: dict[str, int] = {}  # path -> 404/410, set by POST /__replica__/gone
 
     def render_GET(self, request: server.Request) -> bytes | int:
         if request.path == CONTROL_PREFIX.encode() + b"requests":
             request.setHeader(b"Content-Type", b"application/json")
             return json.dumps(self.requests).encode()
         self.requests[request.uri.decode("utf-8", "replace")] += 1
+        if (gone := self.gone.get(request.path.decode("utf-8", "replace"))) is not None:
+            request.setResponseCode(gone)
+            return b"gone\n"
+        response = self.site.respond(request.uri.decode("utf-8", "replace"), origin=self._origin(request))
+        if response.action:
+            return self._fault_action(request, response.action)
         if self.latency:
             # Answer later without blocking other requests: a slow site, so a crawl is I/O-bound.
-            reactor.callLater(self.latency, self._finish_late, request)
+            reactor.callLater(self.latency, self._finish_late, request, response)
             return server.NOT_DONE_YET
-        return self._answer(request)
+        return self._answer(request, response)
 
-    def _finish_late(self, request: server.Request) -> None:
+    def _fault_action(self, request: server.Request, action: str) -> bytes | int:
+        """A fault the crawler must survive: no answer at all, or a dropped connection."""
+        if action == "reset":
+            request.channel.transport.abortConnection()
+        return server.NOT_DONE_YET  # "hang": the client's timeout ends it
+
+    def _finish_late(self, request: server.Request, response: ReplicaResponse) -> None:
         if not request.channel:  # the client went away
             return
-        request.write(self._answer(request))
+        request.write(self._answer(request, response))
         request.finish()
 
-    def _answer(self, request: server.Request) -> bytes:
-        host = (request.getHeader(b"host") or b"127.0.0.1").decode("ascii", "replace")
-        response = self.site.respond(request.uri.decode("utf-8", "replace"), origin=f"http://{host}")
+    @staticmethod
+    def _origin(request: server.Request) -> str:
+        return "http://" + (request.getHeader(b"host") or b"127.0.0.1").decode("ascii", "replace")
+
+    def _answer(self, request: server.Request, response: ReplicaResponse | None = None) -> bytes:
+        response = response or self.site.respond(request.uri.decode("utf-8", "replace"), origin=self._origin(request))
         request.setResponseCode(response.status)
-        request.setHeader(b"Content-Type", response.content_type.encode("ascii"))
+        if response.content_type:
+            request.setHeader(b"Content-Type", response.content_type.encode("ascii"))
+        for name, value in response.headers:
+            request.setHeader(name.encode("ascii"), value.encode("ascii"))
         if response.last_modified is not None:
             # Conditional requests (If-None-Match / If-Modified-Since) get 304 Not Modified.
             etag = hashlib.sha1(response.body).hexdigest()[:16].encode()
@@ -70,6 +89,12 @@ class ReplicaResource(resource.Resource):
         Answers with the paths of the new or revised articles as JSON.
         """
         action = request.path.decode("ascii", "replace").removeprefix(CONTROL_PREFIX)
+        if action == "gone":
+            # ``/__replica__/gone?path=/x.html&status=410``: the page is deleted from now on.
+            path = request.args[b"path"][0].decode("utf-8")
+            self.gone[path] = int(request.args.get(b"status", [b"404"])[0])
+            request.setHeader(b"Content-Type", b"application/json")
+            return json.dumps([path]).encode()
         count = int(request.args.get(b"count", [b"1"])[0])
         change = {"publish": self.site.publish, "edit": self.site.edit}.get(action)
         if change is None:

@@ -17,6 +17,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .copies import COPY_KINDS, copy_text, has_placeholders
 from .corpus import SampleText, generate_texts
+from .families import ArticleShape, PageShapes, layout_filters, shape_article
 
 SITES_DIR = Path(__file__).with_name("sites")
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -43,6 +45,8 @@ class Routes(BaseModel):
     list: str
     list_page: str
     article: str
+    article_page: str | None = None
+    """Continuation pages of a long article, e.g. ``/a/{id}_{page}.html`` (page >= 2)."""
 
 
 class Robots(BaseModel):
@@ -76,6 +80,13 @@ class SiteDefinition(BaseModel):
     categories: list[Category] = Field(min_length=1)
     copies: Copies | None = None
     date_with_time_share: float = Field(default=0.3, ge=0, le=1)
+    first_id: int = Field(default=10001, ge=1)
+    header_charset: bool = True
+    """Whether the Content-Type header names the charset (出国留学网 sends a bare text/html)."""
+    shapes: PageShapes | None = None
+    """合集 pages and continuation pages (see families.py); None: one text on one page."""
+    # Read only by a layout with its own site class (see SITE_CLASSES); other layouts ignore it.
+    layout_options: dict[str, Any] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -90,6 +101,7 @@ class ReplicaArticle:
     path: str
     modified: datetime.datetime | None = None  # set when the text was revised after publication
     copied_from: tuple[str, int, str] | None = None  # (replica site, article id, copy kind)
+    shape: ArticleShape | None = None  # a 合集 page or an article split over pages (families.py)
 
     @property
     def last_modified(self) -> datetime.datetime:
@@ -98,7 +110,7 @@ class ReplicaArticle:
 
     @property
     def title(self) -> str:
-        return self.sample.title
+        return self.shape.title if self.shape and self.shape.title else self.sample.title
 
     @property
     def published(self) -> str:
@@ -109,6 +121,23 @@ class ReplicaArticle:
         """The clean text a perfect extractor returns for this page."""
         return "\n".join(self.shown)
 
+    @property
+    def expected_texts(self) -> tuple[str, ...]:
+        """The clean texts of the page, in order: several for a 合集 page, else one."""
+        if self.shape and self.shape.parts:
+            return tuple("\n".join(part.paragraphs) for part in self.shape.parts)
+        return (self.expected_text,)
+
+    @property
+    def page_count(self) -> int:
+        return len(self.shape.pages) if self.shape and self.shape.pages else 1
+
+    def page_paragraphs(self, page: int) -> tuple[str, ...]:
+        """The paragraphs page ``page`` (1-based) of a continued article shows."""
+        if self.shape and self.shape.pages:
+            return self.shape.pages[page - 1]
+        return self.shown
+
 
 @dataclass(frozen=True)
 class ReplicaResponse:
@@ -116,6 +145,8 @@ class ReplicaResponse:
     content_type: str
     body: bytes
     last_modified: datetime.datetime | None = None  # sent as Last-Modified, with an ETag of the body
+    headers: tuple[tuple[str, str], ...] = ()  # further headers (Location, Retry-After)
+    action: str | None = None  # "hang" (never answer) or "reset" (drop the connection): see server.py
 
 
 _SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -137,9 +168,11 @@ class ReplicaSite:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self.env.filters.update(layout_filters())
         self._list_first = _route_regex(definition.routes.list)
         self._list_page = _route_regex(definition.routes.list_page)
         self._article = _route_regex(definition.routes.article)
+        self._article_page = _route_regex(definition.routes.article_page) if definition.routes.article_page else None
         self.render_article = lru_cache(maxsize=4096)(self._render_article)
         self._articles: list[ReplicaArticle] | None = None
         self._by_id: dict[int, ReplicaArticle] = {}
@@ -161,7 +194,7 @@ class ReplicaSite:
         paragraphs = sample.paragraphs
         shown = paragraphs[: max(3, int(len(paragraphs) * rng.uniform(0.35, 0.65)))] if truncated else paragraphs
         ad_after = rng.randrange(1, len(shown)) if len(shown) > 2 and rng.random() < definition.inline_ad_share else None
-        return ReplicaArticle(
+        article = ReplicaArticle(
             id=article_id,
             category=category,
             sample=sample,
@@ -169,8 +202,14 @@ class ReplicaSite:
             truncated=truncated,
             inline_ad_after=ad_after,
             with_time=rng.random() < definition.date_with_time_share,
-            path=definition.routes.article.format(id=article_id),
+            path=definition.routes.article.format(id=article_id, category=category.slug),
         )
+        if definition.shapes is None:
+            return article
+        shape = shape_article(article, definition.shapes, f"{definition.corpus_seed}/shape/{article_id}")
+        if shape is None:
+            return article
+        return dataclasses.replace(article, shape=shape, truncated=article.truncated and not shape.parts)
 
     def _build_articles(self) -> list[ReplicaArticle]:
         rng = random.Random(self.definition.corpus_seed)
@@ -180,9 +219,9 @@ class ReplicaSite:
                 category.count, seed=rng.randrange(1 << 30), prefix=category.slug, genres=category.genres
             )
             for sample in samples:
-                articles.append(self._new_article(10001 + len(articles), category, sample, rng))
+                articles.append(self._new_article(self.definition.first_id + len(articles), category, sample, rng))
         if self.definition.copies:
-            articles.extend(self._copied_articles(10001 + len(articles), articles))
+            articles.extend(self._copied_articles(self.definition.first_id + len(articles), articles))
         return articles
 
     def _copied_articles(self, first_id: int, own: list[ReplicaArticle]) -> list[ReplicaArticle]:
@@ -269,16 +308,18 @@ class ReplicaSite:
     def _html(self, template: str, **context: object) -> ReplicaResponse:
         page = self.env.get_template(template).render(site=self.definition, replica=self, **context)
         encoding = self.definition.encoding
-        return ReplicaResponse(200, f"text/html; charset={encoding}", page.encode(encoding))
+        content_type = f"text/html; charset={encoding}" if self.definition.header_charset else "text/html"
+        return ReplicaResponse(200, content_type, page.encode(encoding))
 
     def _not_found(self) -> ReplicaResponse:
         response = self._html("404.html")
         return ReplicaResponse(404, response.content_type, response.body)
 
-    def _render_article(self, article_id: int) -> ReplicaResponse:
+    def _render_article(self, article_id: int, page_number: int = 1) -> ReplicaResponse:
         article = self._by_id[article_id]
         siblings = [a for a in self._by_category[article.category.slug] if a.id != article.id][:10]
-        page = self._html("article.html", article=article, related=siblings, latest=self.latest)
+        extra = {"page_number": page_number} if self.definition.shapes else {}
+        page = self._html("article.html", article=article, related=siblings, latest=self.latest, **extra)
         return dataclasses.replace(page, last_modified=article.last_modified)
 
     def sitemap_index(self, origin: str) -> ReplicaResponse:
@@ -316,10 +357,15 @@ class ReplicaSite:
         if path in ("/sitemap-articles-1.xml", "/sitemap-articles-2.xml.gz"):
             return self.article_sitemap(1 if path.endswith("1.xml") else 2, origin)
         if full == self.definition.routes.home:
-            return self._html("home.html", latest=self.latest)
+            return self._html("home.html", latest=self.latest, origin=origin)
         if match := self._article.match(full):
             article_id = int(match["id"])
             return self.render_article(article_id) if article_id in self._by_id else self._not_found()
+        if self._article_page and (match := self._article_page.match(full)):
+            article = self._by_id.get(int(match["id"]))
+            if article and 2 <= int(match["page"]) <= article.page_count:
+                return self.render_article(article.id, int(match["page"]))
+            return self._not_found()
         page = 1
         match = self._list_first.match(full)
         if match is None and (match := self._list_page.match(full)):
@@ -331,7 +377,7 @@ class ReplicaSite:
             category = next(c for c in self.definition.categories if c.slug == slug)
             # Past the last page the real sites answer 200 with an empty list (sites.md 5).
             return self._html("list.html", category=category, items=items, page=page,
-                              pages=self.list_pages(slug))
+                              pages=self.list_pages(slug), origin=origin)
         return self._not_found()
 
 
@@ -345,4 +391,13 @@ def load_site(name: str) -> ReplicaSite:
     if not path.exists():
         raise KeyError(f"no replica site named {name!r} (known: {', '.join(available_sites())})")
     definition = SiteDefinition.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    return ReplicaSite(definition)
+    return site_class(definition.layout)(definition)
+
+
+def site_class(layout: str) -> type[ReplicaSite]:
+    """The class serving a layout: most layouts are templates only; a few need their own routes."""
+    if layout == "dedecms":
+        from .dedecms import DedecmsSite  # imported late: it subclasses ReplicaSite
+
+        return DedecmsSite
+    return ReplicaSite

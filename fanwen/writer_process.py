@@ -1,0 +1,157 @@
+"""The crawl's archive writer in a process of its own.
+
+A crawl's Scrapy process downloads, walks and extracts; writing an article (WARC
+record, captures, texts, search index, duplicate signature) costs more CPU than
+all of that together (benchmarks/write_path_profile.py).  In the crawl's
+process it stalled the reactor; here it runs beside it on another core, fed
+through a bounded queue, the way ``fanwen ingest`` drains a distributed crawl.
+
+The child is spawned, not forked: the crawl process runs Twisted and thread
+pools, and a fork copies their locks in whatever state they are in.  If the crawl
+process dies, the writer stops at once too, leaving what it committed, as a
+crawl killed with the writer inside it would.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import signal
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from .archive import SaveCounts
+
+_POLL_SECONDS = 0.5
+
+
+class ArchiveWriteError(RuntimeError):
+    """The writer process failed (its message says why) or died."""
+
+    def __init__(self, message: str, *, disk_full: bool = False) -> None:
+        super().__init__(message)
+        self.disk_full = disk_full  # no room on the disk (or a file size limit): see ArchiveDiskError
+
+
+@dataclass(frozen=True)
+class _WriterOptions:
+    archive_path: str
+    warc_prefix: str
+    batch_size: int
+    forced_encoding: str | None
+
+
+def _run_writer(options: _WriterOptions, items: multiprocessing.Queue, replies: multiprocessing.Queue) -> None:
+    from .archive_writer import ArchiveDiskError, ArchiveWriter
+
+    # Ctrl-C reaches the whole process group; the crawl answers it by shutting
+    # down gracefully, which needs this writer to store what is queued.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    try:
+        writer = ArchiveWriter(
+            options.archive_path, warc_prefix=options.warc_prefix, batch_size=options.batch_size,
+            forced_encoding=lambda site: options.forced_encoding,
+        )
+        reported = SaveCounts()
+        while True:
+            try:
+                message = items.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                if parent is not None and not parent.is_alive():
+                    return  # the crawl died: stop as it did, without writing what is pending
+                continue
+            if message is None:
+                clusters = writer.close()
+                replies.put(("closed", writer.counts, clusters))
+                return
+            writer.add(message)
+            if writer.counts != reported:
+                reported = SaveCounts(writer.counts.new, writer.counts.changed, writer.counts.unchanged)
+                replies.put(("counts", reported, None))
+    except ArchiveDiskError as error:
+        replies.put(("disk_full", str(error), None))
+        raise SystemExit(1) from None
+    except BaseException as error:  # noqa: BLE001 - every failure must reach the crawl
+        replies.put(("error", f"{type(error).__name__}: {error}", traceback.format_exc()))
+        raise SystemExit(1) from None
+
+
+class ArchiveWriterProcess:
+    """``ArchiveWriter``'s interface (``add``, ``counts``, ``close``), with the writing done in a child process.
+
+    ``counts`` lags behind ``add`` by up to one batch: it is what the writer has
+    committed.  ``max_pending`` items may wait in the queue; beyond that ``add``
+    blocks, so a writer slower than the crawl slows the crawl instead of
+    filling memory.
+    """
+
+    def __init__(
+        self,
+        archive_path: str | Path,
+        *,
+        warc_prefix: str = "fanwen",
+        batch_size: int = 200,
+        forced_encoding: str | None = None,
+        max_pending: int = 1000,
+    ) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._items = context.Queue(maxsize=max_pending)
+        self._replies = context.Queue()
+        options = _WriterOptions(str(archive_path), warc_prefix, batch_size, forced_encoding)
+        self._process = context.Process(
+            target=_run_writer, args=(options, self._items, self._replies), name="fanwen-archive-writer", daemon=True,
+        )
+        self._process.start()
+        self.counts = SaveCounts()
+        self.clusters: int | None = None
+
+    def add(self, item) -> None:
+        self._read_replies()
+        while True:
+            try:
+                self._items.put(item, timeout=_POLL_SECONDS)
+                return
+            except queue.Full:
+                self._check_alive()
+
+    def close(self) -> int | None:
+        """Let the writer store what is queued, refresh duplicates and stop; returns the number of clusters."""
+        self.add(None)
+        while self._process.is_alive() or not self._replies.empty():
+            if self._read_replies(timeout=_POLL_SECONDS) == "closed":
+                break
+        else:
+            self._check_alive()
+        self._process.join()
+        self._items.close()
+        self._replies.close()
+        return self.clusters
+
+    def _read_replies(self, timeout: float | None = None) -> str | None:
+        """Apply the writer's replies that have arrived; returns the kind of the last one."""
+        kind = None
+        if timeout is None and self._replies.empty():
+            return kind  # the common case, without get_nowait()'s lock
+        while True:
+            try:
+                kind, value, extra = self._replies.get(timeout=timeout) if timeout else self._replies.get_nowait()
+            except queue.Empty:
+                return kind
+            timeout = None
+            if kind == "disk_full":
+                self._process.join()
+                raise ArchiveWriteError(value, disk_full=True)
+            if kind == "error":
+                self._process.join()
+                raise ArchiveWriteError(f"{value}\n{extra}")
+            self.counts = value
+            if kind == "closed":
+                self.clusters = extra
+                return kind
+
+    def _check_alive(self) -> None:
+        if not self._process.is_alive():
+            self._read_replies()
+            raise ArchiveWriteError(f"the archive writer process exited with code {self._process.exitcode}")

@@ -1,0 +1,114 @@
+"""`fanwen profile suggest` writes a profile that crawls an unknown site with no hand edits.
+
+For every replica layout: one article page and one list page are fetched from
+the running replica, `fanwen profile suggest` writes a profile into a temporary
+profile directory, `fanwen crawl` crawls the replica with it unedited, and the
+archived texts are scored against the replica's truth with the gold-corpus
+scorer (benchmarks/extraction_quality.py).  A text the crawl missed scores 0.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tomllib
+
+import pytest
+
+from crawler.profiles import load_profile_file
+from fanwen.replica.process import running_replicas
+from fanwen.replica.site import load_site
+
+from .conftest import run_fanwen
+from .test_gold import scorer
+
+# One line per replica layout: (replica site, its layout).  diyifanwen joins when its replica lands.
+LAYOUTS = [
+    ("huabo", "huabo"),
+    ("ruiwen", "ruiwen"),
+    ("xuexila", "xuexila"),
+    ("liuxue86", "liuxue86"),
+    ("diyifanwen", "dedecms"),
+]
+MEAN_F1_FLOOR = 0.95
+
+
+def example_pages(site_name: str) -> tuple[str, str]:
+    """Paths of one article page (a continued one where the layout has them) and its category's first list page."""
+    site = load_site(site_name)
+    plain = [a for a in site.articles if not (a.shape and a.shape.parts)]
+    continued = [a for a in plain if a.page_count > 1]
+    article = (continued or plain)[0]
+    return article.path, site.list_url(article.category.slug)
+
+
+def score_archive(archive, site_name: str, profile_name: str) -> tuple[float, int, int]:
+    """Mean F1 over every text of the replica (missing texts score 0), texts expected, texts archived."""
+    site = load_site(site_name)
+    connection = sqlite3.connect(archive)
+    archived = {
+        ("/" + url.split("/", 3)[3], part): text
+        for url, part, text in connection.execute("select url, part, text from texts where site = ?", [profile_name])
+    }
+    connection.close()
+    scores = [
+        scorer.text_scores(archived[(a.path, part)], text)[2] if (a.path, part) in archived else 0.0
+        for a in site.articles
+        for part, text in enumerate(a.expected_texts, start=1)
+    ]
+    return sum(scores) / len(scores), len(scores), len(archived)
+
+
+@pytest.mark.parametrize("site_name,layout", LAYOUTS, ids=[layout for _, layout in LAYOUTS])
+def test_suggested_profile_crawls_the_replica(tmp_path, site_name, layout):
+    profile_dir = tmp_path / "profiles"
+    profile_dir.mkdir()
+    name = f"suggested_{layout}"
+    archive = tmp_path / "archive.db"
+    article_path, list_path = example_pages(site_name)
+    with running_replicas([site_name]) as urls:
+        origin = urls[site_name].rstrip("/")
+        run_fanwen("profile", "suggest", origin + article_path, origin + list_path,
+                   "-o", str(profile_dir / f"{name}.toml"), cwd=tmp_path)
+        profile = load_profile_file(profile_dir / f"{name}.toml")  # validates
+        assert profile.extract.body, "a body container was detected"
+        run_fanwen("crawl", name, "--archive", str(archive), "--delay", "0", "--concurrency", "8",
+                   "-s", f"FANWEN_PROFILE_DIRS={profile_dir}", "-s", "LOG_LEVEL=WARNING", cwd=tmp_path, timeout=300)
+    mean_f1, expected, archived = score_archive(archive, site_name, name)
+    assert mean_f1 >= MEAN_F1_FLOOR, (layout, mean_f1, expected, archived)
+    assert archived == expected
+
+
+def test_suggest_from_saved_files_needs_their_urls(tmp_path):
+    site = load_site("ruiwen")
+    article_path, list_path = example_pages("ruiwen")
+    (tmp_path / "article.html").write_bytes(site.respond(article_path).body)
+    (tmp_path / "list.html").write_bytes(site.respond(list_path, origin="http://www.example.com").body)
+    result = run_fanwen("profile", "suggest", "article.html", "list.html", "--name", "example",
+                        "--article-url", f"http://www.example.com{article_path}",
+                        "--list-url", f"http://www.example.com{list_path}", cwd=tmp_path)
+    data = tomllib.loads(result.stdout)
+    assert data["name"] == "example"
+    assert data["start_urls"][0] == "http://www.example.com/"
+    assert data["extract"]["body"] == ["div.content"]
+    assert data["extract"]["title"] == ["h1.title"]
+    assert data["extract"]["site_name"] == "瑞文网"  # the GBK page was decoded, not guessed as Latin-1
+
+
+@pytest.mark.parametrize("layout", sorted({page.layout for page in scorer.load_gold(scorer.GOLD)}))
+def test_suggested_rules_on_the_gold_corpus(layout):
+    """Rules suggested from a layout's first saved page extract all its pages (table layouts too: gold/wmjy)."""
+    from fanwen.profile_suggest import parse_page, suggest
+    from pipelines.extraction import extract_texts
+    from pipelines.records import FetchedPage
+    from pipelines.rules import ExtractionRules
+
+    pages = [page for page in scorer.load_gold(scorer.GOLD) if page.layout == layout]
+    found = suggest(parse_page(pages[0].body, pages[0].url, pages[0].content_type))
+    rules = ExtractionRules(site_name=found.site_name, title=found.title, body=found.body, date=found.date,
+                            next_page=found.next_page)
+    f1s = []
+    for page in pages:
+        texts = extract_texts([FetchedPage(url=page.url, body=page.body, content_type=page.content_type)], rules).texts
+        expected = "\n".join(doc["text"] for doc in page.documents)
+        f1s.append(scorer.text_scores("\n".join(t.text for t in texts), expected)[2])
+    assert sum(f1s) / len(f1s) >= MEAN_F1_FLOOR, (layout, found.body, f1s)

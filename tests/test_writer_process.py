@@ -1,0 +1,139 @@
+"""The crawl's archive writer process: same archive as the in-process writer, failures reach the crawl."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from crawler.items import ArticleItem
+from crawler.profiles import load_profile
+from fanwen.archive import warc_directory
+from fanwen.archive_writer import ArchiveWriter
+from fanwen.replica.site import load_site
+from fanwen.writer_process import ArchiveWriteError, ArchiveWriterProcess
+from pipelines.extraction import extract_texts
+from pipelines.records import FetchedPage
+
+from .conftest import REPO, fanwen_command
+
+
+def replica_items(count: int) -> list[ArticleItem]:
+    site, rules = load_site("huabo"), load_profile("huabo").extract
+    items = []
+    for article in site.articles[:count]:
+        response = site.respond(article.path)
+        page = FetchedPage(f"http://127.0.0.1:1{article.path}", response.body, response.content_type, 200,
+                           (("Content-Type", response.content_type),), (), None, "2026-01-01T00:00:00+00:00")
+        item = ArticleItem("huabo", article.category.name, [page], page.fetched_at)
+        item.texts = extract_texts(item.pages, rules).texts
+        items.append(item)
+    return items
+
+
+def archived(path: Path) -> list[tuple]:
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute(
+            "select url, part, title, published, truncated, text, content_hash, exact_key, cluster_id from texts order by url, part"
+        ).fetchall() + connection.execute(
+            "select t.url, s.content_hash = t.content_hash from text_signatures s join texts t on t.id = s.text_id order by t.url"
+        ).fetchall()
+    finally:
+        connection.close()
+
+
+def test_writer_process_archives_what_the_inline_writer_does(tmp_path):
+    items = replica_items(60)
+    inline = ArchiveWriter(tmp_path / "inline.db", batch_size=25)
+    for item in items:
+        inline.add(item)
+    inline_clusters = inline.close()
+    process = ArchiveWriterProcess(tmp_path / "process.db", batch_size=25)
+    for item in items:
+        process.add(item)
+    assert process.close() == inline_clusters
+    assert process.counts == inline.counts and process.counts.new == sum(len(i.texts) for i in items)
+    assert archived(tmp_path / "process.db") == archived(tmp_path / "inline.db")
+
+
+def test_a_failing_writer_is_reported_to_the_caller(tmp_path):
+    archive = tmp_path / "archive.db"
+    warc_directory(archive).write_text("a file where the WARC directory should be")
+    writer = ArchiveWriterProcess(archive, batch_size=5)
+    with pytest.raises(ArchiveWriteError, match="FileExistsError|NotADirectoryError"):
+        for item in replica_items(20):
+            writer.add(item)
+        writer.close()
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's exit may wait for a reaper that a container lacks)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def test_the_writer_stops_when_the_crawl_process_is_killed(tmp_path):
+    script = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(REPO)!r})
+        from tests.test_writer_process import replica_items
+        from fanwen.writer_process import ArchiveWriterProcess
+        if __name__ == "__main__":
+            items = replica_items(10)
+            writer = ArchiveWriterProcess({str(tmp_path / 'archive.db')!r}, batch_size=1000)
+            for item in items:
+                writer.add(item)
+            print(writer._process.pid, flush=True)
+            time.sleep(60)
+    """)
+    (tmp_path / "crawl.py").write_text(script)
+    crawl = subprocess.Popen([sys.executable, str(tmp_path / "crawl.py")], stdout=subprocess.PIPE, text=True)
+    writer_pid = int(crawl.stdout.readline())
+    crawl.send_signal(signal.SIGKILL)
+    crawl.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if not running(writer_pid):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(writer_pid, signal.SIGKILL)
+        pytest.fail("the writer process outlived the killed crawl")
+    # It wrote nothing of its unflushed batch, as the crawl process itself would not have.
+    connection = sqlite3.connect(tmp_path / "archive.db")
+    try:
+        assert connection.execute("select count(*) from texts").fetchone() == (0,)
+        assert connection.execute("pragma integrity_check").fetchone() == ("ok",)
+    finally:
+        connection.close()
+
+
+def test_a_crawl_whose_archive_cannot_be_written_fails_clearly(tmp_path, replica_urls):
+    archive = tmp_path / "archive.db"
+    warc_directory(archive).write_text("a file where the WARC directory should be")
+    result = subprocess.run(
+        fanwen_command("crawl", "huabo", "--base-url", replica_urls["huabo"], "--archive", str(archive)),
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert result.returncode != 0
+    assert "could not write the archive" in result.stderr
+    connection = sqlite3.connect(archive)
+    try:
+        runs = connection.execute("select finish_reason, pages_fetched from crawl_runs").fetchall()
+        assert connection.execute("select count(*) from texts").fetchone() == (0,)
+    finally:
+        connection.close()
+    # The crawl stopped at the failure instead of fetching the whole site for nobody.
+    assert [reason for reason, _ in runs] == ["archive_error"]
+    assert runs[0][1] < len(load_site("huabo").articles)
