@@ -141,10 +141,10 @@ class ArchiveWriterProcess:
                 return kind
             timeout = None
             if kind == "disk_full":
-                self._process.join()
+                self._abandon()
                 raise ArchiveWriteError(value, disk_full=True)
             if kind == "error":
-                self._process.join()
+                self._abandon()
                 raise ArchiveWriteError(f"{value}\n{extra}")
             self.counts = value
             if kind == "closed":
@@ -154,4 +154,10 @@ class ArchiveWriterProcess:
     def _check_alive(self) -> None:
         if not self._process.is_alive():
             self._read_replies()
+            self._abandon()
             raise ArchiveWriteError(f"the archive writer process exited with code {self._process.exitcode}")
+
+    def _abandon(self) -> None:
+        """After the writer stopped: items still queued will never be read, so exiting must not wait to send them."""
+        self._process.join()
+        self._items.cancel_join_thread()
