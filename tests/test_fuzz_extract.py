@@ -29,7 +29,7 @@ RULES = {"generic": GENERIC_RULES, **{name: load_profile(name).extract
                                       for name in ("diyifanwen", "ruiwen", "huabo", "liuxue86", "xuexila")}}
 URL = "http://127.0.0.1:8000/fanwen/a/1.html"
 CPU_LIMIT_S = 1.0
-FUZZ_EXAMPLES = 300  # per property; docs/reliability-safety.md counts them
+FUZZ_EXAMPLES = 300  # per property; docs/reliability.md counts them
 
 FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
