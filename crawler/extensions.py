@@ -42,6 +42,15 @@ progress_log = logging.getLogger("fanwen.progress")
 REDIS_UNAVAILABLE = "redis_unavailable"
 
 
+def _finish_reason(stats: dict, reason: str) -> str:
+    """Scrapy's reason, unless the archive failed (a failure while closing leaves Scrapy's "finished")."""
+    if stats.get("fanwen/disk_error"):
+        return "disk_full"
+    if stats.get("fanwen/archive_error"):
+        return "archive_error"
+    return reason
+
+
 class CrawlRunLog:
     """Writes one ``crawl_runs`` row per crawl: opened when the spider opens, completed when it closes."""
 
@@ -67,7 +76,7 @@ class CrawlRunLog:
             return
         stats = self.crawler.stats.get_stats()
         summary = CrawlRunSummary(
-            finish_reason="archive_error" if stats.get("fanwen/archive_error") else reason,
+            finish_reason=_finish_reason(stats, reason),
             pages_requested=stats.get("downloader/request_count", 0),
             pages_fetched=stats.get("response_received_count", 0),
             counts=SaveCounts(

@@ -7,7 +7,10 @@ never points at a record that is not on disk.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import errno
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from crawler.items import ArticleGone, ArticleItem, ArticleNotModified, PageRejected
@@ -15,6 +18,22 @@ from pipelines.decoding import decode_html
 
 from .archive import Archive, ArticleToArchive, GonePage, PageToCapture, RejectedPage, SaveCounts, warc_directory
 from .warc_store import WarcStore
+
+
+# A full disk, a full quota, or a file-size limit (RLIMIT_FSIZE): the archive cannot grow.
+_NO_ROOM = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
+class ArchiveDiskError(RuntimeError):
+    """The archive could not be written for want of room; what was not yet indexed is dropped, not half-kept."""
+
+
+def is_disk_problem(error: BaseException) -> bool:
+    if isinstance(error, OSError) and error.errno in _NO_ROOM:
+        return True
+    # SQLite reports a full disk (or an EFBIG on its file) as SQLITE_FULL, sometimes as an I/O error.
+    return isinstance(error, sqlite3.OperationalError) and any(
+        phrase in str(error).lower() for phrase in ("disk is full", "disk i/o error"))
 
 
 class ArchiveWriter:
@@ -36,7 +55,32 @@ class ArchiveWriter:
         self.rejected: list[RejectedPage] = []
         self.gone: list[GonePage] = []
 
+    @contextmanager
+    def _room_guard(self) -> Iterator[None]:
+        """Turn a full disk into ``ArchiveDiskError``, dropping every article not yet indexed.
+
+        Their WARC records may be cut or still in a write buffer that can no longer
+        be written, so indexing them could point past the end of a file.  Dropped
+        articles are not in the archive, so the next crawl fetches them again.
+        """
+        try:
+            yield
+        except Exception as error:
+            if not is_disk_problem(error):
+                raise
+            for waiting in (self.pending, self.not_modified, self.rejected, self.gone):
+                waiting.clear()
+            self.warc.abandon()
+            raise ArchiveDiskError(
+                f"no room to write the archive at {self.archive.path} ({error}): the disk is full or a file "
+                f"size limit was reached"
+            ) from error
+
     def add(self, item: ArticleItem | ArticleNotModified | PageRejected | ArticleGone) -> None:
+        with self._room_guard():
+            self._add(item)
+
+    def _add(self, item: ArticleItem | ArticleNotModified | PageRejected | ArticleGone) -> None:
         if isinstance(item, PageRejected):
             self.rejected.append(RejectedPage(item.site, item.url, item.reason, item.at, item.detail))
         elif isinstance(item, ArticleGone):
@@ -50,13 +94,17 @@ class ArchiveWriter:
             if not item.texts:  # the capture is kept; the reason it is not a text is recorded
                 self.rejected.append(RejectedPage(item.site, item.url, item.skipped or "no_text", item.fetched_at))
         if len(self.pending) + len(self.not_modified) >= self.batch_size:
-            self.flush()
+            self._flush()
 
     def _capture(self, site: str, page) -> PageToCapture:
         decoded = decode_html(page.body, page.content_type, self.forced_encoding(site))
         return PageToCapture(page, self.warc.write_page(page), decoded.declared, decoded.encoding)
 
     def flush(self) -> None:
+        with self._room_guard():
+            self._flush()
+
+    def _flush(self) -> None:
         self.warc.sync()
         if self.not_modified:
             self.counts.unchanged += self.archive.record_not_modified(self.not_modified)
@@ -73,8 +121,11 @@ class ArchiveWriter:
 
     def close(self) -> int | None:
         """Flush, refresh duplicate clusters if texts changed, close; returns the number of clusters."""
-        self.flush()
-        self.warc.close()
-        clusters = self.archive.refresh_duplicates() if self.counts.new or self.counts.changed else None
-        self.archive.close()
-        return clusters
+        try:
+            with self._room_guard():
+                self._flush()
+                self.warc.close()
+                return self.archive.refresh_duplicates() if self.counts.new or self.counts.changed else None
+        finally:
+            self.warc.abandon()
+            self.archive.close()

@@ -103,6 +103,7 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
         if any(stats.get("finish_reason") == REDIS_UNAVAILABLE for stats in results.values()):
             raise click.ClickException(f"lost the Redis server at {redis_url}; see the log above")
     else:
+        _open_archive_or_fail(archive)
         try:
             with site_locks(archive, sites):
                 results = run_crawls(sites, archive=archive, base_urls=base_url_map, overrides=overrides)
@@ -124,19 +125,45 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
     if failed:
         raise click.ClickException("could not write the archive: " + "; ".join(
             f"{site}: {message}" for site, message in failed.items()))
+    no_room = {site: stats["fanwen/disk_error"] for site, stats in results.items() if stats.get("fanwen/disk_error")}
+    if no_room:
+        raise click.ClickException(
+            "; ".join(f"{site}: {error}" for site, error in no_room.items())
+            + ". The crawl stopped; the archive holds only complete texts. Free disk space (or raise the limit) "
+              "and run the crawl again: it fetches what was not archived."
+        )
+
+
+def _open_archive_or_fail(archive: Path) -> None:
+    """Create or migrate the archive before anything is fetched, so a full disk fails here, clearly."""
+    from .archive_writer import is_disk_problem
+
+    try:
+        Archive(archive).close()
+    except Exception as error:
+        if is_disk_problem(error):
+            raise click.ClickException(f"no room to write the archive at {archive} ({error}): the disk is full "
+                                       f"or a file size limit was reached; nothing was fetched") from None
+        raise
 
 
 @main.command()
 @ARCHIVE_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8001, show_default=True)
-def serve(archive, host, port) -> None:
-    """Browse the archive in Datasette."""
-    from .serve import serve_archive
+@click.option("--auth", "auth_user", metavar="USER",
+              help="Require HTTP basic authentication as USER, password hash in $FANWEN_PASSWORD_HASH "
+                   "(from `datasette hash-password`). Required for any --host but loopback.")
+def serve(archive, host, port, auth_user) -> None:
+    """Browse the archive in Datasette (read-only)."""
+    from .serve import ServeRefused, serve_archive
 
     if not archive.exists():
         raise click.ClickException(f"no archive at {archive}: run `fanwen crawl SITE` or `fanwen demo` first")
-    serve_archive(archive, host, port)
+    try:
+        serve_archive(archive, host, port, auth_user=auth_user)
+    except ServeRefused as refused:
+        raise click.ClickException(str(refused)) from None
 
 
 @main.command()
@@ -148,9 +175,11 @@ def serve(archive, host, port) -> None:
 @click.option("--genre", help="Only texts of this genre (e.g. 讲话稿).")
 @click.option("--since", help="Only texts published on or after this date (YYYY, YYYY-MM or YYYY-MM-DD).")
 @click.option("--search", "search", help="Only texts containing every word of this query (as the Datasette search box).")
-@click.option("--excel", is_flag=True,
-              help="CSV for Excel: UTF-8 with BOM, cells starting with = + - @ neutralised with a leading apostrophe.")
-def export(archive, fmt, output, site, genre, since, search, excel) -> None:
+@click.option("--excel", is_flag=True, help="CSV for Excel: UTF-8 with a byte-order mark.")
+@click.option("--exact", is_flag=True,
+              help="CSV with every character as archived: no apostrophe before cells starting with "
+                   "= + - @ ' (formula-safe is the default; only for programs, never open it in a spreadsheet).")
+def export(archive, fmt, output, site, genre, since, search, excel, exact) -> None:
     """Export the clean texts, one row per text."""
     from .export import ExportFilter, export_csv, export_jsonl
 
@@ -158,12 +187,15 @@ def export(archive, fmt, output, site, genre, since, search, excel) -> None:
         raise click.ClickException(f"no archive at {archive}")
     if excel and fmt != "csv":
         raise click.BadParameter("--excel applies to --format csv only", param_hint="--excel")
+    if exact and (fmt != "csv" or excel):
+        raise click.BadParameter("--exact applies to --format csv without --excel (JSONL is always exact)",
+                                 param_hint="--exact")
     where = ExportFilter(site=site, genre=genre, since=since, search=search)
     with Archive(archive) as opened:
         if fmt == "jsonl":
             rows = export_jsonl(opened, output, where=where)
         else:
-            rows = export_csv(opened, output, where=where, excel=excel)
+            rows = export_csv(opened, output, where=where, excel=excel, exact=exact)
     click.echo(f"exported {rows} texts", err=True)
 
 

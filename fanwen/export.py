@@ -1,11 +1,15 @@
 """Export the archive's clean texts as CSV or JSON Lines, optionally filtered.
 
-``excel=True`` is for spreadsheet users: UTF-8 with a byte-order mark (Excel on
-a Chinese Windows otherwise reads the file as GBK and shows mojibake), and any
-cell that starts like a formula (= + - @, or a tab / carriage return) gets a
-leading apostrophe, so a text that happens to begin with "=HYPERLINK(…" is shown,
-not run.  Only the Excel variant is altered; plain CSV and JSONL carry the
-characters exactly as archived.
+CSV is formula-safe by default, because a CSV file is opened by double-click
+in a spreadsheet, and a scraped cell beginning "=HYPERLINK(…" would be run
+there.  Quoting does not help (Excel evaluates quoted cells too), so a cell that
+starts like a formula (= + - @, tab, carriage return, line feed) gets a leading
+apostrophe.  That changes characters, so the change is made reversible: a cell
+that starts with an apostrophe is prefixed as well, hence every cell starting
+with an apostrophe in a safe export had exactly one added, and ``restore_cell``
+removes it.  ``exact=True`` (``--exact``) and JSONL carry the characters exactly
+as archived, for programs.  ``excel=True`` adds a UTF-8 byte-order mark (Excel
+on a Chinese Windows otherwise reads the file as GBK and shows mojibake).
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from . import search_index
 from .archive import TEXT_COLUMNS, Archive
 
 EXPORT_COLUMNS: Sequence[str] = tuple(c for c in TEXT_COLUMNS if c not in ("content_hash", "encoding"))
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+# The apostrophe itself is escaped so that the neutralising can be undone exactly.
+ESCAPED_PREFIXES = (*FORMULA_PREFIXES, "'")
 BOM = "\ufeff"
 
 
@@ -60,24 +66,31 @@ def iter_rows(archive: Archive, columns: Sequence[str] = EXPORT_COLUMNS, where: 
 
 
 def neutralise_formula(value: object) -> object:
-    """A cell Excel would run as a formula, made inert with a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """A cell a spreadsheet would run as a formula, made inert with a leading apostrophe (reversibly)."""
+    if isinstance(value, str) and value.startswith(ESCAPED_PREFIXES):
         return "'" + value
     return value
 
 
+def restore_cell(value: str) -> str:
+    """The archived characters of a cell from a formula-safe export (inverse of ``neutralise_formula``)."""
+    return value[1:] if value.startswith("'") else value
+
+
 def export_csv(
     archive: Archive, out: TextIO, columns: Sequence[str] = EXPORT_COLUMNS,
-    where: ExportFilter = ExportFilter(), excel: bool = False,
+    where: ExportFilter = ExportFilter(), excel: bool = False, exact: bool = False,
 ) -> int:
-    """Write one CSV row per text (header first); return the number of rows."""
+    """Write one CSV row per text (header first), formula-safe unless ``exact``; return the number of rows."""
+    if excel and exact:
+        raise ValueError("an Excel export is always formula-safe")
     if excel:
         out.write(BOM)
     writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
     rows = 0
     for row in iter_rows(archive, columns, where):
-        writer.writerow({k: neutralise_formula(v) for k, v in row.items()} if excel else row)
+        writer.writerow(row if exact else {k: neutralise_formula(v) for k, v in row.items()})
         rows += 1
     return rows
 

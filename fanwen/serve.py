@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 import tempfile
@@ -91,14 +92,63 @@ def datasette_instance(archive: str | Path):
     )
 
 
-def serve_archive(archive: str | Path, host: str = "127.0.0.1", port: int = 8001) -> None:
+# `fanwen serve --auth` reads the password hash from here (never from the
+# command line, where `ps` would show it); `datasette hash-password` makes one.
+PASSWORD_HASH_VARIABLE = "FANWEN_PASSWORD_HASH"
+
+
+class ServeRefused(ValueError):
+    """The requested ``fanwen serve`` would publish the archive unsafely."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name other than localhost may resolve anywhere
+        return False
+
+
+def check_exposure(host: str, auth_user: str | None, environ: dict | None = None) -> None:
+    """Refuse to serve beyond this machine without a password, or a password that is not configured."""
+    environ = os.environ if environ is None else environ
+    if auth_user is None and not is_loopback(host):
+        raise ServeRefused(
+            f"refusing to serve on {host} without a password: anything but a loopback address "
+            f"(127.0.0.1, ::1, localhost) needs --auth USER and {PASSWORD_HASH_VARIABLE} set"
+        )
+    if auth_user is not None and not environ.get(PASSWORD_HASH_VARIABLE):
+        raise ServeRefused(
+            f"--auth needs the password hash in the environment variable {PASSWORD_HASH_VARIABLE}; "
+            f"make one with `datasette hash-password`"
+        )
+
+
+def with_password(metadata: dict, user: str) -> dict:
+    """Put HTTP basic authentication (datasette-auth-passwords) in front of every page and API call."""
+    plugins = metadata.setdefault("plugins", {})
+    plugins["datasette-auth-passwords"] = {
+        "http_basic_auth": True,
+        f"{user}_password_hash": {"$env": PASSWORD_HASH_VARIABLE},
+    }
+    # Deny-by-default behind the wrapper too: only the configured account is an actor.
+    metadata["allow"] = {"id": user}
+    return metadata
+
+
+def serve_archive(archive: str | Path, host: str = "127.0.0.1", port: int = 8001, auth_user: str | None = None) -> None:
     """Replace this process with Datasette serving ``archive`` (never returns)."""
     archive = Path(archive)
+    check_exposure(host, auth_user)
     # Bring an older archive up to the current schema (e.g. build its search
     # index) before Datasette opens it read-only.
     Archive(archive).close()
+    metadata = metadata_for(archive)
+    if auth_user is not None:
+        metadata = with_password(metadata, auth_user)
     handle, metadata_path = tempfile.mkstemp(prefix="fanwen-metadata-", suffix=".yml")
     with os.fdopen(handle, "w", encoding="utf-8") as out:
-        yaml.safe_dump(metadata_for(archive), out, allow_unicode=True, sort_keys=False)
+        yaml.safe_dump(metadata, out, allow_unicode=True, sort_keys=False)
     arguments = datasette_arguments(archive, Path(metadata_path), host, port)
     os.execv(sys.executable, [sys.executable, "-m", "datasette", *arguments])

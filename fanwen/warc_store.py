@@ -98,6 +98,21 @@ class WarcStore:
         self._handle = None
         self._writer = None
 
+    def abandon(self) -> None:
+        """Stop writing the current file without flushing it (after a failed write; no-op when closed).
+
+        A write that failed may have left a cut gzip member at the file's end; the
+        next record goes to a new file, so the cut member stays the file's tail
+        and everything before it still reads in sequence.
+        """
+        if self._handle is not None:
+            try:
+                self._handle.close()
+            except OSError:  # its buffer cannot be written: those records were never indexed
+                pass
+        self._handle = None
+        self._writer = None
+
 
 def _request_target(page: FetchedPage) -> str:
     parts = urlsplit(page.requested_url or page.url)

@@ -7,9 +7,11 @@ process it stalled the reactor; here it runs beside it on another core, fed
 through a bounded queue, the way ``fanwen ingest`` drains a distributed crawl.
 
 The child is spawned, not forked: the crawl process runs Twisted and thread
-pools, and a fork copies their locks in whatever state they are in.  If the crawl
-process dies, the writer stops at once too, leaving what it committed, as a
-crawl killed with the writer inside it would.
+pools, and a fork copies their locks in whatever state they are in.  Items
+travel through a one-way pipe whose only write end is the crawl's, so if the
+crawl process dies (even halfway through sending an item) the writer reads
+end-of-file and stops at once, leaving what it committed, as a crawl killed with
+the writer inside it would.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import signal
+import threading
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +32,10 @@ _POLL_SECONDS = 0.5
 class ArchiveWriteError(RuntimeError):
     """The writer process failed (its message says why) or died."""
 
+    def __init__(self, message: str, *, disk_full: bool = False) -> None:
+        super().__init__(message)
+        self.disk_full = disk_full  # no room on the disk (or a file size limit): see ArchiveDiskError
+
 
 @dataclass(frozen=True)
 class _WriterOptions:
@@ -38,13 +45,12 @@ class _WriterOptions:
     forced_encoding: str | None
 
 
-def _run_writer(options: _WriterOptions, items: multiprocessing.Queue, replies: multiprocessing.Queue) -> None:
-    from .archive_writer import ArchiveWriter
+def _run_writer(options: _WriterOptions, items, replies: multiprocessing.Queue) -> None:
+    from .archive_writer import ArchiveDiskError, ArchiveWriter
 
     # Ctrl-C reaches the whole process group; the crawl answers it by shutting
     # down gracefully, which needs this writer to store what is queued.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = multiprocessing.parent_process()
     try:
         writer = ArchiveWriter(
             options.archive_path, warc_prefix=options.warc_prefix, batch_size=options.batch_size,
@@ -53,11 +59,9 @@ def _run_writer(options: _WriterOptions, items: multiprocessing.Queue, replies: 
         reported = SaveCounts()
         while True:
             try:
-                message = items.get(timeout=_POLL_SECONDS)
-            except queue.Empty:
-                if parent is not None and not parent.is_alive():
-                    return  # the crawl died: stop as it did, without writing what is pending
-                continue
+                message = items.recv()
+            except EOFError:
+                return  # the crawl died: stop as it did, without writing what is pending
             if message is None:
                 clusters = writer.close()
                 replies.put(("closed", writer.counts, clusters))
@@ -66,6 +70,9 @@ def _run_writer(options: _WriterOptions, items: multiprocessing.Queue, replies: 
             if writer.counts != reported:
                 reported = SaveCounts(writer.counts.new, writer.counts.changed, writer.counts.unchanged)
                 replies.put(("counts", reported, None))
+    except ArchiveDiskError as error:
+        replies.put(("disk_full", str(error), None))
+        raise SystemExit(1) from None
     except BaseException as error:  # noqa: BLE001 - every failure must reach the crawl
         replies.put(("error", f"{type(error).__name__}: {error}", traceback.format_exc()))
         raise SystemExit(1) from None
@@ -75,9 +82,9 @@ class ArchiveWriterProcess:
     """``ArchiveWriter``'s interface (``add``, ``counts``, ``close``), with the writing done in a child process.
 
     ``counts`` lags behind ``add`` by up to one batch: it is what the writer has
-    committed.  ``max_pending`` items may wait in the queue; beyond that ``add``
-    blocks, so a writer slower than the crawl slows the crawl instead of
-    filling memory.
+    committed.  Up to ``max_pending`` items wait in an outbox that a thread of
+    this process pickles into the pipe; beyond that ``add`` blocks, so a writer
+    slower than the crawl slows the crawl instead of filling memory.
     """
 
     def __init__(
@@ -90,21 +97,35 @@ class ArchiveWriterProcess:
         max_pending: int = 1000,
     ) -> None:
         context = multiprocessing.get_context("spawn")
-        self._items = context.Queue(maxsize=max_pending)
+        receiving_end, self._sending_end = context.Pipe(duplex=False)
         self._replies = context.Queue()
         options = _WriterOptions(str(archive_path), warc_prefix, batch_size, forced_encoding)
         self._process = context.Process(
-            target=_run_writer, args=(options, self._items, self._replies), name="fanwen-archive-writer", daemon=True,
+            target=_run_writer, args=(options, receiving_end, self._replies), name="fanwen-archive-writer", daemon=True,
         )
         self._process.start()
+        receiving_end.close()  # the child holds the only read end: its death breaks our pipe, ours gives it EOF
+        self._outbox: queue.Queue = queue.Queue(maxsize=max_pending)
+        self._sender = threading.Thread(target=self._send_items, name="fanwen-archive-sender", daemon=True)
+        self._sender.start()
         self.counts = SaveCounts()
         self.clusters: int | None = None
+
+    def _send_items(self) -> None:
+        while True:
+            item = self._outbox.get()
+            try:
+                self._sending_end.send(item)
+            except OSError:
+                return  # the writer is gone; add() and close() report why
+            if item is None:
+                return
 
     def add(self, item) -> None:
         self._read_replies()
         while True:
             try:
-                self._items.put(item, timeout=_POLL_SECONDS)
+                self._outbox.put(item, timeout=_POLL_SECONDS)
                 return
             except queue.Full:
                 self._check_alive()
@@ -118,7 +139,8 @@ class ArchiveWriterProcess:
         else:
             self._check_alive()
         self._process.join()
-        self._items.close()
+        self._sender.join()
+        self._sending_end.close()
         self._replies.close()
         return self.clusters
 
@@ -133,6 +155,9 @@ class ArchiveWriterProcess:
             except queue.Empty:
                 return kind
             timeout = None
+            if kind == "disk_full":
+                self._process.join()
+                raise ArchiveWriteError(value, disk_full=True)
             if kind == "error":
                 self._process.join()
                 raise ArchiveWriteError(f"{value}\n{extra}")

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.items import ArticleItem, ArticleNotModified
-from fanwen.archive_writer import ArchiveWriter
+from fanwen.archive_writer import ArchiveDiskError, ArchiveWriter
 from fanwen.writer_process import ArchiveWriteError, ArchiveWriterProcess
 
 from .extraction import extract_texts
+
+
+# The finish reason of a crawl stopped because the archive could not be written.
+DISK_FULL = "disk_full"
+DISK_ERROR_STAT = "fanwen/disk_error"
+# ... and because it failed otherwise (the writer process died, a bug).
+ARCHIVE_ERROR = "archive_error"
+ARCHIVE_ERROR_STAT = "fanwen/archive_error"
 
 
 class NoTextFound(DropItem):
@@ -46,6 +56,8 @@ class ArchiveTextsPipeline:
     """Hands each article to the archive writer (WARC, captures, texts) and keeps the crawl stats.
 
     The writer runs in a process of its own unless ``FANWEN_WRITER_PROCESS`` is off.
+    When it cannot write (a full disk, or any other failure) the crawl stops at
+    once: fetching on would only fill memory and logs, and `fanwen crawl` fails loudly.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -72,20 +84,12 @@ class ArchiveTextsPipeline:
             raise DropItem(f"not archived (the archive writer failed): {item.url}")
         try:
             self.writer.add(item)
-        except ArchiveWriteError as error:
+        except (ArchiveWriteError, ArchiveDiskError) as error:
             self._stop(error)
             raise DropItem(f"not archived: {item.url}") from None
         self._update_stats()
         count_without_text(self.crawler, item)
         return item
-
-    def _stop(self, error: ArchiveWriteError, *, closing: bool = False) -> None:
-        """The archive cannot be written: end the crawl now rather than fetch pages nobody stores."""
-        self.crawler.stats.set_value("fanwen/archive_error", str(error).splitlines()[0])
-        self.crawler.spider.logger.critical("archive writer failed, stopping the crawl: %s", error)
-        self.writer = None
-        if not closing:
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_error"))
 
     def _update_stats(self) -> None:
         counts = self.writer.counts
@@ -94,12 +98,24 @@ class ArchiveTextsPipeline:
         stats.set_value("fanwen/texts_changed", counts.changed)
         stats.set_value("fanwen/texts_unchanged", counts.unchanged)
 
+    def _stop(self, error: ArchiveWriteError | ArchiveDiskError, *, closing: bool = False) -> None:
+        """Record why the archive cannot be written and end the crawl (unless it is ending already)."""
+        disk_full = isinstance(error, ArchiveDiskError) or error.disk_full
+        stat, reason = (DISK_ERROR_STAT, DISK_FULL) if disk_full else (ARCHIVE_ERROR_STAT, ARCHIVE_ERROR)
+        self.crawler.stats.set_value(stat, str(error).splitlines()[0])
+        logging.getLogger("fanwen.archive").error(
+            "%s; stopping the crawl (the archive keeps only complete texts)", error)
+        self._update_stats()
+        self.writer = None
+        if not closing:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
+
     def close_spider(self) -> None:
         if self.writer is None:
             return
         try:
             clusters = self.writer.close()
-        except ArchiveWriteError as error:
+        except (ArchiveWriteError, ArchiveDiskError) as error:
             self._stop(error, closing=True)
             return
         self._update_stats()

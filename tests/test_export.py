@@ -57,27 +57,37 @@ def test_genre_filter(demo_archive, tmp_path):
     assert genres == {"讲话稿"}
 
 
-def test_excel_export_has_bom_and_neutralises_formulas(tmp_path):
+def test_csv_is_formula_safe_by_default_reversibly_and_exact_on_request(tmp_path):
     from fanwen.archive import Archive, TextToArchive
+    from fanwen.export import restore_cell
     from pipelines.records import ExtractedText
 
     archive_path = tmp_path / "archive.db"
     bodies = {"=HYPERLINK(\"http://evil\")": "'=HYPERLINK(\"http://evil\")", "+86 电话": "'+86 电话",
-              "-1 同志们": "'-1 同志们", "@所有人": "'@所有人", "同志们：=不变": "同志们：=不变"}
+              "-1 同志们": "'-1 同志们", "@所有人": "'@所有人", "\t=1+1": "'\t=1+1", "同志们：=不变": "同志们：=不变",
+              "'=SUM(A1)": "''=SUM(A1)", "'引号开头": "''引号开头", "——在大会上的讲话": "——在大会上的讲话"}
     with Archive(archive_path) as archive:
         archive.save_texts([
             TextToArchive("huabo", None, "2026-01-01T00:00:00+00:00", ExtractedText(
                 url=f"http://x/{i}.html", title=f"标题{i}", published="2025-01-01", text=body, truncated=False, genre="其他"))
             for i, body in enumerate(bodies)
         ])
-    out = tmp_path / "excel.csv"
-    run_fanwen("export", "--archive", str(archive_path), "--excel", "-o", str(out))
-    raw = out.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf")
-    with out.open(encoding="utf-8-sig", newline="") as handle:
-        texts = [row["text"] for row in csv.DictReader(handle)]
-    assert texts == list(bodies.values())
-    plain = tmp_path / "plain.csv"
-    run_fanwen("export", "--archive", str(archive_path), "-o", str(plain))
-    with plain.open(encoding="utf-8", newline="") as handle:
-        assert [row["text"] for row in csv.DictReader(handle)] == list(bodies)  # untouched without --excel
+
+    def texts(path, encoding="utf-8"):
+        with path.open(encoding=encoding, newline="") as handle:
+            return [row["text"] for row in csv.DictReader(handle)]
+
+    safe = tmp_path / "safe.csv"
+    run_fanwen("export", "--archive", str(archive_path), "-o", str(safe))
+    assert texts(safe) == list(bodies.values())
+    assert [restore_cell(t) for t in texts(safe)] == list(bodies)  # nothing lost: the apostrophe comes off exactly
+    assert not any(t.startswith(("=", "+", "-", "@", "\t", "\r", "\n")) for t in texts(safe))
+
+    excel = tmp_path / "excel.csv"
+    run_fanwen("export", "--archive", str(archive_path), "--excel", "-o", str(excel))
+    assert excel.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert texts(excel, "utf-8-sig") == list(bodies.values())
+
+    exact = tmp_path / "exact.csv"
+    run_fanwen("export", "--archive", str(archive_path), "--exact", "-o", str(exact))
+    assert texts(exact) == list(bodies)  # characters exactly as archived

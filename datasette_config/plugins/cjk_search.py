@@ -57,4 +57,13 @@ def extra_body_script(view_name, request):
     terms = search_index.search_terms(request.args.get("q") or request.args.get("_search") or "")
     if not terms:
         return None
-    return HIGHLIGHT_SCRIPT % json.dumps(terms, ensure_ascii=False).replace("</", "<\\/")
+    return HIGHLIGHT_SCRIPT % script_literal(terms)
+
+
+def script_literal(value: object) -> str:
+    """JSON for inside a <script> element: no ``</script>``, ``<!--`` or ``]]>`` can end or bend it."""
+    # Escaping every < > & as \u escapes keeps the characters (JSON decodes them
+    # back) while the HTML parser never sees markup in the user's query.
+    return (json.dumps(value, ensure_ascii=False)
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
