@@ -167,14 +167,6 @@ _MIN_COMMON_SHARE = 0.8
 _C0 = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
-def _in_gb2312(char: str) -> bool:
-    try:
-        char.encode("gb2312")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def looks_like_mojibake(text: str) -> bool:
     """True for text in a wrong decoding: mostly rare CJK characters, private-use code points,
     replacement characters (a few are tolerated: a page cut inside a character has one).
@@ -189,4 +181,7 @@ def looks_like_mojibake(text: str) -> bool:
         return True
     if len(han) < _MIN_HAN_FOR_VERDICT:
         return False
-    return sum(map(_in_gb2312, han)) < _MIN_COMMON_SHARE * len(han)
+    # One encode of all of them, not one per character: each character outside GB2312
+    # becomes a single "?" (no Han character is one), each inside it two bytes.
+    outside = "".join(han).encode("gb2312", errors="replace").count(b"?")
+    return len(han) - outside < _MIN_COMMON_SHARE * len(han)

@@ -165,7 +165,6 @@ def extract_texts(pages: Sequence[FetchedPage], rules: ExtractionRules = GENERIC
     title = page_title(root, rules)
     published = page_date(root, rules)
     next_pages = continuation_links(root, rules, first.url)
-    script_shell = is_script_shell(root)  # asked before pruning removes the scripts
 
     lines = _page_lines(root, rules)
     for page in pages[1:]:
@@ -180,6 +179,8 @@ def extract_texts(pages: Sequence[FetchedPage], rules: ExtractionRules = GENERIC
     if is_challenge_page(decoded.text, title, sum(map(len, cleaned.lines))):
         return PageExtraction(skipped="anti_bot")
     if not cleaned.lines:
+        # Asked of a fresh parse: pruning removed the scripts from ``root`` (a rare path, so parse again).
+        script_shell = is_script_shell(bounded_document(decoded.text)[0])
         return PageExtraction(skipped="javascript_only" if script_shell else "empty_after_cleaning")
     # Last resort, after pruning: hidden junk near the title is gone by then, the date is not.
     published = published or cleaned.published or date_near_title(root, title)
