@@ -7,7 +7,10 @@ stats and crawl_runs row and recorded in rejected_pages with its reason.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 import urllib.request
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -20,7 +23,7 @@ from crawler.urls import redirect_refusal
 from fanwen.replica.faults import FAULTS, fault_path
 from fanwen.replica.process import replica_request_counts, running_replicas
 from fanwen.replica.site import load_site
-from tests.replica_crawl import channel_profile, crawl
+from tests.replica_crawl import REPO, channel_profile, crawl
 
 SITE = load_site("diyifanwen")
 SETTINGS = {"DOWNLOAD_TIMEOUT": 2, "DOWNLOAD_MAXSIZE": 1024 * 1024, "RETRY_TIMES": 2, "RETRY_BACKOFF_BASE": 0.1}
@@ -182,3 +185,54 @@ def test_rejected_and_gone_records_survive_the_distributed_item_codec():
     gone = ArticleGone("diyifanwen", "http://h/fanwen/a/2.html", 410, "2024-01-01T00:00:00+00:00")
     assert decode_item(encode_item(rejected)) == rejected
     assert decode_item(encode_item(gone)) == gone
+
+
+PROXY_PROBE = """
+import json, sys
+import scrapy
+from scrapy.crawler import CrawlerProcess
+from fanwen.crawl import project_settings
+
+url, proxy, archive = sys.argv[1:4]
+outcome = {}
+
+class Probe(scrapy.Spider):
+    name = "probe"
+
+    async def start(self):
+        yield scrapy.Request(url, callback=self.arrived, errback=self.refused, meta={"proxy": proxy})
+
+    def arrived(self, response):
+        outcome.update(result="followed", url=response.url)
+
+    def refused(self, failure):
+        outcome.update(result="refused", why=str(failure.value))
+
+process = CrawlerProcess(project_settings(archive, {
+    "ITEM_PIPELINES": {}, "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None}, "ROBOTSTXT_OBEY": False,
+    "LOG_LEVEL": "WARNING", "FANWEN_PROGRESS": "off",
+}))
+process.crawl(Probe)
+process.start()
+print(json.dumps(outcome))
+"""
+
+
+def test_a_public_site_cannot_redirect_the_crawler_into_its_own_network(tmp_path):
+    from fanwen.replica.faults import PRIVATE_REDIRECT, PRIVATE_TARGET
+
+    with running_replicas(["diyifanwen"]) as urls:
+        # The replica poses as the public www.diyifanwen.com: the probe reaches it through an HTTP proxy,
+        # so the redirect comes from a public host, over real HTTP, to a loopback address.
+        proxy = urls["diyifanwen"].rstrip("/")
+        probe = subprocess.run(
+            [sys.executable, "-c", PROXY_PROBE, f"http://www.diyifanwen.com{PRIVATE_REDIRECT}", proxy,
+             str(tmp_path / "archive.db")],
+            cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+        assert probe.returncode == 0, probe.stderr[-3000:]
+        outcome = json.loads(probe.stdout.strip().splitlines()[-1])
+        served = replica_request_counts(urls["diyifanwen"])
+    assert outcome["result"] == "refused" and outcome["why"].startswith("redirect_to_private"), outcome
+    assert PRIVATE_TARGET in outcome["why"]
+    assert served.get(f"http://www.diyifanwen.com{PRIVATE_REDIRECT}") == 1  # the one request, via the proxy

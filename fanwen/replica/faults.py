@@ -33,6 +33,10 @@ TRAP_CHANNELS = ("xianjing", "rili", "huixuan", "genzong")
 TRACKING_SUFFIXES = ("?utm_source=weixin&utm_medium=share", "?from=timeline&spm=a2c4e.11153940.0.0", "")
 
 LOOP_PARTNER = f"/fanwen/{FAULT_CHANNEL}/loop_b.html"  # redirects back to the redirect_loop fault
+# Redirects into the crawler's own network (a loopback admin page): refused when the
+# replica is reached as a public host (through a proxy, as tests/test_faults.py does).
+PRIVATE_REDIRECT = f"/fanwen/{FAULT_CHANNEL}/to_private.html"
+PRIVATE_TARGET = "http://127.0.0.1:9/admin/"
 
 _META = '<meta http-equiv="Content-Type" content="text/html; charset=gb2312" />'
 
@@ -70,6 +74,8 @@ def respond(site: DedecmsSite, path: str, target: str, origin: str) -> ReplicaRe
     if channel == FAULT_CHANNEL:
         if len(parts) == 2 or parts[2] in ("", "index.html"):
             return _list_page("故障页", [(fault_path(name), name) for name in FAULTS], [])
+        if path == PRIVATE_REDIRECT:
+            return ReplicaResponse(302, "text/html", b"", headers=(("Location", PRIVATE_TARGET),))
         if path == LOOP_PARTNER:
             return ReplicaResponse(302, "text/html", b"", headers=(("Location", f"{origin}{fault_path('redirect_loop')}"),))
         try:
