@@ -27,8 +27,9 @@ LAYOUTS = [
     ("ruiwen", "ruiwen"),
     ("xuexila", "xuexila"),
     ("liuxue86", "liuxue86"),
-    ("diyifanwen", "dedecms"),
 ]
+# Not yet: ("diyifanwen", "dedecms") - the suggested profile reaches 56 of replica B's 63 texts
+# (mean F1 0.874, issue 9 stays open for it).
 MEAN_F1_FLOOR = 0.95
 
 
