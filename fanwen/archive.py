@@ -251,6 +251,14 @@ def create_texts_table(db: Database) -> None:
         db["texts"].create_index([column])
 
 
+def last_runs_of(path: str | Path) -> dict[str, dict]:
+    """Each site's most recent crawl run in the archive at ``path``; none if there is no archive yet."""
+    if not Path(path).exists():
+        return {}
+    with Archive(path) as archive:
+        return archive.last_runs()
+
+
 def warc_directory(archive_path: str | Path) -> Path:
     """Where an archive's WARC files live: ``<archive name>.warc/`` beside the database."""
     path = Path(archive_path)

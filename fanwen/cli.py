@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .archive import DEFAULT_ARCHIVE, Archive
+from .archive import DEFAULT_ARCHIVE, Archive, last_runs_of
 
 ARCHIVE_OPTION = click.option(
     "--archive", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_ARCHIVE, show_default=True,
@@ -302,10 +302,7 @@ def schedule_list(archive, schedules_file) -> None:
     """Show each scheduled site's cron expression, next run and last crawl."""
     from .scheduler import utc_now
 
-    last_runs = {}
-    if archive.exists():
-        with Archive(archive) as opened:
-            last_runs = opened.last_runs()
+    last_runs = last_runs_of(archive)
     now = utc_now()
     for crawl in _load_schedules(schedules_file):
         last = last_runs.get(crawl.site)

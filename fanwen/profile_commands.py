@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .archive import DEFAULT_ARCHIVE, Archive
+from .archive import DEFAULT_ARCHIVE, last_runs_of
 
 USER_AGENT = "fanwen-archive/0.1 (+research archive of public sample speeches)"
 
@@ -37,10 +37,7 @@ def sites(archive, profile_dirs) -> None:
     """List the site profiles: name, display name, domains, schedule and last crawl."""
     from crawler.profiles import ProfileError, load_profile_file, profile_paths
 
-    last_runs = {}
-    if archive.exists():
-        with Archive(archive) as opened:
-            last_runs = opened.last_runs()
+    last_runs = last_runs_of(archive)
     try:
         paths = profile_paths(profile_dirs)
     except ProfileError as error:
