@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,6 +24,9 @@ from fanwen.warc_store import WarcLocation
 from pipelines.records import ExtractedText, FetchedPage
 
 DEFAULT_ARCHIVE = Path("archive.db")
+# How long a write waits for another process's write transaction (the duplicate
+# refresh of a large archive holds one for seconds) before "database is locked".
+BUSY_TIMEOUT_MS = 120_000
 SKIPPED_PREFIX = "skipped: "
 
 migrations = Migrations("fanwen-archive")
@@ -282,7 +286,32 @@ class Archive:
         # pages (their WARC records were fsynced first) the next crawl fetches again.
         self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA foreign_keys = ON")
+        # Several crawls may write one archive at once (the demo, scheduled sites):
+        # a writer waits for another's transaction instead of failing at once.
+        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         migrations.apply(self.db)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A write transaction that takes the write lock at its start (``BEGIN IMMEDIATE``).
+
+        sqlite-utils' ``atomic()`` begins deferred: a transaction that reads first
+        holds a snapshot, and when another writer commits before its first write,
+        SQLite cannot upgrade it and answers "database is locked" at once, without
+        waiting.  Nested, it is a savepoint like ``atomic()``.
+        """
+        if self.db.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.conn.in_transaction:  # an error may have rolled it back already
+                self.db.execute("ROLLBACK")
+            raise
 
     def __enter__(self) -> Archive:
         return self
@@ -301,7 +330,7 @@ class Archive:
         # as a new index segment at every savepoint, which made per-text
         # indexing several times slower (benchmarks/search_export.py).
         to_index: dict[int, tuple[str, str]] = {}
-        with self.db.atomic():
+        with self._writing():
             for item in batch:
                 record = item.text
                 digest = content_hash(record)
@@ -385,7 +414,7 @@ class Archive:
     def save_articles(self, batch: Iterable[ArticleToArchive]) -> SaveCounts:
         """Index each article's captures and save its texts, pointing at the page-1 capture; one transaction."""
         texts: list[TextToArchive] = []
-        with self.db.atomic():
+        with self._writing():
             for article in batch:
                 if self.has_fetch(article.fetch_id):
                     continue  # delivered twice (a queue redelivery): stored once
@@ -428,7 +457,7 @@ class Archive:
     def record_not_modified(self, seen: Iterable[tuple[str, str, str]]) -> int:
         """Pages answered 304 to a conditional request: (site, url, fetched_at). Captured without payload."""
         touched = 0
-        with self.db.atomic():
+        with self._writing():
             for site, url, fetched_at in seen:
                 self.db["captures"].insert({
                     "site": site, "article_url": url, "page": 1, "fetch_key": f"{url}@{fetched_at}", "url": url,
@@ -440,11 +469,11 @@ class Archive:
         return touched
 
     def start_run(self, site: str, trigger: str = "manual") -> int:
-        with self.db.atomic():
+        with self._writing():
             return self.db["crawl_runs"].insert({"site": site, "started_at": utc_now(), "trigger": trigger}).last_pk
 
     def finish_run(self, run_id: int, summary: CrawlRunSummary) -> None:
-        with self.db.atomic():
+        with self._writing():
             self.db["crawl_runs"].update(run_id, {
                 "finished_at": utc_now(), "finish_reason": summary.finish_reason,
                 "pages_requested": summary.pages_requested, "pages_fetched": summary.pages_fetched,
@@ -458,7 +487,7 @@ class Archive:
     def record_skipped_run(self, site: str, trigger: str, reason: str) -> None:
         """A crawl that was due but not started (e.g. the previous one still runs)."""
         now = utc_now()
-        with self.db.atomic():
+        with self._writing():
             self.db["crawl_runs"].insert({
                 "site": site, "trigger": trigger, "started_at": now, "finished_at": now,
                 "finish_reason": f"{SKIPPED_PREFIX}{reason}",
@@ -508,6 +537,28 @@ class Archive:
             ).fetchone()[0]
             yield ArticleFetch(pages[0]["site"], pages[0]["category"], article_url, pages, first_seen, last_seen)
 
+    def last_text_id(self) -> int:
+        return self.db.execute("select coalesce(max(id), 0) from texts").fetchone()[0]
+
+    def sign_texts_after(self, after_id: int, limit: int) -> int:
+        """Store duplicate signatures of up to ``limit`` texts above ``after_id`` that lack a current one.
+
+        Lets a writer do the signing while it waits for the crawl, so that
+        ``refresh_duplicates`` at the end finds them computed.  Returns the last
+        id handled (``after_id`` when there was none).
+        """
+        rows = self.db.execute(
+            "select t.id, t.text, t.content_hash from texts t left join text_signatures s on s.text_id = t.id "
+            "where t.id > ? and s.content_hash is not t.content_hash order by t.id limit ?", [after_id, limit],
+        ).fetchall()
+        if rows:
+            with self._writing():
+                self.db.conn.executemany(
+                    "insert or replace into text_signatures (text_id, content_hash, signature) values (?, ?, ?)",
+                    [(text_id, digest, signature(text)) for text_id, text, digest in rows],
+                )
+        return rows[-1][0] if rows else after_id
+
     def refresh_duplicates(self) -> int:
         """Recompute duplicate clusters over all texts (signatures are cached per content hash).
 
@@ -535,7 +586,7 @@ class Archive:
         members: dict[int, list[TextForDedup]] = {}
         for text in texts:
             members.setdefault(clusters.cluster_of[text.id], []).append(text)
-        with self.db.atomic():
+        with self._writing():
             if fresh:
                 self.db["text_signatures"].upsert_all(fresh, pk="text_id")
             self.db.conn.executemany(
@@ -555,7 +606,7 @@ class Archive:
     def ensure_texts_table(self) -> None:
         """Recreate an empty texts table (current shape) if it was dropped, e.g. to rebuild it by re-cleaning."""
         if "texts" not in self.db.table_names():
-            with self.db.atomic():
+            with self._writing():
                 create_texts_table(self.db)
                 # The index described the dropped rows; their ids will be reused.
                 self.db.execute(f"insert into {search_index.FTS_TABLE} ({search_index.FTS_TABLE}) values ('delete-all')")
@@ -572,14 +623,14 @@ class Archive:
     def record_rejected(self, pages: Iterable[RejectedPage]) -> int:
         """Keep a row per rejected page: URL, reason, detail and time; returns how many were written."""
         rows = [dataclasses.asdict(page) for page in pages]
-        with self.db.atomic():
+        with self._writing():
             self.db["rejected_pages"].insert_all(rows)
         return len(rows)
 
     def mark_gone(self, pages: Iterable[GonePage]) -> int:
         """Mark URLs deleted on the site; their archived texts stay.  Returns how many archived texts are affected."""
         affected = 0
-        with self.db.atomic():
+        with self._writing():
             for page in pages:
                 self.db["gone_pages"].upsert(dataclasses.asdict(page), pk="url")
                 affected += self.db.execute("select count(*) from texts where url = ?", [page.url]).fetchone()[0]

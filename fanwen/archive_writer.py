@@ -48,12 +48,14 @@ class ArchiveWriter:
         self.archive = Archive(archive_path)
         self.warc = WarcStore(warc_directory(archive_path), prefix=warc_prefix)
         self.batch_size = batch_size
+        self.idle_batch_size = max(1, batch_size // 4)  # smallest batch work_ahead writes early
         self.forced_encoding = forced_encoding
         self.pending: list[ArticleToArchive] = []
         self.not_modified: list[tuple[str, str, str]] = []
         self.counts = SaveCounts()
         self.rejected: list[RejectedPage] = []
         self.gone: list[GonePage] = []
+        self._signed_through = self.archive.last_text_id()  # older texts are signed at close if they need it
 
     @contextmanager
     def _room_guard(self) -> Iterator[None]:
@@ -95,6 +97,30 @@ class ArchiveWriter:
                 self.rejected.append(RejectedPage(item.site, item.url, item.skipped or "no_text", item.fetched_at))
         if len(self.pending) + len(self.not_modified) >= self.batch_size:
             self._flush()
+
+    def work_ahead(self, sign_limit: int) -> bool:
+        """Do some of the work ``close`` would do, while nothing else waits; returns whether there was any.
+
+        Writes a part-filled batch once it is worth a transaction, then signs
+        saved texts ``sign_limit`` at a time, so that the end of a crawl waits
+        only for its last few items and the cluster refresh.
+        """
+        if len(self.pending) + len(self.not_modified) >= self.idle_batch_size:
+            self.flush()
+            return True
+        return self.sign_new_texts(sign_limit) > 0
+
+    def sign_new_texts(self, limit: int) -> int:
+        """Sign up to ``limit`` texts this writer saved and has not signed yet; returns how many it looked at.
+
+        Meant for idle moments (the writer process calls it while no item is
+        waiting): the duplicate refresh at ``close`` then has little left to sign.
+        """
+        with self._room_guard():
+            last = self.archive.sign_texts_after(self._signed_through, limit)
+        looked_at = last - self._signed_through  # ids only grow; gaps are texts already signed
+        self._signed_through = last
+        return looked_at
 
     def _capture(self, site: str, page) -> PageToCapture:
         decoded = decode_html(page.body, page.content_type, self.forced_encoding(site))

@@ -13,7 +13,7 @@ Two kinds of duplicate:
   swapped placeholders (X县 → 某县, 202x年 → 20xx年, ××同志 → XX同志), an inserted
   paragraph, or a preview that stops after the first 40–60 % of the paragraphs.
   MinHash sketches (datasketch) of character shingles propose candidate pairs
-  through two MinHashLSH indexes; the exact shingle sets of the two texts confirm.
+  through LSH banding of two sketches; the exact shingle sets of the two texts confirm.
 
 The trap is the genre itself: these texts are assembled from the same stock
 phrases, so two *unrelated* speeches on one topic share a lot.  Measured on the
@@ -39,16 +39,17 @@ signature carries a second MinHash over the first ``HEAD_CHARS`` characters.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import string
 import struct
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash
 
 __all__ = [
     "CONTAINMENT",
@@ -81,8 +82,8 @@ MIN_PREVIEW_SHINGLES = 100  # a preview must be at least this long to count (sho
 MIN_SHINGLES = 20  # texts with fewer shingles only ever join by their exact key
 HEAD_CHARS = 200  # the head sketch covers this many normalised characters (shortest previews: ~200)
 HEADS_MATCH = 0.6  # head estimate from which two texts "start alike" (retitled copies: ~0.7)
-# MinHashLSH (bands, rows) at NUM_PERM, for both sketches: 21 bands of 6 rows propose a
-# pair with Jaccard 0.7 at 93 %, 0.75 at 98 %, 0.8 at 99.8 %, and 0.3 (unrelated texts on
+# LSH (bands, rows) at NUM_PERM, banded as datasketch's MinHashLSH bands, for both sketches:
+# 21 bands of 6 rows propose a pair with Jaccard 0.7 at 93 %, 0.75 at 98 %, 0.8 at 99.8 %, and 0.3 (unrelated texts on
 # one topic) at 1.5 %.
 LSH_BANDS = (21, 6)
 SCREEN_MARGIN = 0.15  # how far below the thresholds a MinHash estimate may fall and still get checked
@@ -152,6 +153,26 @@ class _HashNormalisation(dict):
 _HASH_TABLE = _HashNormalisation()
 
 
+def _character_class(chars: Iterable[str]) -> str:
+    """A regex character class of ``chars``, consecutive code points as ranges."""
+    codes, parts = sorted(map(ord, chars)), []
+    start = 0
+    for index in range(1, len(codes) + 1):
+        if index == len(codes) or codes[index] != codes[index - 1] + 1:
+            first, last = chr(codes[start]), chr(codes[index - 1])
+            parts.append(re.escape(first) + (f"-{re.escape(last)}" if last != first else ""))
+            start = index
+    return f"[{''.join(parts)}]"
+
+
+# str.translate looks up every character in a Python dict (~50 ns each); most characters
+# are kept as they are, so the dropped ones of the BMP go first in one regex pass and the
+# table only sees the rare text that still holds something other than CJK and ASCII
+# letters and digits (full-width forms, supplementary planes).  The result is the same.
+_DROPPED_BMP = re.compile(_character_class(chr(code) for code in range(0x10000) if _is_dropped(chr(code))) + "+")
+_KEPT_AS_IS = re.compile(r"[^0-9A-Za-z\u4e00-\u9fff]")
+
+
 def normalised_for_hash(text: str) -> str:
     """The derived copy of ``text`` that the exact key hashes.
 
@@ -159,7 +180,8 @@ def normalised_for_hash(text: str) -> str:
     punctuation, control and formatting characters), folds full-width ASCII letters
     and digits to ASCII (NFKC, on this copy only), keeps every CJK character as is.
     """
-    return text.translate(_HASH_TABLE)
+    kept = _DROPPED_BMP.sub("", text)
+    return kept.translate(_HASH_TABLE) if _KEPT_AS_IS.search(kept) else kept
 
 
 # Template placeholders as these sites write them (sites.md 4.1, corpus.PLACEHOLDER_PATTERN):
@@ -167,7 +189,9 @@ def normalised_for_hash(text: str) -> str:
 # for another, so for shingling every spelling becomes one mark; digits glued to the
 # marks (the "202" of 202x) go with them.  Underscores must be folded before the
 # punctuation they belong to is dropped.
-_PLACEHOLDER = re.compile(r"[0-9０-９]*(?:[XxＸｘ×]+|[_＿]{2,}|某+)[0-9０-９]*")
+# The lookahead only names the characters a match can start with; it lets the regex
+# engine skip the other positions instead of trying the optional digits at each (4× faster).
+_PLACEHOLDER = re.compile(r"(?=[0-9０-９XxＸｘ×_＿某])[0-9０-９]*(?:[XxＸｘ×]+|[_＿]{2,}|某+)[0-9０-９]*")
 _PLACEHOLDER_MARK = "\u25a1"  # □, a symbol (So): survives normalised_for_hash
 
 
@@ -210,18 +234,43 @@ def _shingles_of(text: str, shingle: int) -> np.ndarray:
     return np.unique(_shingle_hashes(normalised_for_shingles(text), shingle))
 
 
-def _identity(value: int) -> int:  # the shingle hashes are already hashes
-    return value
+_PERMUTATIONS: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
 
-_TEMPLATES: dict[int, MinHash] = {}
+def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's (a, b) of its "affine32" permutations for ``num_perm`` and the fixed seed, as uint32."""
+    if num_perm not in _PERMUTATIONS:
+        a, b = MinHash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME).permutations
+        _PERMUTATIONS[num_perm] = (a.astype(np.uint32), b.astype(np.uint32))
+    return _PERMUTATIONS[num_perm]
 
 
-def _template(num_perm: int) -> MinHash:
-    # Building a MinHash draws its permutations; copies share them (MinHash.bulk does the same).
-    if num_perm not in _TEMPLATES:
-        _TEMPLATES[num_perm] = MinHash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME, hashfunc=_identity)
-    return _TEMPLATES[num_perm]
+def _premix(hashes: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, the bijection the affine32 scheme applies before permuting."""
+    mixed = hashes ^ (hashes >> np.uint32(16))
+    mixed *= np.uint32(0x85EBCA6B)
+    mixed ^= mixed >> np.uint32(13)
+    mixed *= np.uint32(0xC2B2AE35)
+    return mixed ^ (mixed >> np.uint32(16))
+
+
+_MINHASH_ROWS = 512  # shingles per step: a 512 × 128 uint32 block stays in the CPU cache
+
+
+def _minhash(hashes: np.ndarray, num_perm: int) -> LeanMinHash:
+    """The MinHash datasketch's ``update_batch`` would build from these 32-bit hashes, computed in numpy.
+
+    Same permutations, scheme and values (tests/test_dedup.py compares them), so
+    stored signatures stay comparable; it skips datasketch's per-value Python
+    call and works in cache-sized blocks, about half the time per text.
+    """
+    a, b = _permutations(num_perm)
+    values = np.full(num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
+    mixed = _premix(hashes.astype(np.uint32))
+    for start in range(0, len(mixed), _MINHASH_ROWS):
+        block = mixed[start:start + _MINHASH_ROWS, None] * a + b  # uint32: wrapping is the scheme's mod 2^32
+        np.minimum(values, block.min(axis=0), out=values)
+    return LeanMinHash(seed=_SEED, hashvalues=values, scheme=_SCHEME)
 
 
 @dataclass(frozen=True)
@@ -229,12 +278,6 @@ class _Sketch:
     whole: LeanMinHash  # MinHash of all shingles
     head: LeanMinHash  # MinHash of the shingles of the first HEAD_CHARS characters
     size: int  # distinct shingles in the text
-
-
-def _minhash(hashes: np.ndarray, num_perm: int) -> LeanMinHash:
-    minhash = _template(num_perm).copy()
-    minhash.update_batch(hashes.tolist())  # Python ints: iterating them is 4× cheaper than numpy scalars
-    return LeanMinHash(minhash)
 
 
 def _sketch_of(text: str, shingle: int, num_perm: int, head_chars: int) -> _Sketch:
@@ -373,35 +416,49 @@ def _sketches(
     return sketches
 
 
-def _lsh_index(sketches: Mapping[int, _Sketch], part: str, params: tuple[int, int], num_perm: int) -> MinHashLSH:
+def _band_pairs(sketches: Mapping[int, _Sketch], part: str, params: tuple[int, int], num_perm: int) -> set[tuple[int, int]]:
+    """Pairs (a < b) of texts whose ``part`` sketches agree on all the rows of at least one band.
+
+    The banding of datasketch's MinHashLSH (band i is hash values i·rows … (i+1)·rows,
+    bucketed by equality), done a band at a time over the matrix of all sketches:
+    the same candidate pairs (tests/test_dedup.py compares them), without a
+    Python call per text and band.
+    """
     bands, rows = params  # rows fix the S-curve's steepness; other num_perm scale the bands
-    lsh = MinHashLSH(num_perm=num_perm, params=(max(2, bands * num_perm // NUM_PERM), rows))
-    with lsh.insertion_session() as session:
-        for text_id in sorted(sketches):
-            session.insert(text_id, getattr(sketches[text_id], part), check_duplication=False)
-    return lsh
+    bands = max(2, bands * num_perm // NUM_PERM)
+    ids = np.array(sorted(sketches), dtype=np.int64)
+    if len(ids) < 2:
+        return set()
+    matrix = np.stack([getattr(sketches[text_id], part).hashvalues.astype(np.uint32) for text_id in ids.tolist()])
+    pairs: set[tuple[int, int]] = set()
+    for band in range(bands):
+        keys = np.ascontiguousarray(matrix[:, band * rows:(band + 1) * rows]).view(f"V{4 * rows}").ravel()
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1], [True])))
+        for first, stop in zip(starts[:-1].tolist(), starts[1:].tolist()):
+            if stop - first > 1:  # a bucket of two or more texts: every pair in it is a candidate
+                members = sorted(ids[order[first:stop]].tolist())
+                pairs.update(itertools.combinations(members, 2))
+    return pairs
 
 
 def _candidates(sketches: Mapping[int, _Sketch], threshold: float, num_perm: int) -> Iterator[_Candidate]:
     """Pairs (a < b) worth confirming, in order: similar as wholes, or starting alike.
 
-    Whole-text MinHashLSH finds copies with small edits.  It cannot find a preview
+    Whole-text LSH banding finds copies with small edits.  It cannot find a preview
     (Jaccard ≈ the preview's share of its full text, below 0.1 for some) without
     proposing much of the corpus, since unrelated texts on one topic share stock
-    phrases; but a preview keeps the start of its text, so a second MinHashLSH over
+    phrases; but a preview keeps the start of its text, so a second banding over
     the heads proposes it.  Pairs are screened on the sketches before anything
     exact is computed.
     """
-    whole = _lsh_index(sketches, "whole", LSH_BANDS, num_perm)
-    head = _lsh_index(sketches, "head", LSH_BANDS, num_perm)
-    for text_id in sorted(sketches):
+    pairs = _band_pairs(sketches, "whole", LSH_BANDS, num_perm) | _band_pairs(sketches, "head", LSH_BANDS, num_perm)
+    for text_id, other in sorted(pairs):
         sketch = sketches[text_id]
-        for other in sorted(set(whole.query(sketch.whole)).union(head.query(sketch.head))):
-            if other <= text_id:
-                continue
-            heads_match = _estimate(sketch.head, sketches[other].head) >= HEADS_MATCH
-            if heads_match or _plausible(sketch, sketches[other], threshold):
-                yield _Candidate(text_id, other, heads_match)
+        heads_match = _estimate(sketch.head, sketches[other].head) >= HEADS_MATCH
+        if heads_match or _plausible(sketch, sketches[other], threshold):
+            yield _Candidate(text_id, other, heads_match)
 
 
 def _estimate(a: LeanMinHash, b: LeanMinHash) -> float:

@@ -27,6 +27,7 @@ from pathlib import Path
 from .archive import SaveCounts
 
 _POLL_SECONDS = 0.5
+_SIGN_STEP = 8  # texts signed between looks at the pipe: ~6 ms, short against a batch of items
 
 
 class ArchiveWriteError(RuntimeError):
@@ -58,6 +59,10 @@ def _run_writer(options: _WriterOptions, items, replies: multiprocessing.Queue) 
         )
         reported = SaveCounts()
         while True:
+            # Idle while the crawl fetches: do now what close would otherwise do
+            # after the crawl's last page (see ArchiveWriter.work_ahead).
+            if not items.poll() and writer.work_ahead(_SIGN_STEP):
+                continue
             try:
                 message = items.recv()
             except EOFError:

@@ -159,7 +159,7 @@ def looks_like_binary(text: str) -> bool:
 # Mis-decoded text (UTF-8 read as GBK, or the reverse) is still made of CJK characters,
 # but mostly of rare ones: real Chinese prose keeps >97% of its characters inside the
 # 6,763 of GB2312 (the replica corpus: all its texts), UTF-8 read as GB18030 about a third.
-_HAN = re.compile(r"[\u4e00-\u9fff]")
+_NOT_HAN = re.compile(r"[^\u4e00-\u9fff]+")
 # Private-use code points and replacement characters: what a wrong multi-byte decoding leaves.
 _PRIVATE_USE = re.compile(r"[\ue000-\uf8ff\ufffd]")
 _MIN_HAN_FOR_VERDICT = 50
@@ -176,12 +176,12 @@ def looks_like_mojibake(text: str) -> bool:
     sample = text[:_BINARY_SAMPLE]
     if not sample or len(_C0.findall(sample)) > _BINARY_SHARE * len(sample):
         return False
-    han = _HAN.findall(sample)
+    han = _NOT_HAN.sub("", sample)  # one string of the Han characters: no list of one-character strings
     if len(_PRIVATE_USE.findall(sample)) > max(5, 0.01 * len(han)):
         return True
     if len(han) < _MIN_HAN_FOR_VERDICT:
         return False
     # One encode of all of them, not one per character: each character outside GB2312
     # becomes a single "?" (no Han character is one), each inside it two bytes.
-    outside = "".join(han).encode("gb2312", errors="replace").count(b"?")
+    outside = han.encode("gb2312", errors="replace").count(b"?")
     return len(han) - outside < _MIN_COMMON_SHARE * len(han)

@@ -42,3 +42,35 @@ def test_unique_url_and_part(tmp_path):
     with Archive(tmp_path / "archive.db") as archive:
         archive.save_texts([TextToArchive("s", None, "t", text(url="http://127.0.0.1/x"))] * 3)
         assert archive.count_texts() == 1
+
+
+def _write_texts_concurrently(path: str, site: str, count: int) -> None:
+    archive = Archive(path)
+    signed = 0
+    for number in range(count):
+        # Each save reads (is the URL known?) before it writes; the other process commits in between.
+        archive.save_texts([TextToArchive(
+            site, "讲话稿", "2026-01-01T00:00:00+00:00",
+            text(url=f"http://127.0.0.1/{site}/{number}.html", body=f"{site}第{number}篇。\n同志们，今天我们召开会议。"),
+        )])
+        signed = archive.sign_texts_after(signed, 4)
+    archive.close()
+
+
+def test_two_processes_write_one_archive_without_database_is_locked(tmp_path):
+    # Two crawls (the demo crawls six sites at once) write the same archive.  A
+    # transaction that began by reading could not take the write lock after the
+    # other process committed and failed at once with "database is locked".
+    import multiprocessing
+
+    path = str(tmp_path / "archive.db")
+    Archive(path).close()
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_write_texts_concurrently, args=(path, site, 150)) for site in ("huabo", "deyu")]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=120)
+    assert [writer.exitcode for writer in writers] == [0, 0]
+    with Archive(path) as archive:
+        assert archive.count_texts() == 300

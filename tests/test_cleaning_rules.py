@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import html
 
 from crawler.profiles import load_profile, profile_for_url
@@ -188,3 +190,18 @@ def test_generic_date_after_a_title_wrapper():
             "<div><p>第一段正文内容。</p><p>第二段正文内容。</p></div></body></html>")
     [text] = extract_texts([FetchedPage("http://x.example/1.html", page.encode(), "text/html")], GENERIC).texts
     assert text.published == "2023-07-09" and text.title == "述职报告"
+
+
+_PLACEHOLDER_ALPHABET = "20２X xＸｘ×╳＊*第某_＿县市同志书记年月次%万元亿单位文明城市。，\n"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_PLACEHOLDER_ALPHABET) | st.characters(), max_size=40))
+def test_placeholder_lookahead_finds_what_the_plain_pattern_finds(text):
+    # The lookahead that speeds up the search must not change a single match.
+    import re
+
+    from pipelines import metadata
+
+    plain = re.compile(metadata._PLACEHOLDER.pattern.removeprefix(metadata._PLACEHOLDER_START))
+    assert metadata.find_placeholders(text) == tuple(dict.fromkeys(m.group(0) for m in plain.finditer(text)))

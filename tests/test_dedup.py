@@ -14,7 +14,10 @@ import random
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fanwen.dedup import (
     TextForDedup,
@@ -316,3 +319,59 @@ def test_planted_copies_are_found_with_precision_and_recall_of_at_least_95_perce
     # Canonical texts are complete copies.
     truncated = {text.id for text in planted.texts if text.truncated}
     assert not truncated & set(clusters.canonical_of.values())
+
+
+def test_signature_values_are_the_ones_datasketch_itself_computes(planted):
+    # Signatures are computed in numpy for speed but stored for years: they must stay
+    # datasketch's affine32 MinHash of the same shingle hashes, or old and new ones differ.
+    from datasketch import MinHash
+
+    from fanwen.dedup import HEAD_CHARS, NUM_PERM, SHINGLE, _shingle_hashes, normalised_for_shingles
+
+    for text in [planted.texts[0].text, planted.texts[1].text, "短", ""]:
+        hashes = _shingle_hashes(normalised_for_shingles(text), SHINGLE)
+        expected = []
+        for part in (np.unique(hashes), np.unique(hashes[: max(1, HEAD_CHARS - SHINGLE + 1)])):
+            reference = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32", hashfunc=lambda value: value)
+            reference.update_batch(part.tolist())
+            expected.append(reference.hashvalues.astype("<u4"))
+        sig = signature(text)
+        assert np.frombuffer(sig, dtype="<u4", offset=9).tolist() == np.concatenate(expected).tolist()
+
+
+_TRICKY = (
+    "文明城市创建某县XxＸｘ×_＿０１２３2023年ＡＢａｂ,，。、；：“”‘’（）《》【】—…·\u3000 \t\r\n"
+    "\u200b\ufeff\u00ad\x00\x7f!$+<=>^`|~\uf900\u2f00\u3007\u3005⒈①Ⅻ㎡％＄\U00020001\U0002f800😀"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_TRICKY) | st.characters(), max_size=60))
+def test_fast_normalisation_equals_the_character_table(text):
+    # The regex fast paths must give exactly what the per-character decision gives:
+    # stored exact keys are compared with new ones for as long as the archive lives.
+    from fanwen.dedup import _HASH_TABLE, _PLACEHOLDER, normalised_for_hash
+
+    assert normalised_for_hash(text) == text.translate(_HASH_TABLE)
+    reference = re.compile(r"[0-9０-９]*(?:[XxＸｘ×]+|[_＿]{2,}|某+)[0-9０-９]*")
+    assert _PLACEHOLDER.sub("□", text) == reference.sub("□", text)
+
+
+def test_band_pairs_are_the_candidates_datasketch_lsh_proposes(planted):
+    # The banding is done in numpy; it must propose exactly what datasketch's MinHashLSH would.
+    from datasketch import MinHashLSH
+
+    from fanwen.dedup import LSH_BANDS, NUM_PERM, _band_pairs, _decode
+
+    sketches = {text.id: _decode(signature(text.text))[1] for text in planted.texts}
+    for part in ("whole", "head"):
+        lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_BANDS)
+        for text_id, sketch in sketches.items():
+            lsh.insert(text_id, getattr(sketch, part))
+        expected = {
+            (text_id, other)
+            for text_id, sketch in sketches.items()
+            for other in lsh.query(getattr(sketch, part))
+            if other > text_id
+        }
+        assert expected and _band_pairs(sketches, part, LSH_BANDS, NUM_PERM) == expected
