@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,11 +64,16 @@ def child(mode: str, site: str, base_url: str, archive: str) -> None:
         marks["open"] = cpu_seconds()
         marks["open_children"] = cpu_seconds(resource.RUSAGE_CHILDREN)
 
+    def received(response, request, spider):
+        marks["last_response"] = time.perf_counter()
+
     def closed(spider, reason):
+        marks["closed_at"] = time.perf_counter()
         marks["close"] = cpu_seconds()
         marks["close_children"] = cpu_seconds(resource.RUSAGE_CHILDREN)
 
     crawler.signals.connect(opened, signal=signals.spider_opened)
+    crawler.signals.connect(received, signal=signals.response_received)
     crawler.signals.connect(closed, signal=signals.spider_closed)
     process.crawl(crawler, base_url=base_url)
     process.start()
@@ -80,6 +86,8 @@ def child(mode: str, site: str, base_url: str, archive: str) -> None:
         "cpu": marks["close"] - marks["open"] + marks["close_children"] - marks["open_children"],
         "writer_cpu": marks["close_children"] - marks["open_children"],
         "texts": stats.get("fanwen/texts_new", 0),
+        # After the last page: the writer's last batch, the signatures it had no idle time for, the cluster refresh.
+        "closing_seconds": marks["closed_at"] - marks["last_response"],
     }))
 
 
@@ -126,6 +134,8 @@ def main() -> None:
             "cpu_ms_per_page": statistics.median(1000 * r["cpu"] / r["pages"] for r in runs),
             "writer_ms_per_page": statistics.median(1000 * r["writer_cpu"] / r["pages"] for r in runs),
             "texts": runs[0]["texts"],
+            "closing_s": statistics.median(r["closing_seconds"] for r in runs),
+            "seconds": statistics.median(r["seconds"] for r in runs),
         }
 
     bare, extract, full = summary("bare"), summary("extract"), summary("full")
@@ -139,6 +149,8 @@ def main() -> None:
     print(f"| full pipeline (extract + WARC, captures, texts, search index, duplicates) | {full['pages_per_s']:.0f} | "
           f"**{full['pages_per_s'] / bare['pages_per_s']:.2f}** | {full['cpu_ms_per_page']:.1f} | "
           f"{full['writer_ms_per_page']:.1f} | {full['texts']} |")
+    print(f"full crawl: {full['seconds']:.2f} s, of which {full['closing_s']:.2f} s after its last page "
+          f"(the writer's last batch, signatures it had no idle time for, the duplicate-cluster refresh)")
 
 
 if __name__ == "__main__":
