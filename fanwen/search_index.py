@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from operator import add
 
+import numpy as np
+
 FTS_TABLE = "texts_fts"
 
 # CJK ideographs: Extension A, the URO, compatibility ideographs, 〇 and 々
@@ -62,11 +64,46 @@ def index_tokens(text: str) -> list[str]:
 
 
 def index_text(text: str | None) -> str:
-    """The text as written into the FTS table: ``" ".join(index_tokens(text))``, built without the list."""
-    return " ".join(
-        f"{' '.join(map(add, cjk, cjk[1:]))} {cjk[-1]}" if len(cjk) > 1 else cjk or other
-        for cjk, other in PIECE.findall(text or "")
-    )
+    """The text as written into the FTS table: the tokens of ``index_tokens(text)``, separated by spaces.
+
+    Built with array operations on the code points (one pass each instead of a
+    Python step per bigram; tests/test_search.py checks it against ``index_tokens``):
+    each CJK character is written followed by the next one when that is CJK too,
+    then a space; letters and digits are copied; everything else becomes a space.
+    Runs of spaces are harmless: ``unicode61`` reads them as one separator.
+    """
+    if not text:
+        return ""
+    # surrogatepass: a lone surrogate (only an odd decoder leaves one) is just another separator.
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    kinds = _KIND_BMP[np.minimum(points, 0xFFFF)]
+    astral = np.flatnonzero(points > 0xFFFF)
+    if len(astral):  # outside the BMP: rare, decided one by one
+        kinds[astral] = [_kind(chr(point)) for point in points[astral].tolist()]
+    cjk, word = kinds == _CJK, kinds == _WORD
+    next_cjk = np.append(cjk[1:], False)
+    pair = cjk & next_cjk
+    # Characters written per input character: CJK + next CJK + space (3), CJK + space (2),
+    # a letter or digit (1, or 2 with a space when CJK follows), anything else a space (1).
+    widths = np.where(cjk, 2 + pair, 1 + (word & next_cjk))
+    starts = np.concatenate(([0], np.cumsum(widths)[:-1]))
+    out = np.full(int(widths.sum()), ord(" "), dtype="<u4")
+    keep = cjk | word
+    out[starts[keep]] = points[keep]
+    out[starts[pair] + 1] = points[1:][pair[:-1]]
+    return out.tobytes().decode("utf-32-le", "surrogatepass")
+
+
+_OTHER, _WORD, _CJK = 0, 1, 2
+_CJK_CHAR = re.compile(f"[{CJK_CHARS}]")
+
+
+def _kind(char: str) -> int:
+    """CJK (as CJK_RUN counts it), a letter or digit (Python's [^\\W_], as PIECE counts it), or other."""
+    return _CJK if _CJK_CHAR.match(char) else _WORD if char.isalnum() else _OTHER
+
+
+_KIND_BMP = np.array([_kind(chr(point)) for point in range(0x10000)], dtype=np.uint8)
 
 
 def _term_phrase(term: str) -> str | None:

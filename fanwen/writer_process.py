@@ -20,6 +20,7 @@ import multiprocessing
 import queue
 import signal
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,10 @@ from pathlib import Path
 from .archive import SaveCounts
 
 _POLL_SECONDS = 0.5
+# Items travel in lists of up to this many (one pickle, one write, one wake-up of the
+# sending thread each), or fewer when the first has waited this long (a slow crawl).
+_SEND_BATCH = 16
+_SEND_WAIT_SECONDS = 0.5
 _SIGN_STEP = 8  # texts signed between looks at the pipe: ~6 ms, short against a batch of items
 
 
@@ -71,7 +76,8 @@ def _run_writer(options: _WriterOptions, items, replies: multiprocessing.Queue) 
                 clusters = writer.close()
                 replies.put(("closed", writer.counts, clusters))
                 return
-            writer.add(message)
+            for item in message:
+                writer.add(item)
             if writer.counts != reported:
                 reported = SaveCounts(writer.counts.new, writer.counts.changed, writer.counts.unchanged)
                 replies.put(("counts", reported, None))
@@ -110,7 +116,9 @@ class ArchiveWriterProcess:
         )
         self._process.start()
         receiving_end.close()  # the child holds the only read end: its death breaks our pipe, ours gives it EOF
-        self._outbox: queue.Queue = queue.Queue(maxsize=max_pending)
+        self._outbox: queue.Queue = queue.Queue(maxsize=max(1, max_pending // _SEND_BATCH))
+        self._batch: list = []
+        self._batch_started = time.monotonic()
         self._sender = threading.Thread(target=self._send_items, name="fanwen-archive-sender", daemon=True)
         self._sender.start()
         self.counts = SaveCounts()
@@ -127,17 +135,28 @@ class ArchiveWriterProcess:
                 return
 
     def add(self, item) -> None:
+        self._batch.append(item)
+        if len(self._batch) >= _SEND_BATCH or time.monotonic() - self._batch_started > _SEND_WAIT_SECONDS:
+            self._send_batch()
+
+    def _send_batch(self) -> None:
+        batch, self._batch, self._batch_started = self._batch, [], time.monotonic()
+        self._put(batch)
+
+    def _put(self, message) -> None:
         self._read_replies()
         while True:
             try:
-                self._outbox.put(item, timeout=_POLL_SECONDS)
+                self._outbox.put(message, timeout=_POLL_SECONDS)
                 return
             except queue.Full:
                 self._check_alive()
 
     def close(self) -> int | None:
         """Let the writer store what is queued, refresh duplicates and stop; returns the number of clusters."""
-        self.add(None)
+        if self._batch:
+            self._send_batch()
+        self._put(None)
         while self._process.is_alive() or not self._replies.empty():
             if self._read_replies(timeout=_POLL_SECONDS) == "closed":
                 break

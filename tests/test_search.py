@@ -8,6 +8,8 @@ import re
 import sqlite3
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fanwen import search_index
 from fanwen.archive import Archive, TextToArchive, migrations
@@ -176,3 +178,14 @@ def test_index_and_query_agree_on_every_cjk_class():
     for sample in ("二〇三五年", "㐀㐁㐂", "𠀀𠀁𠀂", "々木々"):
         assert search_index.index_tokens(sample)[0] == sample[:2]
 
+
+
+_INDEX_ALPHABET = "文明城市创建〇々㐀𠀀𠀁𝐀ab_9２Ｘ，。 \n\t\ue000\u0301-·😀"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_INDEX_ALPHABET) | st.characters(), max_size=50))
+def test_index_text_writes_exactly_the_index_tokens(text):
+    # index_text is built with array operations for speed; the tokens it writes must be
+    # index_tokens' (the query side and contentless deletes rely on them), in order.
+    assert search_index.index_text(text).split() == search_index.index_tokens(text)
