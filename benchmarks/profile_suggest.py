@@ -43,7 +43,7 @@ from extraction_quality import (  # noqa: E402  (the gold-corpus scorer, same di
 from fanwen.replica.process import running_replicas  # noqa: E402
 from fanwen.replica.site import load_site  # noqa: E402
 
-LAYOUTS = ["huabo", "ruiwen", "xuexila", "liuxue86"]  # diyifanwen: --layouts diyifanwen (0.874, see issue 9)
+LAYOUTS = ["huabo", "ruiwen", "xuexila", "liuxue86", "diyifanwen"]
 
 
 def fanwen(*args: str, cwd: Path) -> None:

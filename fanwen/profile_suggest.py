@@ -176,8 +176,17 @@ def article_url_pattern(article_url: str, list_url: str | None, list_links: list
             pattern.append(_SLUG)
         else:
             pattern.append(re.escape(segment))
-    pattern.append(_shape(segments[-1]))
+    last = _shape(segments[-1])
+    # Old article URLs often end in .htm and answer with a redirect to the .html one (DedeCMS
+    # sites that changed their URL rule, sites.md 5): a list may still link the old form.
+    pattern.append(last + "?" if last.endswith(r"\.html") else last)
     return "/".join(pattern) + "$"
+
+
+# A pager suffix shaped like a CMS list file (index_\d+\.html, list_\d+_\d+\.html), as
+# list_url_pattern writes it, and the pattern that accepts every such file name.
+_PAGER_FILE = re.compile(r"[a-z]+(?:_\\d\+)+\\\.html?")
+_ANY_PAGER_FILE = r"[a-z]+(?:_\d+)+\.html?"
 
 
 def list_url_pattern(list_url: str, pager_links: list[str]) -> str:
@@ -199,6 +208,10 @@ def list_url_pattern(list_url: str, pager_links: list[str]) -> str:
                 suffixes[re.sub(r"\d+", r"\\d+", re.escape(rest))] += 1
     if suffixes:
         suffix = suffixes.most_common(1)[0][0]
+        if _PAGER_FILE.fullmatch(suffix):
+            # A pager file (index_2.html): DedeCMS-style sites name the list pages of some
+            # channels list_<tid>_<page>.html instead (sites.md 1.1, 5), so any such name is a list page.
+            suffix = _ANY_PAGER_FILE
         return f"{prefix}({suffix})?$"
     return f"{prefix}$"
 
@@ -301,6 +314,13 @@ def suggest(article: Page, listing: Page | None = None, name: str | None = None)
     continued = re.compile(re.escape(stem) + r"_\d+\." + re.escape(extension) + "$") if stem else None
     continuation = [a for a, url in _links(article) if continued and continued.search(urlsplit(url).path)]
     next_page = [_link_group_selector(article, continuation)] if continuation else []
+    onward = [a for a in continuation if any(word in a.text_content() for word in _NEXT_WORDS)]
+    if onward:
+        # Later pages may hold their pager in another container (DedeCMS: #TxtPart on page 1,
+        # #ArtCutPage after it, sites.md 1.1); the 下一页 link itself looks the same on every page.
+        classes = (onward[0].get("class") or "").split()
+        text = next(word for word in _NEXT_WORDS if word in onward[0].text_content())
+        next_page.append(f"a.{classes[0]}" if classes else f'a:contains("{text}")')
 
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(article.url))
     if listing is not None:

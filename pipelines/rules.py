@@ -9,22 +9,29 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from cssselect import SelectorSyntaxError
-from lxml.cssselect import CSSSelector
+from cssselect import HTMLTranslator, SelectorError
+from lxml import etree
 from pydantic import BaseModel, ConfigDict, field_validator
 
 
 @lru_cache(maxsize=512)
-def compiled_selector(css: str) -> CSSSelector:
-    """Compile a CSS selector once per process; rules are reused for every page."""
-    return CSSSelector(css)
+def compiled_selector(css: str) -> etree.XPath:
+    """Compile a CSS selector once per process; rules are reused for every page.
+
+    Translated by cssselect to plain XPath 1.0, not by lxml.cssselect: that one
+    writes ``:contains()`` with an lxml extension function, and an XPath object
+    with an extension function, reused across documents, read garbage for the
+    function's name and raised UnicodeDecodeError on some pages.  Plain
+    ``contains()`` is case-sensitive, which Chinese text does not notice.
+    """
+    return etree.XPath(HTMLTranslator().css_to_xpath(css))
 
 
 def _check_selectors(value: list[str]) -> list[str]:
     for css in value:
         try:
             compiled_selector(css)
-        except SelectorSyntaxError as error:
+        except SelectorError as error:
             raise ValueError(f"invalid CSS selector {css!r}: {error}") from None
     return value
 

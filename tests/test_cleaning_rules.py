@@ -205,3 +205,21 @@ def test_placeholder_lookahead_finds_what_the_plain_pattern_finds(text):
 
     plain = re.compile(metadata._PLACEHOLDER.pattern.removeprefix(metadata._PLACEHOLDER_START))
     assert metadata.find_placeholders(text) == tuple(dict.fromkeys(m.group(0) for m in plain.finditer(text)))
+
+
+def test_contains_selectors_in_rules_work_on_every_page():
+    # lxml.cssselect wrote :contains() with an extension function; the cached XPath
+    # read a garbled function name on the second page and the article was lost
+    # (a suggested profile for 出国留学网 used 'a:contains("下一页")').
+    from fanwen.replica.site import load_site
+    from pipelines.records import FetchedPage
+
+    site = load_site("liuxue86")
+    rules = load_profile("liuxue86").extract.model_copy(update={
+        "next_page": ['a:contains("下一页")'], "drop": ['p:contains("更多心得体会")'],
+    })
+    for article in site.articles:
+        response = site.respond(article.path)
+        page = FetchedPage(f"http://127.0.0.1:1{article.path}", response.body, response.content_type, 200, (), (),
+                           None, "2026-01-01T00:00:00+00:00")
+        assert extract_texts([page], rules).texts, article.path
