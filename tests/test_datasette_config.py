@@ -135,6 +135,34 @@ def test_streamed_csv_has_every_row_once(datasette, archive):
     assert "CSV contains more than" not in full
 
 
+def test_streamed_csv_pages_use_the_primary_key_index(datasette, archive, monkeypatch):
+    # A streamed CSV fetches page after page; with a descending default sort Datasette
+    # wrote "id < ? or id is null or ..." and SQLite scanned the whole table for every
+    # page: 68 MB/s at 100,000 texts, and quadratic beyond.
+    from datasette import database
+
+    seen: list[tuple[str, dict]] = []
+    execute = database.Database.execute
+
+    async def recording(self, sql, params=None, *args, **kwargs):
+        if "from texts" in sql and "limit" in sql:
+            seen.append((sql, dict(params or {})))
+        return await execute(self, sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(database.Database, "execute", recording)
+    monkeypatch.setattr(datasette, "max_returned_rows", 50)  # several pages from the demo archive
+    response = get(datasette, "/archive/texts.csv", {"_stream": "on", "_size": "max"})
+    connection = sqlite3.connect(archive)
+    total = connection.execute("select count(*) from texts").fetchone()[0]
+    assert len(list(csv.reader(io.StringIO(response.text, newline="")))) == total + 1
+    later_pages = [(sql, params) for sql, params in seen if params]
+    assert later_pages, "the stream fetched more than one page"
+    for sql, params in later_pages:
+        plan = " ".join(row[3] for row in connection.execute(f"explain query plan {sql}", params))
+        assert "SCAN texts" not in plan, (sql, plan)
+    connection.close()
+
+
 def test_serving_is_loopback_read_only_and_time_limited(datasette):
     arguments = datasette_arguments(Path("archive.db"), Path("metadata.yml"))
     assert arguments[arguments.index("--host") + 1] == "127.0.0.1"
