@@ -30,7 +30,7 @@ from .metadata import find_placeholders, genre_from_title
 from .mirrors import strip_mirror_artefacts
 from .records import ExtractedText, FetchedPage, PageExtraction
 from .rules import GENERIC_RULES, ExtractionRules, compiled_selector
-from .text_rules import clean_lines, iso_date, parse_date_line
+from .text_rules import clean_lines, drop_continuation_head, iso_date, parse_date_line
 
 # No \s* around the separator: on a title holding a long run of spaces (U+3000
 # included) and no separator, a leading \s* is retried at every position of the
@@ -172,7 +172,7 @@ def extract_texts(pages: Sequence[FetchedPage], rules: ExtractionRules = GENERIC
         if more.text.strip() and not looks_like_binary(more.text):
             more_root, more_cut = bounded_document(more.text)
             cut = cut or more_cut
-            lines.extend(_page_lines(more_root, rules))
+            lines.extend(drop_continuation_head(_page_lines(more_root, rules), site_name=rules.site_name, title=title))
 
     lines = strip_mirror_artefacts(lines)
     cleaned = clean_lines(lines, site_name=rules.site_name, title=title)

@@ -146,6 +146,19 @@ def clean_lines(lines: list[str], *, site_name: str | None, title: str | None = 
     return CleanedLines(drop_editor_lines(kept), truncated, published)
 
 
+def drop_continuation_head(lines: list[str], *, site_name: str | None, title: str | None) -> list[str]:
+    """A continuation page's lines without the head it repeats: the site header, the title, the date line.
+
+    Pages 2, 3, … of a DedeCMS article repeat the h1 and the "发布时间" line inside
+    the body container; ``clean_lines`` reads the head of the first page only.
+    """
+    head = [
+        line for line in lines[:_HEAD_WINDOW]
+        if not (_is_site_header(line, site_name) or (title and line == title) or parse_date_line(line, site_name))
+    ]
+    return head + lines[_HEAD_WINDOW:]
+
+
 def drop_editor_lines(lines: list[str]) -> list[str]:
     """Remove the 小编 intro and source lines from the first lines, the outro and source lines from the last."""
     start = 0

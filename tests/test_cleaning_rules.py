@@ -223,3 +223,25 @@ def test_contains_selectors_in_rules_work_on_every_page():
         page = FetchedPage(f"http://127.0.0.1:1{article.path}", response.body, response.content_type, 200, (), (),
                            None, "2026-01-01T00:00:00+00:00")
         assert extract_texts([page], rules).texts, article.path
+
+
+def test_continuation_pages_do_not_repeat_the_title_and_date_line():
+    # DedeCMS repeats the h1 and the 发布时间 line inside the body container of pages 2, 3, …
+    # (replica B); with a body rule that includes them they ended up inside the text.
+    from fanwen.replica.site import load_site
+    from pipelines.records import FetchedPage
+    from pipelines.rules import ExtractionRules
+
+    site = load_site("diyifanwen")
+    article = next(a for a in site.articles if a.path.endswith("/30100002.html"))
+    rules = ExtractionRules(site_name="第一范文网", title=["h1"], body=["#ArtContent"],
+                            next_page=["#TxtPart a", "a.CnPage"])
+    pages = []
+    for path in (article.path, article.path.replace(".html", "_2.html"), article.path.replace(".html", "_3.html")):
+        response = site.respond(path)
+        pages.append(FetchedPage(f"http://127.0.0.1:1{path}", response.body, response.content_type, 200, (), (),
+                                 None, "2026-01-01T00:00:00+00:00"))
+    [text] = extract_texts(pages, rules).texts
+    assert text.title not in text.text.splitlines()
+    assert not [line for line in text.text.splitlines() if line.startswith("发布时间")]
+    assert text.text == article.expected_texts[0]
