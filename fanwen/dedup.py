@@ -165,7 +165,7 @@ def _character_class(chars: Iterable[str]) -> str:
     return f"[{''.join(parts)}]"
 
 
-# str.translate looks up every character in a Python dict (~50 ns each); most characters
+# str.translate looks up every character in a Python dict; most characters
 # map to themselves, so the dropped ones of the BMP go first in one regex pass, and the
 # table only sees a text that still holds a character NFKC would change (full-width
 # forms, circled numbers, compatibility ideographs) or one outside the BMP.  Every other
@@ -196,7 +196,7 @@ def normalised_for_hash(text: str) -> str:
 # marks (the "202" of 202x) go with them.  Underscores must be folded before the
 # punctuation they belong to is dropped.
 # The lookahead only names the characters a match can start with; it lets the regex
-# engine skip the other positions instead of trying the optional digits at each (4× faster).
+# engine skip the other positions instead of trying the optional digits at each.
 _PLACEHOLDER = re.compile(r"(?=[0-9０-９XxＸｘ×_＿某])[0-9０-９]*(?:[XxＸｘ×]+|[_＿]{2,}|某+)[0-9０-９]*")
 _PLACEHOLDER_MARK = "\u25a1"  # □, a symbol (So): survives normalised_for_hash
 
@@ -241,7 +241,7 @@ def _shingles_of(text: str, shingle: int) -> np.ndarray:
 
 
 def _distinct(hashes: np.ndarray) -> np.ndarray:
-    """``np.unique(hashes)``, by sorting: numpy 2's hash-table unique is ten times slower on these arrays."""
+    """``np.unique(hashes)``, by sorting: numpy 2's hash-table unique is much slower on these small arrays."""
     ordered = np.sort(hashes)
     return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
 
@@ -274,7 +274,7 @@ def _minhash(hashes: np.ndarray, num_perm: int) -> LeanMinHash:
 
     Same permutations, scheme and values (tests/test_dedup.py compares them), so
     stored signatures stay comparable; it skips datasketch's per-value Python
-    call and works in cache-sized blocks, about half the time per text.
+    call and works in cache-sized blocks (benchmarks/write_path_profile.py compares the two).
     """
     a, b = _permutations(num_perm)
     values = np.full(num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)

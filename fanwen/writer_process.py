@@ -32,7 +32,7 @@ _POLL_SECONDS = 0.5
 # sending thread each), or fewer when the first has waited this long (a slow crawl).
 _SEND_BATCH = 16
 _SEND_WAIT_SECONDS = 0.5
-_SIGN_STEP = 8  # texts signed between looks at the pipe: ~6 ms, short against a batch of items
+_SIGN_STEP = 8  # texts signed between looks at the pipe: a few ms, short against a batch of items
 
 
 class ArchiveWriteError(RuntimeError):

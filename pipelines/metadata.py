@@ -27,7 +27,7 @@ _GENRE_KEYWORDS: tuple[tuple[str, str], ...] = (
 # to a unit word, years with x digits, and 某/某某 before a unit.
 _UNIT = r"(?:县|市|省|区|镇|乡|村|局|委|厅|处|科|办|同志|书记|部长|主任|县长|市长|局长|年|月|日|届|次|分|%|％|人|名|家|个|项|万元|亿元|公司|单位|学校|大学)"
 # The lookahead names the characters a placeholder can start with, so the regex engine
-# skips every other position at once instead of trying each alternative there (3× faster).
+# skips every other position at once instead of trying each alternative there.
 _PLACEHOLDER_START = r"(?=[2XxＸｘ×╳＊*第某_＿])"
 _PLACEHOLDER = re.compile(
     _PLACEHOLDER_START + r"(?:20[0-9][xX×_＿]年?|20[xX×]{2}年?|20_{2,}年?"
