@@ -12,7 +12,7 @@ Two kinds of duplicate:
 * **near** — the same speech with small edits: a changed heading or title line,
   swapped placeholders (X县 → 某县, 202x年 → 20xx年, ××同志 → XX同志), an inserted
   paragraph, or a preview that stops after the first 40–60 % of the paragraphs.
-  MinHash sketches (datasketch) of character shingles propose candidate pairs
+  MinHash sketches (datasketch's scheme) of character shingles propose candidate pairs
   through LSH banding of two sketches; the exact shingle sets of the two texts confirm.
 
 The trap is the genre itself: these texts are assembled from the same stock
@@ -49,7 +49,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
 
 __all__ = [
     "CONTAINMENT",
@@ -89,7 +88,7 @@ LSH_BANDS = (21, 6)
 SCREEN_MARGIN = 0.15  # how far below the thresholds a MinHash estimate may fall and still get checked
 
 _SEED = 1  # fixed: signatures stored in the archive must stay comparable
-_SCHEME = "affine32"  # datasketch ≥ 2.0 permutation scheme; 4 bytes per hash value
+# The permutations are datasketch's "affine32" scheme (datasketch ≥ 2.0) at this seed; 4 bytes per hash value.
 # shingle size, num_perm, head length (so stale signatures are detected), distinct shingles
 _SIGNATURE_HEADER = struct.Struct("<BHHI")
 
@@ -250,10 +249,17 @@ _PERMUTATIONS: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
 
 def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
-    """datasketch's (a, b) of its "affine32" permutations for ``num_perm`` and the fixed seed, as uint32."""
+    """The (a, b) of datasketch's "affine32" permutations for ``num_perm`` and the fixed seed, as uint32.
+
+    Drawn here as datasketch draws them (tests/test_dedup.py compares them with
+    ``MinHash(...).permutations``): importing datasketch pulls in scipy, half a
+    second of CPU at the start of every archive writer, for two arrays.
+    """
     if num_perm not in _PERMUTATIONS:
-        a, b = MinHash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME).permutations
-        _PERMUTATIONS[num_perm] = (a.astype(np.uint32), b.astype(np.uint32))
+        draw = np.random.RandomState(_SEED)
+        a = draw.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)  # odd: a bijection
+        b = draw.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+        _PERMUTATIONS[num_perm] = (a, b)
     return _PERMUTATIONS[num_perm]
 
 
@@ -266,29 +272,33 @@ def _premix(hashes: np.ndarray) -> np.ndarray:
     return mixed ^ (mixed >> np.uint32(16))
 
 
-_MINHASH_ROWS = 512  # shingles per step: a 512 × 128 uint32 block stays in the CPU cache
+# Shingles per step: a 128 × 8192 uint32 block (4 MB).  Laid out permutation by
+# shingle, each permutation's minimum is a reduction over contiguous memory, twice as
+# fast as shingle by permutation (benchmarks/write_path_profile.py times a signature).
+_MINHASH_COLUMNS = 8192
 
 
-def _minhash(hashes: np.ndarray, num_perm: int) -> LeanMinHash:
-    """The MinHash datasketch's ``update_batch`` would build from these 32-bit hashes, computed in numpy.
+def _minhash(hashes: np.ndarray, num_perm: int) -> np.ndarray:
+    """The hash values datasketch's ``update_batch`` would give from these 32-bit hashes, computed in numpy.
 
     Same permutations, scheme and values (tests/test_dedup.py compares them), so
     stored signatures stay comparable; it skips datasketch's per-value Python
-    call and works in cache-sized blocks (benchmarks/write_path_profile.py compares the two).
+    call and works on whole blocks of shingles.
     """
     a, b = _permutations(num_perm)
     values = np.full(num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
     mixed = _premix(hashes.astype(np.uint32))
-    for start in range(0, len(mixed), _MINHASH_ROWS):
-        block = mixed[start:start + _MINHASH_ROWS, None] * a + b  # uint32: wrapping is the scheme's mod 2^32
-        np.minimum(values, block.min(axis=0), out=values)
-    return LeanMinHash(seed=_SEED, hashvalues=values, scheme=_SCHEME)
+    for start in range(0, len(mixed), _MINHASH_COLUMNS):
+        block = np.multiply.outer(a, mixed[start:start + _MINHASH_COLUMNS])  # uint32: wrapping is the scheme's mod 2^32
+        block += b[:, None]
+        np.minimum(values, block.min(axis=1), out=values)
+    return values
 
 
 @dataclass(frozen=True)
 class _Sketch:
-    whole: LeanMinHash  # MinHash of all shingles
-    head: LeanMinHash  # MinHash of the shingles of the first HEAD_CHARS characters
+    whole: np.ndarray  # MinHash (uint32 hash values) of all shingles
+    head: np.ndarray  # MinHash of the shingles of the first HEAD_CHARS characters
     size: int  # distinct shingles in the text
 
 
@@ -301,7 +311,7 @@ def _sketch_of(text: str, shingle: int, num_perm: int, head_chars: int) -> _Sket
 
 def _encode(sketch: _Sketch, shingle: int, head_chars: int) -> bytes:
     header = _SIGNATURE_HEADER.pack(shingle, len(sketch.whole), head_chars, sketch.size)
-    return header + sketch.whole.hashvalues.astype("<u4").tobytes() + sketch.head.hashvalues.astype("<u4").tobytes()
+    return header + sketch.whole.astype("<u4").tobytes() + sketch.head.astype("<u4").tobytes()
 
 
 def _decode(sig: bytes) -> tuple[tuple[int, int, int], _Sketch]:
@@ -309,7 +319,7 @@ def _decode(sig: bytes) -> tuple[tuple[int, int, int], _Sketch]:
     values = np.frombuffer(sig, dtype="<u4", offset=_SIGNATURE_HEADER.size)
     if len(values) != 2 * num_perm:
         raise ValueError(f"signature of {len(sig)} bytes does not hold 2 × {num_perm} hash values")
-    whole, head = (LeanMinHash(seed=_SEED, hashvalues=part, scheme=_SCHEME) for part in np.split(values, 2))
+    whole, head = np.split(values.astype(np.uint32), 2)
     return (shingle, num_perm, head_chars), _Sketch(whole, head, size)
 
 
@@ -346,7 +356,7 @@ def similarity(sig_a: bytes, sig_b: bytes) -> float:
     params_b, sketch_b = _decode(sig_b)
     if params_a != params_b:
         raise ValueError(f"signatures made with different parameters {params_a} and {params_b} cannot be compared")
-    return float(sketch_a.whole.jaccard(sketch_b.whole))
+    return _estimate(sketch_a.whole, sketch_b.whole)
 
 
 # -- clustering ------------------------------------------------------------------------------
@@ -441,7 +451,7 @@ def _band_pairs(sketches: Mapping[int, _Sketch], part: str, params: tuple[int, i
     ids = np.array(sorted(sketches), dtype=np.int64)
     if len(ids) < 2:
         return set()
-    matrix = np.stack([getattr(sketches[text_id], part).hashvalues.astype(np.uint32) for text_id in ids.tolist()])
+    matrix = np.stack([getattr(sketches[text_id], part) for text_id in ids.tolist()])
     pairs: set[tuple[int, int]] = set()
     for band in range(bands):
         keys = np.ascontiguousarray(matrix[:, band * rows:(band + 1) * rows]).view(f"V{4 * rows}").ravel()
@@ -473,8 +483,9 @@ def _candidates(sketches: Mapping[int, _Sketch], threshold: float, num_perm: int
             yield _Candidate(text_id, other, heads_match)
 
 
-def _estimate(a: LeanMinHash, b: LeanMinHash) -> float:
-    return float(np.count_nonzero(a.hashvalues == b.hashvalues)) / len(a)
+def _estimate(a: np.ndarray, b: np.ndarray) -> float:
+    """Estimated Jaccard similarity: the share of equal hash values (datasketch's ``jaccard``)."""
+    return float(np.count_nonzero(a == b)) / len(a)
 
 
 def _plausible(a: _Sketch, b: _Sketch, threshold: float) -> bool:

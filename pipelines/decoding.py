@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 import charset_normalizer
+import numpy as np
 from w3lib.encoding import (
     html_body_declared_encoding,
     http_content_type_encoding,
@@ -143,45 +144,96 @@ def decode_html(body: bytes, content_type: str | None = None, forced_encoding: s
     return DecodedHtml(body.decode(fallback, errors="replace"), fallback, declared, "detected", True)
 
 
-# Control characters other than whitespace: text never has them, binary data decoded
-# as text is full of them (random bytes: about one in eight).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
-_BINARY_SAMPLE = 20_000
+# Both checks below read the first _SAMPLE characters of a decoded page as a census of
+# code point kinds: one table lookup per character in numpy instead of a regex pass per
+# kind (they ran on every page: 0.13 ms of a page's 0.55 ms of cleaning).
+_SAMPLE = 20_000
+_OTHER, _CONTROL, _REPLACEMENT, _PRIVATE_USE, _HAN_COMMON, _HAN_RARE = range(6)
+
+
+def _gb2312_han() -> set[str]:
+    """The Han characters of GB2312: the 6,763 that make up nearly all real Chinese prose."""
+    han = "".join(map(chr, range(0x4E00, 0xA000)))
+    encoded = han.encode("gb2312", errors="replace")  # two bytes (each ≥ 0xA1) per character in it, "?" otherwise
+    common, position = set(), 0
+    for char in han:
+        if encoded[position] == 0x3F:
+            position += 1
+        else:
+            common.add(char)
+            position += 2
+    return common
+
+
+def _kind_table() -> np.ndarray:
+    table = np.full(0x10000, _OTHER, dtype=np.uint8)
+    # Control characters other than whitespace: text never has them, binary data decoded
+    # as text is full of them (random bytes: about one in eight).
+    table[[*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F]] = _CONTROL
+    table[0xFFFD] = _REPLACEMENT
+    table[0xE000:0xF900] = _PRIVATE_USE
+    table[0x4E00:0xA000] = _HAN_RARE
+    table[[ord(char) for char in _gb2312_han()]] = _HAN_COMMON
+    return table
+
+
+_KINDS = _kind_table()
+
+
 _BINARY_SHARE = 0.01
-
-
-def looks_like_binary(text: str) -> bool:
-    """True for decoded bytes that are not a text document (an image, a zip, random data)."""
-    sample = text[:_BINARY_SAMPLE]
-    return bool(sample) and len(_CONTROL.findall(sample)) > _BINARY_SHARE * len(sample)
-
-
 # Mis-decoded text (UTF-8 read as GBK, or the reverse) is still made of CJK characters,
 # but mostly of rare ones: real Chinese prose keeps >97% of its characters inside the
 # 6,763 of GB2312 (the replica corpus: all its texts), UTF-8 read as GB18030 about a third.
-_NOT_HAN = re.compile(r"[^\u4e00-\u9fff]+")
-# Private-use code points and replacement characters: what a wrong multi-byte decoding leaves.
-_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff\ufffd]")
 _MIN_HAN_FOR_VERDICT = 50
 _MIN_COMMON_SHARE = 0.8
-_C0 = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class TextCensus:
+    """What the first 20,000 characters of a decoded page are made of; one pass, both verdicts."""
+
+    chars: int
+    controls: int
+    replacements: int
+    private_use: int
+    han: int  # U+4E00–U+9FFF
+    han_common: int  # of which in GB2312
+
+    @classmethod
+    def of(cls, text: str) -> TextCensus:
+        sample = text[:_SAMPLE]
+        # UTF-16 code units index the table directly; a surrogate (half of a character beyond
+        # the BMP, or a lone one) counts as "other", as the whole character would.
+        units = np.frombuffer(sample.encode("utf-16-le", "surrogatepass"), dtype="<u2")
+        counts = np.bincount(_KINDS.take(units), minlength=6).tolist()
+        return cls(len(sample), counts[_CONTROL], counts[_REPLACEMENT], counts[_PRIVATE_USE],
+                   counts[_HAN_COMMON] + counts[_HAN_RARE], counts[_HAN_COMMON])
+
+    @property
+    def binary(self) -> bool:
+        """Decoded bytes that are not a text document (an image, a zip, random data)."""
+        return self.chars > 0 and self.controls + self.replacements > _BINARY_SHARE * self.chars
+
+    @property
+    def mojibake(self) -> bool:
+        """Text in a wrong decoding: mostly rare CJK characters, private-use code points,
+        replacement characters (a few are tolerated: a page cut inside a character has one).
+
+        Binary data (control characters) is not mojibake: ``binary`` reports it.
+        """
+        if not self.chars or self.controls > _BINARY_SHARE * self.chars:
+            return False
+        # Private-use code points and replacement characters: what a wrong multi-byte decoding leaves.
+        if self.private_use + self.replacements > max(5, 0.01 * self.han):
+            return True
+        if self.han < _MIN_HAN_FOR_VERDICT:
+            return False
+        return self.han_common < _MIN_COMMON_SHARE * self.han
+
+
+def looks_like_binary(text: str) -> bool:
+    return TextCensus.of(text).binary
 
 
 def looks_like_mojibake(text: str) -> bool:
-    """True for text in a wrong decoding: mostly rare CJK characters, private-use code points,
-    replacement characters (a few are tolerated: a page cut inside a character has one).
-
-    Binary data (control characters) is not mojibake: ``looks_like_binary`` reports it.
-    """
-    sample = text[:_BINARY_SAMPLE]
-    if not sample or len(_C0.findall(sample)) > _BINARY_SHARE * len(sample):
-        return False
-    han = _NOT_HAN.sub("", sample)  # one string of the Han characters: no list of one-character strings
-    if len(_PRIVATE_USE.findall(sample)) > max(5, 0.01 * len(han)):
-        return True
-    if len(han) < _MIN_HAN_FOR_VERDICT:
-        return False
-    # One encode of all of them, not one per character: each character outside GB2312
-    # becomes a single "?" (no Han character is one), each inside it two bytes.
-    outside = han.encode("gb2312", errors="replace").count(b"?")
-    return len(han) - outside < _MIN_COMMON_SHARE * len(han)
+    return TextCensus.of(text).mojibake

@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 from lxml import html
 
 from .collection_pages import split_collection
-from .decoding import decode_html, looks_like_binary, looks_like_mojibake
+from .decoding import TextCensus, decode_html, looks_like_binary
 from .hidden_text import hidden_classes
 from .html_blocks import (
     block_lines,
@@ -155,10 +155,10 @@ def extract_texts(pages: Sequence[FetchedPage], rules: ExtractionRules = GENERIC
     decoded = decode_html(first.body, first.content_type, rules.encoding)
     if not decoded.text.strip():
         return PageExtraction(skipped="empty_body")
-    garbled = looks_like_mojibake(decoded.text)
-    if not garbled and looks_like_binary(decoded.text):
+    census = TextCensus.of(decoded.text)
+    if not census.mojibake and census.binary:
         return PageExtraction(skipped="not_text")
-    if garbled:
+    if census.mojibake:
         # Still garbled after every declared and detected encoding: flag it, never archive it as text.
         return PageExtraction(skipped="mojibake")
     root, cut = bounded_document(decoded.text)

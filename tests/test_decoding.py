@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from pipelines.decoding import decode_html, normalise_encoding
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines.decoding import decode_html, looks_like_binary, looks_like_mojibake, normalise_encoding
 
 TEXT = "在全市更高水平建设全国文明城市工作推进会上的交流发言：朱镕基、王堃、张喆同志"
 
@@ -62,3 +67,54 @@ def test_normalise_encoding():
     assert normalise_encoding("GB2312") == normalise_encoding("gbk") == "gb18030"
     assert normalise_encoding("UTF8") == "utf-8"
     assert normalise_encoding("no-such-charset") is None
+
+
+# -- the page checks as census of code points (issue 2) ----------------------------------------
+# The regex passes they replaced, kept as the reference: the census must decide every text alike.
+
+_REFERENCE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
+_REFERENCE_C0 = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_REFERENCE_NOT_HAN = re.compile(r"[^\u4e00-\u9fff]+")
+_REFERENCE_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff\ufffd]")
+
+
+def _reference_binary(text: str) -> bool:
+    sample = text[:20_000]
+    return bool(sample) and len(_REFERENCE_CONTROL.findall(sample)) > 0.01 * len(sample)
+
+
+def _reference_mojibake(text: str) -> bool:
+    sample = text[:20_000]
+    if not sample or len(_REFERENCE_C0.findall(sample)) > 0.01 * len(sample):
+        return False
+    han = _REFERENCE_NOT_HAN.sub("", sample)
+    if len(_REFERENCE_PRIVATE_USE.findall(sample)) > max(5, 0.01 * len(han)):
+        return True
+    if len(han) < 50:
+        return False
+    return len(han) - han.encode("gb2312", errors="replace").count(b"?") < 0.8 * len(han)
+
+
+_PAGE_CHARS = (
+    "的一是了我不在人有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可里后"  # common
+    "镕堃喆犇淼鑫琎祎昇玥璟甡彧晅曌炜犇龘靐齉爩麤灪"  # outside GB2312
+    "鍙戝竷鏃堕棿锛氾紱鈥滄枃鏄庘€濄€傘€佸湪"  # UTF-8 read as GBK
+    "\ue000\ue5e5\uf8ff\ufffd\x00\x01\x08\x0b\x0c\x0e\x1f\x7f\t\n\r "
+    "<p>abc，。“”\U00020001\U0002f800😀\ud800"
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_PAGE_CHARS) | st.characters(), max_size=300))
+def test_page_checks_decide_as_the_regex_passes_they_replaced(text):
+    assert looks_like_binary(text) == _reference_binary(text)
+    assert looks_like_mojibake(text) == _reference_mojibake(text)
+
+
+def test_page_checks_read_only_the_first_20000_characters():
+    common, rare = "的" * 20_000, "鍙戝竷鏃" * 10_000
+    assert looks_like_mojibake(rare) and not looks_like_mojibake(common + rare)
+    assert looks_like_binary("\x00" * 300) and not looks_like_binary("的" * 20_000 + "\x00" * 300)
+    for text in (common + rare, rare + common, "a" * 19_990 + "\ufffd" * 50):
+        assert looks_like_binary(text) == _reference_binary(text)
+        assert looks_like_mojibake(text) == _reference_mojibake(text)

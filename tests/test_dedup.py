@@ -12,7 +12,10 @@ import datetime
 import itertools
 import random
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,6 +34,8 @@ from fanwen.dedup import (
     similarity,
 )
 from fanwen.replica.corpus import PLACEHOLDER_PATTERN, generate_texts
+
+REPO = Path(__file__).resolve().parents[1]
 
 # -- the planted corpus ----------------------------------------------------------------------
 
@@ -357,21 +362,45 @@ def test_fast_normalisation_equals_the_character_table(text):
     assert _PLACEHOLDER.sub("□", text) == reference.sub("□", text)
 
 
+@pytest.mark.parametrize("num_perm", [2, 64, 128, 300])
+def test_permutations_are_the_ones_datasketch_draws(num_perm):
+    # Drawn without importing datasketch (scipy comes with it); they must stay its affine32 ones.
+    from datasketch import MinHash
+
+    from fanwen.dedup import _permutations
+
+    a, b = MinHash(num_perm=num_perm, seed=1, scheme="affine32").permutations
+    ours = _permutations(num_perm)
+    assert [part.dtype for part in ours] == [np.dtype(np.uint32)] * 2
+    assert ours[0].tolist() == a.tolist() and ours[1].tolist() == b.tolist()
+
+
+def test_writing_the_archive_does_not_import_datasketch(tmp_path):
+    # datasketch imports scipy: half a second of CPU at every archive writer's start (issue 2).
+    code = (
+        "import sys; from fanwen.archive_writer import ArchiveWriter; from fanwen import dedup; "
+        "dedup.signature('十四五规划开局之年的工作报告' * 20); "
+        f"ArchiveWriter({str(tmp_path / 'archive.db')!r}).close(); "
+        "print('datasketch' in sys.modules, 'scipy' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert result.stdout.split() == ["False", "False"]
+
+
 def test_band_pairs_are_the_candidates_datasketch_lsh_proposes(planted):
     # The banding is done in numpy; it must propose exactly what datasketch's MinHashLSH would.
-    from datasketch import MinHashLSH
+    from datasketch import LeanMinHash, MinHashLSH
 
     from fanwen.dedup import LSH_BANDS, NUM_PERM, _band_pairs, _decode
 
     sketches = {text.id: _decode(signature(text.text))[1] for text in planted.texts}
     for part in ("whole", "head"):
         lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_BANDS)
-        for text_id, sketch in sketches.items():
-            lsh.insert(text_id, getattr(sketch, part))
-        expected = {
-            (text_id, other)
+        minhashes = {
+            text_id: LeanMinHash(seed=1, hashvalues=getattr(sketch, part), scheme="affine32")
             for text_id, sketch in sketches.items()
-            for other in lsh.query(getattr(sketch, part))
-            if other > text_id
         }
+        for text_id, minhash in minhashes.items():
+            lsh.insert(text_id, minhash)
+        expected = {(text_id, other) for text_id, minhash in minhashes.items() for other in lsh.query(minhash) if other > text_id}
         assert expected and _band_pairs(sketches, part, LSH_BANDS, NUM_PERM) == expected
