@@ -319,7 +319,7 @@ def _decode(sig: bytes) -> tuple[tuple[int, int, int], _Sketch]:
     values = np.frombuffer(sig, dtype="<u4", offset=_SIGNATURE_HEADER.size)
     if len(values) != 2 * num_perm:
         raise ValueError(f"signature of {len(sig)} bytes does not hold 2 × {num_perm} hash values")
-    whole, head = np.split(values.astype(np.uint32), 2)
+    whole, head = values[:num_perm].astype(np.uint32), values[num_perm:].astype(np.uint32)
     return (shingle, num_perm, head_chars), _Sketch(whole, head, size)
 
 
