@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,6 +27,7 @@ DEFAULT_ARCHIVE = Path("archive.db")
 # How long a write waits for another process's write transaction (the duplicate
 # refresh of a large archive holds one for seconds) before "database is locked".
 BUSY_TIMEOUT_MS = 120_000
+_READ_CHUNK = 500  # ids per "where id in (...)" read: well under SQLite's bound on parameters
 SKIPPED_PREFIX = "skipped: "
 
 migrations = Migrations("fanwen-archive")
@@ -566,23 +567,30 @@ class Archive:
         ``duplicate_clusters`` lists clusters of two or more texts with their
         canonical text.  Returns the number of such clusters.
         """
+        # The texts themselves are read only where a signature must be computed (and by
+        # cluster_texts for its candidate pairs): reading all of them was most of a refresh.
         texts: list[TextForDedup] = []
         signatures: dict[int, bytes] = {}
-        fresh: list[dict] = []
+        unsigned: dict[int, str] = {}  # text id -> content hash, for texts without a current signature
         exact_keys: dict[int, str] = {}
-        for text_id, text, first_seen, truncated, site, digest, key, cached, cached_digest in self.db.execute(
-            "select t.id, t.text, t.first_seen, t.truncated, t.site, t.content_hash, t.exact_key, "
+        for text_id, chars, first_seen, truncated, site, digest, key, cached, cached_digest in self.db.execute(
+            "select t.id, coalesce(t.chars, length(t.text)), t.first_seen, t.truncated, t.site, t.content_hash, t.exact_key, "
             "s.signature, s.content_hash from texts t left join text_signatures s on s.text_id = t.id order by t.id"
         ):
-            texts.append(TextForDedup(text_id, text, first_seen, bool(truncated), site))
+            texts.append(TextForDedup(text_id, None, first_seen, bool(truncated), site, chars))
             if key:
                 exact_keys[text_id] = key
             if cached is not None and cached_digest == digest:
                 signatures[text_id] = cached
             else:
+                unsigned[text_id] = digest
+        fresh: list[dict] = []
+        unsigned_ids = list(unsigned)
+        for start in range(0, len(unsigned_ids), _READ_CHUNK):
+            for text_id, text in self._texts_by_id(unsigned_ids[start:start + _READ_CHUNK]).items():
                 signatures[text_id] = signature(text)
-                fresh.append({"text_id": text_id, "content_hash": digest, "signature": signatures[text_id]})
-        clusters = cluster_texts(texts, signatures, exact_keys=exact_keys)
+                fresh.append({"text_id": text_id, "content_hash": unsigned[text_id], "signature": signatures[text_id]})
+        clusters = cluster_texts(texts, signatures, exact_keys=exact_keys, load_texts=self._texts_by_id)
         members: dict[int, list[TextForDedup]] = {}
         for text in texts:
             members.setdefault(clusters.cluster_of[text.id], []).append(text)
@@ -602,6 +610,10 @@ class Archive:
                 for cluster_id, group in members.items() if len(group) > 1
             )
         return sum(1 for group in members.values() if len(group) > 1)
+
+    def _texts_by_id(self, ids: Sequence[int]) -> dict[int, str]:
+        marks = ", ".join("?" * len(ids))
+        return dict(self.db.execute(f"select id, text from texts where id in ({marks})", list(ids)))
 
     def ensure_texts_table(self) -> None:
         """Recreate an empty texts table (current shape) if it was dropped, e.g. to rebuild it by re-cleaning."""

@@ -45,7 +45,7 @@ import string
 import struct
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,10 +96,15 @@ _SIGNATURE_HEADER = struct.Struct("<BHHI")
 @dataclass(frozen=True)
 class TextForDedup:
     id: int
-    text: str  # the clean text, paragraphs joined by "\n"
+    text: str | None  # the clean text, paragraphs joined by "\n"; None: cluster_texts loads it if it needs it
     first_seen: str  # ISO timestamp; the oldest copy is the natural canonical
     truncated: bool  # a complete copy is a better canonical than a truncated preview
     site: str
+    chars: int | None = None  # len(text), required when text is None
+
+    @property
+    def length(self) -> int:
+        return len(self.text) if self.text is not None else self.chars
 
 
 @dataclass(frozen=True)
@@ -422,8 +427,33 @@ def _same_text(a: np.ndarray, b: np.ndarray, heads_match: bool, threshold: float
     return small >= MIN_SIZE_RATIO * large or (heads_match and small >= MIN_PREVIEW_SHINGLES)
 
 
+class _Texts(Mapping[int, str]):
+    """The texts by id: those given, the others loaded (``load_texts``) when first asked for.
+
+    A store that has every text's signature and exact key needs only the texts of
+    the candidate pairs, a few in a thousand; loading all of them was most of a refresh.
+    """
+
+    def __init__(self, by_id: Mapping[int, TextForDedup], load_texts: Callable[[Sequence[int]], Mapping[int, str]] | None):
+        self.by_id, self.load_texts = by_id, load_texts
+
+    def __getitem__(self, text_id: int) -> str:
+        text = self.by_id[text_id].text
+        if text is None:
+            if self.load_texts is None:
+                raise ValueError(f"text {text_id} was given without its text and without load_texts")
+            text = self.load_texts([text_id])[text_id]
+        return text
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.by_id)
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+
 def _sketches(
-    ids: Sequence[int], by_id: Mapping[int, TextForDedup], stored: Mapping[int, bytes], shingle: int, num_perm: int
+    ids: Sequence[int], texts: Mapping[int, str], stored: Mapping[int, bytes], shingle: int, num_perm: int
 ) -> dict[int, _Sketch]:
     """Sketches of the texts that are long enough for near-duplicate matching."""
     sketches = {}
@@ -432,7 +462,7 @@ def _sketches(
         if sig is not None and signature_params(sig) == (shingle, num_perm, HEAD_CHARS):
             sketch = _decode(sig)[1]
         else:  # missing, or made with other parameters
-            sketch = _sketch_of(by_id[text_id].text, shingle, num_perm, HEAD_CHARS)
+            sketch = _sketch_of(texts[text_id], shingle, num_perm, HEAD_CHARS)
         if sketch.size >= MIN_SHINGLES:
             sketches[text_id] = sketch
     return sketches
@@ -502,7 +532,7 @@ def _plausible(a: _Sketch, b: _Sketch, threshold: float) -> bool:
 
 def _canonical_rank(text: TextForDedup) -> tuple:
     # Complete before truncated, then the oldest copy, then the longest, then the smallest id.
-    return (text.truncated, text.first_seen, -len(text.text), text.id)
+    return (text.truncated, text.first_seen, -text.length, text.id)
 
 
 def cluster_texts(
@@ -513,12 +543,15 @@ def cluster_texts(
     num_perm: int = NUM_PERM,
     shingle: int = SHINGLE,
     exact_keys: Mapping[int, str] | None = None,
+    load_texts: Callable[[Sequence[int]], Mapping[int, str]] | None = None,
 ) -> Clusters:
     """Group exact and near-duplicate texts; pick each group's canonical text.
 
     ``signatures`` (text id -> ``signature()`` bytes) are used where they were made
     with ``shingle`` and ``num_perm``; missing or stale ones are computed, as are
-    ``exact_keys`` (text id -> ``exact_key()``) not given.  The result depends only
+    ``exact_keys`` (text id -> ``exact_key()``) not given.  A text given as None
+    (with its ``chars``) is read through ``load_texts`` (ids -> texts) only when
+    one of those must be computed or it is in a candidate pair.  The result depends only
     on the texts and parameters, not on their order.  The LSH banding (LSH_BANDS)
     is tuned for thresholds of about 0.7; much lower ones would also need more bands.
     """
@@ -527,12 +560,13 @@ def cluster_texts(
         raise ValueError("text ids must be unique")
     ids = sorted(by_id)
     groups = _UnionFind(ids)
+    text_of = _Texts(by_id, load_texts)
 
     # 1. Exact duplicates: one representative per exact key goes on to the LSH.
     representative: dict[str, int] = {}
     exact_keys = exact_keys or {}
     for text_id in ids:
-        key = exact_keys.get(text_id) or exact_key(by_id[text_id].text)
+        key = exact_keys.get(text_id) or exact_key(text_of[text_id])
         if key in representative:
             groups.union(representative[key], text_id)
         else:
@@ -540,8 +574,8 @@ def cluster_texts(
     distinct = sorted(representative.values())
 
     # 2. Near duplicates: two LSH indexes propose, exact shingle sets confirm.
-    sketches = _sketches(distinct, by_id, signatures or {}, shingle, num_perm)
-    shingles = _ShingleCache({text_id: by_id[text_id].text for text_id in distinct}, shingle)
+    sketches = _sketches(distinct, text_of, signatures or {}, shingle, num_perm)
+    shingles = _ShingleCache(text_of, shingle)
     for pair in _candidates(sketches, threshold, num_perm):
         if groups.find(pair.a) == groups.find(pair.b):
             continue  # already joined: no proof needed

@@ -404,3 +404,22 @@ def test_band_pairs_are_the_candidates_datasketch_lsh_proposes(planted):
             lsh.insert(text_id, minhash)
         expected = {(text_id, other) for text_id, minhash in minhashes.items() for other in lsh.query(minhash) if other > text_id}
         assert expected and _band_pairs(sketches, part, LSH_BANDS, NUM_PERM) == expected
+
+
+def test_clusters_from_stored_signatures_read_only_the_texts_of_candidate_pairs(planted):
+    # The archive's refresh passes texts without their text (issue 2: reading every text was
+    # most of a refresh); the clusters must be the same, and few texts read.
+    by_id = {text.id: text for text in planted.texts}
+    signatures = {text.id: signature(text.text) for text in planted.texts}
+    keys = {text.id: exact_key(text.text) for text in planted.texts}
+    lazy = [TextForDedup(t.id, None, t.first_seen, t.truncated, t.site, len(t.text)) for t in planted.texts]
+    loaded: list[int] = []
+
+    def load_texts(ids):
+        loaded.extend(ids)
+        return {text_id: by_id[text_id].text for text_id in ids}
+
+    assert cluster_texts(lazy, signatures, exact_keys=keys, load_texts=load_texts) == cluster_texts(planted.texts)
+    assert 0 < len(set(loaded)) < len(planted.texts) / 2
+    with pytest.raises(ValueError, match="without its text"):
+        cluster_texts(lazy, {}, exact_keys=keys)
