@@ -12,15 +12,38 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+class _Guarded:
+    """A line rule with the substrings (``needles``) it cannot match without.
+
+    Most lines are speech paragraphs that no rule matches; an ``in`` test per
+    needle rejects them faster than the regex engine can, which tries an
+    alternation at every position of a line.  The needles are a rule's own
+    literals (tests/test_cleaning_rules.py checks that the guarded rules decide
+    every line as the bare patterns do).
+    """
+
+    def __init__(self, pattern: str, needles: tuple[str, ...], flags: int = 0) -> None:
+        self.pattern = re.compile(pattern, flags)
+        self.needles = needles
+
+    def search(self, line: str) -> re.Match | None:
+        return self.pattern.search(line) if any(needle in line for needle in self.needles) else None
+
+    def match(self, line: str) -> re.Match | None:
+        return self.pattern.match(line) if any(needle in line for needle in self.needles) else None
+
+
 # Preview/truncation notices (sites.md 2.1).  The text after one of these is
 # never the article, and the article is incomplete.
-_TRUNCATION_NOTICE = re.compile(
+_TRUNCATION_NOTICE = _Guarded(
     r"预览阅读已结束|全文预览已结束|已阅读\d+页[,，]?\s*还剩\d+页未读|还剩\d+页未读|"
-    r"[(（]未完[,，]\s*全文共\d+字|【文章共\d+字"
+    r"[(（]未完[,，]\s*全文共\d+字|【文章共\d+字",
+    ("已结束", "还剩", "未完", "文章共"),
 )
 # Ghost-writing / contact trailer lines (sites.md 2.2): removed where they stand.
-_CONTACT_AD = re.compile(
-    r"若您需要全文或代笔|👉.{0,40}👈\s*联系老师|联系老师$|代写.{0,30}(?:咨询|联系|点击|定制)|(?:点击|联系).{0,10}代写"
+_CONTACT_AD = _Guarded(
+    r"若您需要全文或代笔|👉.{0,40}👈\s*联系老师|联系老师$|代写.{0,30}(?:咨询|联系|点击|定制)|(?:点击|联系).{0,10}代写",
+    ("代笔", "联系老师", "代写"),
 )
 # Headings of the link lists that follow a text (sites.md 2.4).
 _RELATED_HEADINGS = frozenset(
@@ -34,25 +57,43 @@ _HEAD_WINDOW = 3  # the header and the date line sit within the first lines of t
 
 # Whole lines that are page chrome wherever they stand inside a body container
 # (sites.md 2.1–2.6).  Each alternative is anchored to the whole line, so a
-# sentence of a speech that merely mentions 下载 or 微信公众号 is kept.
-_CHROME_LINE = re.compile(
-    r"^(?:"
-    r"上一篇[:：].*|下一篇[:：].*|上一篇|下一篇"  # neighbouring articles
-    r"|本文共\d+页[:：].*|[(（]?第\d+/\d+[页頁][)）]?|(?=.*(?:[上下]一页|尾页))(?:(?:[上下]一页|首页|尾页|\d{1,3})(?:\s+|$))+"  # article pager
-    r"|(?:当前位置|您的位置|你的位置|现在位置)[:：].*"  # breadcrumbs
-    r"|《[^》]{1,80}\.docx?》|将本文的Word文档下载.*|推荐度[:：].*|下载文档|下载本文档|点击下载文档"  # Word card
-    r"|(?:推荐阅读|相关阅读|延伸阅读|相关推荐|猜你喜欢|热门推荐)[:：].*"  # recommendation lines (学习啦)
-    r"|小编精心推荐.{0,20}|(?:更多|相关)(?:精彩)?(?:内容|范文)?推荐[:：]?"
-    r"|.{0,30}(?:扫码关注|扫一扫关注|关注微信公众号|长按识别二维码).{0,30}"  # QR / WeChat prompts
-    r"|.{0,40}(?:版权所有|Copyright\s*©|©\s*\d{4}).{0,60}"  # copyright footers
-    r"|该文章《.{1,80}》来源于.{1,20}[,，]\s*网址[:：].*"  # 出国留学网 copy attribution (sites.md 1.3)
-    r"|本帖最后由.{1,30}于.{1,30}编辑"  # Discuz edit stamp
-    r"|a\([\"']\w+[\"']\);?"  # 学习啦 inline ad script left as text (sites.md 1.4)
-    r"|.{1,60}_第\d+页|第\d+页\s*/\s*共\d+页|文档简介[:：]?|资源描述[:：]?|点击查看更多>*|继续免费阅读"  # 文库 chrome
-    r"|上传人[:：].*|编号[:：]\d+|版权说明[:：].*|(?:收藏网址|本站网址)[:：]\s*\S+"
-    r")$",
-    re.I,
+# sentence of a speech that merely mentions 下载 or 微信公众号 is kept.  The ones
+# that may start anywhere in a line carry the needles they cannot match without.
+_CHROME_ALTERNATIVES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
+    (r"上一篇[:：].*|下一篇[:：].*|上一篇|下一篇", None),  # neighbouring articles
+    (r"本文共\d+页[:：].*|[(（]?第\d+/\d+[页頁][)）]?", None),  # article pager ...
+    (r"(?=.*(?:[上下]一页|尾页))(?:(?:[上下]一页|首页|尾页|\d{1,3})(?:\s+|$))+", ("一页", "尾页")),  # ... as links
+    (r"(?:当前位置|您的位置|你的位置|现在位置)[:：].*", None),  # breadcrumbs
+    (r"《[^》]{1,80}\.docx?》|将本文的Word文档下载.*|推荐度[:：].*|下载文档|下载本文档|点击下载文档", None),  # Word card
+    (r"(?:推荐阅读|相关阅读|延伸阅读|相关推荐|猜你喜欢|热门推荐)[:：].*", None),  # recommendation lines (学习啦)
+    (r"小编精心推荐.{0,20}|(?:更多|相关)(?:精彩)?(?:内容|范文)?推荐[:：]?", None),
+    (r".{0,30}(?:扫码关注|扫一扫关注|关注微信公众号|长按识别二维码).{0,30}",  # QR / WeChat prompts
+     ("扫码关注", "扫一扫关注", "关注微信公众号", "长按识别二维码")),
+    (r".{0,40}(?:版权所有|Copyright\s*©|©\s*\d{4}).{0,60}", ("版权所有", "©")),  # copyright footers
+    (r"该文章《.{1,80}》来源于.{1,20}[,，]\s*网址[:：].*", None),  # 出国留学网 copy attribution (sites.md 1.3)
+    (r"本帖最后由.{1,30}于.{1,30}编辑", None),  # Discuz edit stamp
+    (r"a\([\"']\w+[\"']\);?", None),  # 学习啦 inline ad script left as text (sites.md 1.4)
+    (r".{1,60}_第\d+页", ("_第",)),  # 文库 chrome ...
+    (r"第\d+页\s*/\s*共\d+页|文档简介[:：]?|资源描述[:：]?|点击查看更多>*|继续免费阅读", None),
+    (r"上传人[:：].*|编号[:：]\d+|版权说明[:：].*|(?:收藏网址|本站网址)[:：]\s*\S+", None),
 )
+
+
+def _whole_line(alternatives) -> str:
+    return "^(?:" + "|".join(alternatives) + ")$"
+
+
+# Those that start with a literal fail at once on other lines: one pattern for all of them.
+_CHROME_ANCHORED = re.compile(_whole_line(p for p, needles in _CHROME_ALTERNATIVES if needles is None), re.I)
+_CHROME_ANYWHERE = tuple(
+    _Guarded(_whole_line([p]), needles, re.I) for p, needles in _CHROME_ALTERNATIVES if needles is not None
+)
+
+
+def is_chrome_line(line: str) -> bool:
+    return bool(_CHROME_ANCHORED.match(line)) or any(rule.match(line) for rule in _CHROME_ANYWHERE)
+
+
 # The editor's intro/outro of 瑞文系 and 出国留学网 pages (sites.md 2.3): only the
 # first or last lines of a text, and only when they speak as 小编 or point to the site.
 _INTRO = re.compile(r"小编|以下是.{0,30}(?:整理|收集|精选)|下面是.{0,30}(?:整理|收集|带来)")
@@ -136,7 +177,7 @@ def clean_lines(lines: list[str], *, site_name: str | None, title: str | None = 
             break
         if line.rstrip(":：") in _RELATED_HEADINGS:
             break
-        if _CONTACT_AD.search(line) or _CHROME_LINE.match(line) or _JAMMER_LINE.match(line):
+        if _CONTACT_AD.search(line) or is_chrome_line(line) or _JAMMER_LINE.match(line):
             continue
         if "#p#" in line:
             line = _PAGE_BREAK_MARKER.sub("", line).strip()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -245,3 +247,69 @@ def test_continuation_pages_do_not_repeat_the_title_and_date_line():
     assert text.title not in text.text.splitlines()
     assert not [line for line in text.text.splitlines() if line.startswith("发布时间")]
     assert text.text == article.expected_texts[0]
+
+
+# -- guarded line rules decide as the bare patterns (issue 2: clean_lines' cost per line) -------
+# The patterns as they stood before the needles, kept verbatim as the reference.
+_REFERENCE_TRUNCATION = re.compile(
+    r"预览阅读已结束|全文预览已结束|已阅读\d+页[,，]?\s*还剩\d+页未读|还剩\d+页未读|"
+    r"[(（]未完[,，]\s*全文共\d+字|【文章共\d+字"
+)
+_REFERENCE_CONTACT = re.compile(
+    r"若您需要全文或代笔|👉.{0,40}👈\s*联系老师|联系老师$|代写.{0,30}(?:咨询|联系|点击|定制)|(?:点击|联系).{0,10}代写"
+)
+_REFERENCE_CHROME = re.compile(
+    r"^(?:"
+    r"上一篇[:：].*|下一篇[:：].*|上一篇|下一篇"
+    r"|本文共\d+页[:：].*|[(（]?第\d+/\d+[页頁][)）]?|(?=.*(?:[上下]一页|尾页))(?:(?:[上下]一页|首页|尾页|\d{1,3})(?:\s+|$))+"
+    r"|(?:当前位置|您的位置|你的位置|现在位置)[:：].*"
+    r"|《[^》]{1,80}\.docx?》|将本文的Word文档下载.*|推荐度[:：].*|下载文档|下载本文档|点击下载文档"
+    r"|(?:推荐阅读|相关阅读|延伸阅读|相关推荐|猜你喜欢|热门推荐)[:：].*"
+    r"|小编精心推荐.{0,20}|(?:更多|相关)(?:精彩)?(?:内容|范文)?推荐[:：]?"
+    r"|.{0,30}(?:扫码关注|扫一扫关注|关注微信公众号|长按识别二维码).{0,30}"
+    r"|.{0,40}(?:版权所有|Copyright\s*©|©\s*\d{4}).{0,60}"
+    r"|该文章《.{1,80}》来源于.{1,20}[,，]\s*网址[:：].*"
+    r"|本帖最后由.{1,30}于.{1,30}编辑"
+    r"|a\([\"']\w+[\"']\);?"
+    r"|.{1,60}_第\d+页|第\d+页\s*/\s*共\d+页|文档简介[:：]?|资源描述[:：]?|点击查看更多>*|继续免费阅读"
+    r"|上传人[:：].*|编号[:：]\d+|版权说明[:：].*|(?:收藏网址|本站网址)[:：]\s*\S+"
+    r")$",
+    re.I,
+)
+_RULE_FRAGMENTS = (
+    "上一篇", "下一篇", "：", ":", "上一页", "下一页", "尾页", "首页", "12", "3", " ", "\u3000", "本文共", "第", "/", "页",
+    "頁", "（", "(", "）", ")", "当前位置", "《", "》", ".doc", ".docx", "将本文的Word文档下载", "推荐度", "下载文档",
+    "推荐阅读", "相关", "精彩", "内容", "范文", "推荐", "小编精心推荐", "扫码关注", "关注微信公众号", "长按识别二维码",
+    "版权所有", "Copyright", "COPYRIGHT", "©", "2024", "该文章", "来源于", "，", ",", "网址", "本帖最后由", "于", "编辑",
+    "a(", "A(", "'", '"', "x", ");", "_第", "共", "文档简介", "点击查看更多", ">", "继续免费阅读", "上传人", "编号",
+    "版权说明", "收藏网址", "预览阅读已结束", "全文预览已结束", "已阅读", "还剩", "未读", "未完", "全文共", "字",
+    "【文章共", "若您需要全文或代笔", "👉", "👈", "联系老师", "代写", "咨询", "联系", "点击", "定制",
+    "同志们", "全面推进文明城市创建工作", "一页", "已结束", "文章共", "代笔",
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(_RULE_FRAGMENTS) | st.text(max_size=3), max_size=12).map("".join))
+def test_guarded_line_rules_decide_as_the_bare_patterns(line):
+    from pipelines.text_rules import _CONTACT_AD, _TRUNCATION_NOTICE, is_chrome_line
+
+    assert bool(_TRUNCATION_NOTICE.search(line)) == bool(_REFERENCE_TRUNCATION.search(line))
+    assert bool(_CONTACT_AD.search(line)) == bool(_REFERENCE_CONTACT.search(line))
+    assert is_chrome_line(line) == bool(_REFERENCE_CHROME.match(line))
+
+
+@pytest.mark.parametrize("line", [
+    "预览阅读已结束", "全文预览已结束，下载全文", "已阅读3页，还剩5页未读", "还剩2页未读", "（未完，全文共3000字", "【文章共1200字",
+    "预览阅读已结束,若您需要全文或代笔。请点击👉 微信 👈联系老师", "联系老师", "代写各类材料，欢迎咨询", "点击这里代写",
+    "上一页 1 2 3 下一页 尾页", "首页 上一页 1 2", "本文共3页：", "第1/3页", "当前位置：首页 > 讲话稿",
+    "《在全市工作会议上的讲话.docx》", "推荐阅读：心得体会", "小编精心推荐", "更多精彩范文推荐：",
+    "请扫码关注我们的公众号", "长按识别二维码 关注", "©2024 华博范文网 版权所有", "Copyright © 2024 xuexila.com",
+    "COPYRIGHT©2020", "该文章《述职报告》来源于出国留学网，网址：http://x", "本帖最后由 admin 于 2024-1-1 编辑",
+    "a('top');", "述职报告范文_第3页", "第2页 / 共5页", "上传人：某某", "编号：123", "收藏网址：www.x.com",
+])
+def test_guarded_line_rules_on_the_lines_they_are_for(line):
+    from pipelines.text_rules import _CONTACT_AD, _TRUNCATION_NOTICE, is_chrome_line
+
+    reference = bool(_REFERENCE_TRUNCATION.search(line)), bool(_REFERENCE_CONTACT.search(line)), bool(_REFERENCE_CHROME.match(line))
+    assert any(reference)
+    assert (bool(_TRUNCATION_NOTICE.search(line)), bool(_CONTACT_AD.search(line)), is_chrome_line(line)) == reference
