@@ -26,11 +26,18 @@ class _Guarded:
         self.pattern = re.compile(pattern, flags)
         self.needles = needles
 
+    # Loops, not any(...): a generator per line cost as much as the regex it saves.
     def search(self, line: str) -> re.Match | None:
-        return self.pattern.search(line) if any(needle in line for needle in self.needles) else None
+        for needle in self.needles:
+            if needle in line:
+                return self.pattern.search(line)
+        return None
 
     def match(self, line: str) -> re.Match | None:
-        return self.pattern.match(line) if any(needle in line for needle in self.needles) else None
+        for needle in self.needles:
+            if needle in line:
+                return self.pattern.match(line)
+        return None
 
 
 # Preview/truncation notices (sites.md 2.1).  The text after one of these is
@@ -91,7 +98,12 @@ _CHROME_ANYWHERE = tuple(
 
 
 def is_chrome_line(line: str) -> bool:
-    return bool(_CHROME_ANCHORED.match(line)) or any(rule.match(line) for rule in _CHROME_ANYWHERE)
+    if _CHROME_ANCHORED.match(line):
+        return True
+    for rule in _CHROME_ANYWHERE:
+        if rule.match(line):
+            return True
+    return False
 
 
 # The editor's intro/outro of 瑞文系 and 出国留学网 pages (sites.md 2.3): only the
