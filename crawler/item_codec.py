@@ -48,6 +48,7 @@ def encode_item(item: ArticleItem | ArticleNotModified | PageRejected | ArticleG
             "fetched_at": item.fetched_at, "fetch_id": item.fetch_id, "skipped": item.skipped,
             "pages": [_page_to_json(page) for page in item.pages],
             "texts": [dataclasses.asdict(text) for text in item.texts],
+            "encodings": [list(pair) for pair in item.encodings],
         }
     return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
@@ -64,4 +65,5 @@ def decode_item(raw: bytes) -> ArticleItem | ArticleNotModified | PageRejected |
         pages=[_page_from_json(page) for page in payload["pages"]],
         fetched_at=payload["fetched_at"], texts=[_text_from_json(text) for text in payload["texts"]],
         skipped=payload["skipped"], fetch_id=payload["fetch_id"],
+        encodings=[tuple(pair) for pair in payload.get("encodings", [])],  # absent from older workers' items
     )

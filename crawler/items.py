@@ -16,6 +16,7 @@ class ArticleItem:
     fetched_at: str  # UTC ISO-8601 of page 1's response
     texts: list[ExtractedText] = field(default_factory=list)  # filled by ExtractTextsPipeline
     skipped: str | None = None  # why no text was found, when none was
+    encodings: list[tuple[str | None, str]] = field(default_factory=list)  # per page (declared, used), from extraction
     # One id per fetch of the article: the archive stores a fetch once, however often it is delivered.
     fetch_id: str = field(default_factory=lambda: uuid4().hex)
 

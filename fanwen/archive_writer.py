@@ -91,7 +91,10 @@ class ArchiveWriter:
         elif isinstance(item, ArticleNotModified):
             self.not_modified.append((item.site, item.url, item.fetched_at))
         elif not self.archive.has_fetch(item.fetch_id):
-            pages = [self._capture(item.site, page) for page in item.pages]
+            # Extraction hands over how it decoded each page; decode only when it did not (an item
+            # from elsewhere, or one it stopped reading early).
+            known = item.encodings if len(item.encodings) == len(item.pages) else [None] * len(item.pages)
+            pages = [self._capture(item.site, page, encodings) for page, encodings in zip(item.pages, known)]
             self.pending.append(ArticleToArchive(item.site, item.category, pages, item.texts, item.fetch_id))
             if not item.texts:  # the capture is kept; the reason it is not a text is recorded
                 self.rejected.append(RejectedPage(item.site, item.url, item.skipped or "no_text", item.fetched_at))
@@ -122,9 +125,11 @@ class ArchiveWriter:
         self._signed_through = last
         return looked_at
 
-    def _capture(self, site: str, page) -> PageToCapture:
-        decoded = decode_html(page.body, page.content_type, self.forced_encoding(site))
-        return PageToCapture(page, self.warc.write_page(page), decoded.declared, decoded.encoding)
+    def _capture(self, site: str, page, encodings: tuple[str | None, str] | None) -> PageToCapture:
+        if encodings is None:
+            decoded = decode_html(page.body, page.content_type, self.forced_encoding(site))
+            encodings = (decoded.declared, decoded.encoding)
+        return PageToCapture(page, self.warc.write_page(page), *encodings)
 
     def flush(self) -> None:
         with self._room_guard():

@@ -153,14 +153,15 @@ def extract_texts(pages: Sequence[FetchedPage], rules: ExtractionRules = GENERIC
         return PageExtraction(skipped="no_pages")
     first = pages[0]
     decoded = decode_html(first.body, first.content_type, rules.encoding)
+    encodings = [(decoded.declared, decoded.encoding)]
     if not decoded.text.strip():
-        return PageExtraction(skipped="empty_body")
+        return PageExtraction(skipped="empty_body", encodings=tuple(encodings))
     census = TextCensus.of(decoded.text)
     if not census.mojibake and census.binary:
-        return PageExtraction(skipped="not_text")
+        return PageExtraction(skipped="not_text", encodings=tuple(encodings))
     if census.mojibake:
         # Still garbled after every declared and detected encoding: flag it, never archive it as text.
-        return PageExtraction(skipped="mojibake")
+        return PageExtraction(skipped="mojibake", encodings=tuple(encodings))
     root, cut = bounded_document(decoded.text)
     title = page_title(root, rules)
     published = page_date(root, rules)
@@ -169,6 +170,7 @@ def extract_texts(pages: Sequence[FetchedPage], rules: ExtractionRules = GENERIC
     lines = _page_lines(root, rules)
     for page in pages[1:]:
         more = decode_html(page.body, page.content_type, rules.encoding)
+        encodings.append((more.declared, more.encoding))
         if more.text.strip() and not looks_like_binary(more.text):
             more_root, more_cut = bounded_document(more.text)
             cut = cut or more_cut
@@ -177,11 +179,12 @@ def extract_texts(pages: Sequence[FetchedPage], rules: ExtractionRules = GENERIC
     lines = strip_mirror_artefacts(lines)
     cleaned = clean_lines(lines, site_name=rules.site_name, title=title)
     if is_challenge_page(decoded.text, title, sum(map(len, cleaned.lines))):
-        return PageExtraction(skipped="anti_bot")
+        return PageExtraction(skipped="anti_bot", encodings=tuple(encodings))
     if not cleaned.lines:
         # Asked of a fresh parse: pruning removed the scripts from ``root`` (a rare path, so parse again).
         script_shell = is_script_shell(bounded_document(decoded.text)[0])
-        return PageExtraction(skipped="javascript_only" if script_shell else "empty_after_cleaning")
+        return PageExtraction(
+            skipped="javascript_only" if script_shell else "empty_after_cleaning", encodings=tuple(encodings))
     # Last resort, after pruning: hidden junk near the title is gone by then, the date is not.
     published = published or cleaned.published or date_near_title(root, title)
     genre = genre_from_title(title)
@@ -202,4 +205,4 @@ def extract_texts(pages: Sequence[FetchedPage], rules: ExtractionRules = GENERIC
                 encoding=decoded.encoding,
             )
         )
-    return PageExtraction(texts=records)
+    return PageExtraction(texts=records, encodings=tuple(encodings))

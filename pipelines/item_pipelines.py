@@ -42,6 +42,7 @@ class ExtractTextsPipeline:
             result = extract_texts(item.pages, self.crawler.spider.profile.extract)
             item.texts = result.texts
             item.skipped = result.skipped
+            item.encodings = list(result.encodings)
         return item
 
 

@@ -47,3 +47,6 @@ class PageExtraction:
 
     texts: list[ExtractedText] = field(default_factory=list)
     skipped: str | None = None
+    # (declared, used) encoding of each page read, in order, as decode_html found them:
+    # the archive records them per capture without decoding the pages again.
+    encodings: tuple[tuple[str | None, str], ...] = ()

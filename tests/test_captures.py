@@ -157,3 +157,37 @@ def test_planted_copies_found_as_duplicates_across_sites(demo_archive):
     assert len(found) / len(truth) >= 0.95  # recall
     canonical = rows(demo_archive, "select count(*), sum(size) from duplicate_clusters")
     assert canonical[0][0] >= 38
+
+
+def test_captures_take_the_encodings_extraction_found_without_decoding_again(tmp_path, monkeypatch):
+    # Issue 2: the writer decoded every page a second time only to record its encodings.
+    from crawler.item_codec import decode_item, encode_item
+    from crawler.items import ArticleItem
+    from crawler.profiles import load_profile
+    from fanwen import archive_writer
+    from fanwen.archive_writer import ArchiveWriter
+    from pipelines.decoding import decode_html
+    from pipelines.extraction import extract_texts
+    from pipelines.records import FetchedPage
+
+    site, rules = load_site("ruiwen"), load_profile("ruiwen").extract  # GBK pages
+    article = site.articles[0]
+    response = site.respond(article.path)
+    page = FetchedPage(f"http://127.0.0.1:1{article.path}", response.body, response.content_type, 200,
+                       (("Content-Type", response.content_type),), (), None, "2026-01-01T00:00:00+00:00")
+    item = ArticleItem("ruiwen", article.category.name, [page], page.fetched_at)
+    result = extract_texts(item.pages, rules)
+    item.texts, item.encodings = result.texts, list(result.encodings)
+    decoded = decode_html(page.body, page.content_type, rules.encoding)
+    assert item.encodings == [(decoded.declared, decoded.encoding)] and item.texts
+    assert decode_item(encode_item(item)).encodings == item.encodings  # distributed workers hand them over too
+
+    def no_second_decoding(*args, **kwargs):
+        raise AssertionError("the page was decoded again")
+
+    monkeypatch.setattr(archive_writer, "decode_html", no_second_decoding)
+    writer = ArchiveWriter(tmp_path / "archive.db")
+    writer.add(item)
+    writer.close()
+    assert rows(tmp_path / "archive.db", "select declared_encoding, detected_encoding from captures") == [
+        (decoded.declared, decoded.encoding)]
