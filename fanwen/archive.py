@@ -331,6 +331,7 @@ class Archive:
         # as a new index segment at every savepoint, which made per-text
         # indexing several times slower (benchmarks/search_export.py).
         to_index: dict[int, tuple[str, str]] = {}
+        next_id: int | None = None
         with self._writing():
             for item in batch:
                 record = item.text
@@ -348,7 +349,16 @@ class Archive:
                     "exact_key": exact_key(record.text),
                 }
                 if existing is None:
-                    text_id = self._insert("texts", {**row, "first_seen": item.first_seen or item.fetched_at})
+                    # A new text is its own cluster until refresh_duplicates finds it a copy: given
+                    # with the insert, since setting cluster_id later rewrites the whole row, text
+                    # and all (half of a refresh after a crawl).  Under the write lock, max(id) + 1
+                    # is the id SQLite itself would choose.
+                    if next_id is None:
+                        next_id = self.db.execute("select coalesce(max(id), 0) + 1 from texts").fetchone()[0]
+                    text_id = self._insert("texts", {
+                        **row, "id": next_id, "cluster_id": next_id, "first_seen": item.first_seen or item.fetched_at,
+                    })
+                    next_id += 1
                     to_index[text_id] = (record.title, record.text)
                     counts.new += 1
                 elif existing[1] == digest:

@@ -74,3 +74,25 @@ def test_two_processes_write_one_archive_without_database_is_locked(tmp_path):
     assert [writer.exitcode for writer in writers] == [0, 0]
     with Archive(path) as archive:
         assert archive.count_texts() == 300
+        # Ids chosen under the write lock never collided, and each new text is its own cluster.
+        assert archive.db.execute("select count(*) from texts where cluster_id = id").fetchone()[0] == 300
+
+
+def test_a_new_text_is_its_own_cluster_and_refresh_rewrites_only_copies(tmp_path):
+    # Setting cluster_id after the insert rewrote every new row, text and all: half of
+    # the refresh at the end of a crawl (issue 2).  Only texts that join a cluster change.
+    body = "同志们，今天我们召开全县文明城市创建工作推进会，主要任务是总结前一阶段工作，部署下一步任务。" * 4
+    with Archive(tmp_path / "archive.db") as archive:
+        archive.save_texts([
+            TextToArchive("s", None, "2026-01-01T00:00:00+00:00", text(url=f"http://127.0.0.1/{n}.html", body=other))
+            for n, other in enumerate(("春季学期开学典礼致辞。", "乡村振兴工作会议讲话。", "年度述职报告。"), start=1)
+        ] + [TextToArchive("s", None, "2026-01-01T00:00:00+00:00", text(url="http://127.0.0.1/copy.html", body=body + "\n" + body))])
+        archive.save_texts([TextToArchive("t", None, "2026-01-02T00:00:00+00:00", text(url="http://127.0.0.1/t/copy.html", body=body + "\n" + body))])
+        clusters = dict(archive.db.execute("select id, cluster_id from texts"))
+        assert clusters == {text_id: text_id for text_id in clusters} and len(clusters) == 5
+        archive.db.execute("create temp table rewritten (text_id)")
+        archive.db.execute("create temp trigger note_rewrite after update on texts begin "
+                           "insert into rewritten values (new.id); end")
+        assert archive.refresh_duplicates() == 1
+        assert [row[0] for row in archive.db.execute("select text_id from rewritten")] == [5]
+        assert dict(archive.db.execute("select id, cluster_id from texts"))[5] == 4
