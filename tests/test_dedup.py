@@ -346,7 +346,7 @@ def test_signature_values_are_the_ones_datasketch_itself_computes(planted):
 
 _TRICKY = (
     "文明城市创建某县XxＸｘ×_＿０１２３2023年ＡＢａｂ,，。、；：“”‘’（）《》【】—…·\u3000 \t\r\n"
-    "\u200b\ufeff\u00ad\x00\x7f!$+<=>^`|~\uf900\u2f00\u3007\u3005⒈①Ⅻ㎡％＄\U00020001\U0002f800😀"
+    "\u200b\ufeff\u00ad\x00\x7f!$+<=>^`|~\uf900\u2f00\u3007\u3005⒈①Ⅻ㎡％＄\U00020001\U0002f800😀\ud800\udfff\uffff"
 )
 
 
