@@ -11,7 +11,9 @@ beat a right ``<meta>``.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import charset_normalizer
@@ -51,6 +53,7 @@ class DecodedHtml:
     lossy: bool  # True when no candidate decoded cleanly and replacement characters were inserted
 
 
+@functools.lru_cache(maxsize=256)
 def normalise_encoding(name: str | None) -> str | None:
     """Canonical codec name for a declared charset, or None if Python does not know it."""
     if not name:
@@ -81,6 +84,28 @@ def _strict_decode(body: bytes, encoding: str) -> str | None:
         return None
 
 
+def _declared_encodings(body: bytes, content_type: str | None, forced_encoding: str | None) -> Iterator[tuple[str, str]]:
+    """(source, name) of each encoding the page is said to be in, in the order they are believed.
+
+    A generator: the <meta> declaration is only looked for when the header's
+    encoding did not decode the page (on most pages it does).
+    """
+    if forced_encoding:
+        yield "forced", forced_encoding
+    header = _header_encoding(content_type) if content_type else None
+    if header:
+        yield "header", header
+    meta = _meta_encoding(body)
+    if meta:
+        yield "meta", meta
+
+
+@functools.lru_cache(maxsize=256)
+def _header_encoding(content_type: str) -> str | None:
+    # A crawl sees a handful of distinct Content-Type values, each on thousands of pages.
+    return http_content_type_encoding(content_type)
+
+
 def decode_html(body: bytes, content_type: str | None = None, forced_encoding: str | None = None) -> DecodedHtml:
     """Decode ``body`` using BOM, header, ``<meta>``, then detection; see the module docstring."""
     bom_encoding, bom = read_bom(body)
@@ -90,19 +115,9 @@ def decode_html(body: bytes, content_type: str | None = None, forced_encoding: s
         if text is not None:
             return DecodedHtml(text, encoding, encoding, "bom", False)
 
-    candidates: list[tuple[str, str]] = []
-    if forced_encoding:
-        candidates.append(("forced", forced_encoding))
-    header = http_content_type_encoding(content_type) if content_type else None
-    if header:
-        candidates.append(("header", header))
-    meta = _meta_encoding(body)
-    if meta:
-        candidates.append(("meta", meta))
-
     declared = None
     weak: list[tuple[str, str]] = []
-    for source, name in candidates:
+    for source, name in _declared_encodings(body, content_type, forced_encoding):
         encoding = normalise_encoding(name)
         if encoding is None:
             continue

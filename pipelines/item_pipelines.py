@@ -64,6 +64,7 @@ class ArchiveTextsPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.writer: ArchiveWriter | ArchiveWriterProcess | None = None
+        self._reported: tuple[int, int, int] | None = None  # the counts last written to the stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveTextsPipeline:
@@ -94,6 +95,10 @@ class ArchiveTextsPipeline:
 
     def _update_stats(self) -> None:
         counts = self.writer.counts
+        current = (counts.new, counts.changed, counts.unchanged)
+        if current == self._reported:
+            return  # the writer reports once per batch; a stats call costs more than this test
+        self._reported = current
         stats = self.crawler.stats
         stats.set_value("fanwen/texts_new", counts.new)
         stats.set_value("fanwen/texts_changed", counts.changed)
