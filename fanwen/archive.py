@@ -324,14 +324,21 @@ class Archive:
         self.db.close()
 
     def save_texts(self, batch: Iterable[TextToArchive]) -> SaveCounts:
-        """Insert new texts, refresh ``last_seen`` of unchanged ones, overwrite changed ones; one transaction."""
+        """Insert new texts, refresh ``last_seen`` of unchanged ones, overwrite changed ones; one transaction.
+
+        New and changed texts are indexed for search and get their duplicate signature.
+        """
         counts = SaveCounts()
         # Full-text rows are written once per batch, not per text: sqlite-utils
         # wraps each insert in a SAVEPOINT, and FTS5 flushes its pending terms
         # as a new index segment at every savepoint, which made per-text
         # indexing several times slower (benchmarks/search_export.py).
         to_index: dict[int, tuple[str, str]] = {}
+        content_hash_of: dict[int, str] = {}
         next_id: int | None = None
+        # Each new or changed text is signed here, from the text in hand: signing it later
+        # meant reading it back (and a transaction of its own), and a crawl's end waited
+        # for the texts not yet signed.
         with self._writing():
             for item in batch:
                 record = item.text
@@ -360,6 +367,7 @@ class Archive:
                     })
                     next_id += 1
                     to_index[text_id] = (record.title, record.text)
+                    content_hash_of[text_id] = digest
                     counts.new += 1
                 elif existing[1] == digest:
                     self.db.execute("update texts set last_seen = max(last_seen, ?) where id = ?",
@@ -373,8 +381,13 @@ class Archive:
                         self._unindex_text(existing[0])
                     self._update("texts", existing[0], row)
                     to_index[existing[0]] = (record.title, record.text)
+                    content_hash_of[existing[0]] = digest
                     counts.changed += 1
             self._index_texts(to_index)
+            self.db.conn.executemany(
+                "insert or replace into text_signatures (text_id, content_hash, signature) values (?, ?, ?)",
+                [(text_id, content_hash_of[text_id], signature(text)) for text_id, (_, text) in to_index.items()],
+            )
         return counts
 
     # sqlite-utils' insert()/update() wrap every row in a SAVEPOINT of its own;
@@ -547,28 +560,6 @@ class Archive:
                 "select max(fetched_at) from captures where article_url = ? and page = 1", [article_url]
             ).fetchone()[0]
             yield ArticleFetch(pages[0]["site"], pages[0]["category"], article_url, pages, first_seen, last_seen)
-
-    def last_text_id(self) -> int:
-        return self.db.execute("select coalesce(max(id), 0) from texts").fetchone()[0]
-
-    def sign_texts_after(self, after_id: int, limit: int) -> int:
-        """Store duplicate signatures of up to ``limit`` texts above ``after_id`` that lack a current one.
-
-        Lets a writer do the signing while it waits for the crawl, so that
-        ``refresh_duplicates`` at the end finds them computed.  Returns the last
-        id handled (``after_id`` when there was none).
-        """
-        rows = self.db.execute(
-            "select t.id, t.text, t.content_hash from texts t left join text_signatures s on s.text_id = t.id "
-            "where t.id > ? and s.content_hash is not t.content_hash order by t.id limit ?", [after_id, limit],
-        ).fetchall()
-        if rows:
-            with self._writing():
-                self.db.conn.executemany(
-                    "insert or replace into text_signatures (text_id, content_hash, signature) values (?, ?, ?)",
-                    [(text_id, digest, signature(text)) for text_id, text, digest in rows],
-                )
-        return rows[-1][0] if rows else after_id
 
     def refresh_duplicates(self) -> int:
         """Recompute duplicate clusters over all texts (signatures are cached per content hash).

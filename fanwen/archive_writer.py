@@ -55,7 +55,6 @@ class ArchiveWriter:
         self.counts = SaveCounts()
         self.rejected: list[RejectedPage] = []
         self.gone: list[GonePage] = []
-        self._signed_through = self.archive.last_text_id()  # older texts are signed at close if they need it
 
     @contextmanager
     def _room_guard(self) -> Iterator[None]:
@@ -101,29 +100,15 @@ class ArchiveWriter:
         if len(self.pending) + len(self.not_modified) >= self.batch_size:
             self._flush()
 
-    def work_ahead(self, sign_limit: int) -> bool:
-        """Do some of the work ``close`` would do, while nothing else waits; returns whether there was any.
+    def work_ahead(self) -> bool:
+        """Write a part-filled batch while nothing else waits, once it is worth a transaction; returns whether it did.
 
-        Writes a part-filled batch once it is worth a transaction, then signs
-        saved texts ``sign_limit`` at a time, so that the end of a crawl waits
-        only for its last few items and the cluster refresh.
+        So that the end of a crawl waits only for its last few items and the cluster refresh.
         """
         if len(self.pending) + len(self.not_modified) >= self.idle_batch_size:
             self.flush()
             return True
-        return self.sign_new_texts(sign_limit) > 0
-
-    def sign_new_texts(self, limit: int) -> int:
-        """Sign up to ``limit`` texts this writer saved and has not signed yet; returns how many it looked at.
-
-        Meant for idle moments (the writer process calls it while no item is
-        waiting): the duplicate refresh at ``close`` then has little left to sign.
-        """
-        with self._room_guard():
-            last = self.archive.sign_texts_after(self._signed_through, limit)
-        looked_at = last - self._signed_through  # ids only grow; gaps are texts already signed
-        self._signed_through = last
-        return looked_at
+        return False
 
     def _capture(self, site: str, page, encodings: tuple[str | None, str] | None) -> PageToCapture:
         if encodings is None:

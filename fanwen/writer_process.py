@@ -33,7 +33,6 @@ _POLL_SECONDS = 0.5
 # sending thread each), or fewer when the first has waited this long (a slow crawl).
 _SEND_BATCH = 16
 _SEND_WAIT_SECONDS = 0.5
-_SIGN_STEP = 8  # texts signed between looks at the pipe: a few ms, short against a batch of items
 
 
 class ArchiveWriteError(RuntimeError):
@@ -67,7 +66,7 @@ def _run_writer(options: _WriterOptions, items, replies: multiprocessing.Queue) 
         while True:
             # Idle while the crawl fetches: do now what close would otherwise do
             # after the crawl's last page (see ArchiveWriter.work_ahead).
-            if not items.poll() and writer.work_ahead(_SIGN_STEP):
+            if not items.poll() and writer.work_ahead():
                 continue
             try:
                 message = items.recv()
