@@ -7,7 +7,10 @@ nothing, the full crawl is what `fanwen crawl` does.  Rounds alternate the
 order so machine noise hits all alike; the report gives each one's pages/s,
 CPU ms per page and ratio to the bare crawl.
 
-    python benchmarks/crawl_throughput.py [--rounds 3] [--replica huabo_large] [--profile huabo]
+    python benchmarks/crawl_throughput.py [--rounds 3] [--replica huabo_large] [--profile huabo] [--setting KEY=VALUE ...]
+
+``--setting`` overrides a project setting in all three crawls alike (e.g.
+``FANWEN_GC_THRESHOLD=0`` for Python's default garbage collector thresholds).
 
 Each crawl runs in a child process (Twisted's reactor cannot restart); CPU
 time is that process's and its own children's (the archive writer process),
@@ -43,13 +46,14 @@ def cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def child(mode: str, site: str, base_url: str, archive: str) -> None:
+def child(mode: str, site: str, base_url: str, archive: str, settings: list[str]) -> None:
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
     from fanwen.crawl import project_settings
 
     overrides = dict(CRAWL_SETTINGS)
+    overrides.update(setting.split("=", 1) for setting in settings)
     if mode == "bare":
         overrides["ITEM_PIPELINES"] = {}
     elif mode == "extract":  # the cleaning core without the archive: where the writer's cost starts
@@ -91,11 +95,11 @@ def child(mode: str, site: str, base_url: str, archive: str) -> None:
     }))
 
 
-def run_child(mode: str, site: str, base_url: str) -> dict:
+def run_child(mode: str, site: str, base_url: str, settings: list[str]) -> dict:
     with tempfile.TemporaryDirectory() as workdir:
         output = subprocess.run(
             [sys.executable, __file__, "--child", mode, "--profile", site, "--base-url", base_url,
-             "--archive", str(Path(workdir) / "archive.db")],
+             "--archive", str(Path(workdir) / "archive.db"), *(f"--setting={setting}" for setting in settings)],
             check=True, capture_output=True, text=True, cwd=REPO,
         ).stdout
     return json.loads(output.strip().splitlines()[-1])
@@ -109,21 +113,22 @@ def main() -> None:
     parser.add_argument("--child", choices=["bare", "extract", "full"])
     parser.add_argument("--base-url")
     parser.add_argument("--archive")
+    parser.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE", help="project setting override")
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.profile, args.base_url, args.archive)
+        child(args.child, args.profile, args.base_url, args.archive, args.setting)
         return
 
     from fanwen.replica.process import running_replicas
 
     with running_replicas([args.replica]) as urls:
         base_url = urls[args.replica]
-        run_child("bare", args.profile, base_url)  # warm-up: the replica renders and caches every page
+        run_child("bare", args.profile, base_url, args.setting)  # warm-up: the replica renders and caches every page
         results: dict[str, list[dict]] = {"bare": [], "extract": [], "full": []}
         for round_number in range(args.rounds):
             order = ("bare", "extract", "full") if round_number % 2 == 0 else ("full", "extract", "bare")
             for mode in order:
-                results[mode].append(run_child(mode, args.profile, base_url))
+                results[mode].append(run_child(mode, args.profile, base_url, args.setting))
 
     def summary(mode: str) -> dict:
         runs = results[mode]
@@ -140,7 +145,7 @@ def main() -> None:
 
     bare, extract, full = summary("bare"), summary("extract"), summary("full")
     print(f"replica {args.replica} crawled with profile {args.profile}: {bare['pages']} pages per crawl, {bare['kb_per_page']:.1f} KB per page, "
-          f"median of {args.rounds} alternating rounds")
+          f"median of {args.rounds} alternating rounds" + (f", settings {' '.join(args.setting)}" if args.setting else ""))
     print("| crawl | pages/s | ratio to bare | CPU ms/page (all processes) | of which archive writer process | texts archived |")
     print("|---|---|---|---|---|---|")
     print(f"| bare Scrapy (download only) | {bare['pages_per_s']:.0f} | 1.00 | {bare['cpu_ms_per_page']:.1f} | - | 0 |")

@@ -60,7 +60,10 @@ TELNETCONSOLE_ENABLED = False
 EXTENSIONS = {
     "crawler.extensions.CrawlRunLog": 500,
     "crawler.extensions.CrawlProgress": 510,
+    "crawler.gc_tuning.CollectLessOften": 520,
 }
+# Net allocations between runs of the cyclic garbage collector while crawling (Python: 700; 0 leaves it).
+FANWEN_GC_THRESHOLD = 20_000
 # Crawl progress: "auto" (a live table on a terminal, else a log line per
 # interval), "live", "log" or "off".
 FANWEN_PROGRESS = "auto"

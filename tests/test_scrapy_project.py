@@ -7,6 +7,8 @@ import sqlite3
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import REPO, run_fanwen
 
 
@@ -77,3 +79,24 @@ def test_no_spider_callback_returns_a_value_from_a_generator():
                if inspect.isgeneratorfunction(method) or inspect.isasyncgenfunction(method)]
     assert len(methods) >= 3
     assert not [method.__name__ for method in methods if is_generator_with_return_value(method)]
+
+
+def test_the_garbage_collector_runs_less_often_while_the_engine_runs():
+    import gc
+
+    from scrapy.utils.test import get_crawler
+
+    from crawler.gc_tuning import CollectLessOften
+
+    before = gc.get_threshold()
+    extension = CollectLessOften.from_crawler(get_crawler(settings_dict={"FANWEN_GC_THRESHOLD": 25_000}))
+    extension.engine_started()
+    try:
+        assert gc.get_threshold() == (max(25_000, before[0]), *before[1:])
+    finally:
+        extension.engine_stopped()
+    assert gc.get_threshold() == before
+    from scrapy.exceptions import NotConfigured
+
+    with pytest.raises(NotConfigured):
+        CollectLessOften.from_crawler(get_crawler(settings_dict={"FANWEN_GC_THRESHOLD": 0}))
