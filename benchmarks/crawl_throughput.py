@@ -90,7 +90,7 @@ def child(mode: str, site: str, base_url: str, archive: str, settings: list[str]
         "cpu": marks["close"] - marks["open"] + marks["close_children"] - marks["open_children"],
         "writer_cpu": marks["close_children"] - marks["open_children"],
         "texts": stats.get("fanwen/texts_new", 0),
-        # After the last page: the writer's last batch, the signatures it had no idle time for, the cluster refresh.
+        # After the last page: the writer's backlog and last batch, the cluster refresh.
         "closing_seconds": marks["closed_at"] - marks["last_response"],
     }))
 
@@ -155,7 +155,7 @@ def main() -> None:
           f"**{full['pages_per_s'] / bare['pages_per_s']:.2f}** | {full['cpu_ms_per_page']:.1f} | "
           f"{full['writer_ms_per_page']:.1f} | {full['texts']} |")
     print(f"full crawl: {full['seconds']:.2f} s, of which {full['closing_s']:.2f} s after its last page "
-          f"(the writer's last batch, signatures it had no idle time for, the duplicate-cluster refresh)")
+          f"(the writer's backlog and last batch, the duplicate-cluster refresh)")
 
 
 if __name__ == "__main__":

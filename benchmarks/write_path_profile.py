@@ -16,21 +16,25 @@ text's MinHash sketches against datasketch's own ``MinHash.update_batch`` over
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 from datasketch import MinHash  # noqa: E402
+from isal import isal_zlib  # noqa: E402
 
 from crawler.items import ArticleItem  # noqa: E402
-from fanwen import dedup, search_index  # noqa: E402
+from fanwen import dedup, search_index, warc_store  # noqa: E402
 from crawler.profiles import load_profile  # noqa: E402
 from fanwen.archive_writer import ArchiveWriter  # noqa: E402
 from fanwen.replica.site import load_site  # noqa: E402
+from pipelines.decoding import TextCensus, decode_html  # noqa: E402
 from pipelines.extraction import extract_texts  # noqa: E402
 from pipelines.records import FetchedPage  # noqa: E402
 
@@ -62,6 +66,7 @@ def main() -> None:
     print(f"| WARC + captures + texts + full-text index + duplicate signatures | {(written - extracted) * per_page:.2f} |")
     print(f"| duplicate-cluster refresh at close | {(closed - written) * per_page:.2f} |")
     per_text_functions([text.text for item in items for text in item.texts])
+    per_page_functions([item.pages[0].body for item in items], [decode_html(item.pages[0].body).text for item in items])
 
 
 def _datasketch_sketches(text: str) -> None:
@@ -91,6 +96,48 @@ def per_text_functions(texts: list[str], rounds: int = 3) -> None:
     for name, baseline, shipped in rows:
         before, after = ms_per_text(baseline), ms_per_text(shipped)
         print(f"| {name} | {before:.3f} | {after:.3f} | {after / before:.2f} |")
+
+
+# The regex passes the page checks' census replaced (tests/test_decoding.py keeps them as its reference).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
+_C0 = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_NOT_HAN = re.compile(r"[^\u4e00-\u9fff]+")
+_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff\ufffd]")
+
+
+def _regex_page_checks(text: str) -> None:
+    sample = text[:20_000]
+    len(_CONTROL.findall(sample)), len(_C0.findall(sample)), len(_PRIVATE_USE.findall(sample))
+    _NOT_HAN.sub("", sample).encode("gb2312", errors="replace").count(b"?")
+
+
+def _gzip_member(compressobj, level: int):
+    def compress(body: bytes) -> int:
+        compressor = compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        return len(compressor.compress(body) + compressor.flush())
+    return compress
+
+
+def per_page_functions(bodies: list[bytes], texts: list[str], rounds: int = 3) -> None:
+    def ms_per_page(function, inputs) -> float:
+        best = float("inf")
+        for _ in range(rounds):
+            started = time.perf_counter()
+            for value in inputs:
+                function(value)
+            best = min(best, (time.perf_counter() - started) * 1000 / len(inputs))
+        return best
+
+    print(f"\n{len(bodies)} pages, ms per page (best of {rounds}):")
+    print("| function | straightforward version | shipped | ratio |")
+    print("|---|---|---|---|")
+    before, after = ms_per_page(_regex_page_checks, texts), ms_per_page(lambda text: TextCensus.of(text).mojibake, texts)
+    print(f"| mojibake + binary page checks (regex passes vs census) | {before:.3f} | {after:.3f} | {after / before:.2f} |")
+    zlib9, isal3 = _gzip_member(zlib.compressobj, 9), _gzip_member(isal_zlib.compressobj, warc_store.GZIP_LEVEL)
+    before, after = ms_per_page(zlib9, bodies), ms_per_page(isal3, bodies)
+    size = sum(map(isal3, bodies)) / sum(map(zlib9, bodies))
+    print(f"| page body as a gzip member (zlib 9, warcio's, vs ISA-L {warc_store.GZIP_LEVEL}; ISA-L bytes {size:.3f}× zlib's) "
+          f"| {before:.3f} | {after:.3f} | {after / before:.2f} |")
 
 
 if __name__ == "__main__":

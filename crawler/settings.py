@@ -33,9 +33,9 @@ CONCURRENT_REQUESTS = 16
 # the default of 100 made the task bookkeeping the crawl's largest CPU cost.
 CONCURRENT_ITEMS = 16
 # Scrapy re-reads and parses a generator callback's source to warn about a
-# `return value` inside it; keyed by bound method, its cache rarely hits, and the
-# parsing was 7 % of a crawl's CPU.  tests/test_scrapy_project.py runs the same
-# check once over the spider's callbacks instead.
+# `return value` inside it; keyed by bound method, its cache rarely hits, so it
+# parsed on most responses (docs/benchmarks.md: +7 % pages/s without it).
+# tests/test_scrapy_project.py runs the same check once over the spider's callbacks.
 WARN_ON_GENERATOR_RETURN_VALUE = False
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_TIMEOUT = 30

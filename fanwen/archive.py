@@ -358,8 +358,8 @@ class Archive:
                 if existing is None:
                     # A new text is its own cluster until refresh_duplicates finds it a copy: given
                     # with the insert, since setting cluster_id later rewrites the whole row, text
-                    # and all (half of a refresh after a crawl).  Under the write lock, max(id) + 1
-                    # is the id SQLite itself would choose.
+                    # and all, for every new text.  Under the write lock, max(id) + 1 is the id
+                    # SQLite itself would choose.
                     if next_id is None:
                         next_id = self.db.execute("select coalesce(max(id), 0) + 1 from texts").fetchone()[0]
                     text_id = self._insert("texts", {
@@ -569,7 +569,7 @@ class Archive:
         canonical text.  Returns the number of such clusters.
         """
         # The texts themselves are read only where a signature must be computed (and by
-        # cluster_texts for its candidate pairs): reading all of them was most of a refresh.
+        # cluster_texts for its candidate pairs), not all of them.
         texts: list[TextForDedup] = []
         signatures: dict[int, bytes] = {}
         unsigned: dict[int, str] = {}  # text id -> content hash, for texts without a current signature

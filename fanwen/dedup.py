@@ -171,7 +171,7 @@ def _character_class(chars: Iterable[str]) -> str:
 
 # str.translate looks up every character in a Python dict; most characters
 # map to themselves, so the dropped ones of the BMP go first, by one table lookup per
-# code point in numpy (a third of a regex pass over a character class), and the
+# code point in numpy (faster than a regex pass over a character class), and the
 # table only sees a text that still holds a character NFKC would change (full-width
 # forms, circled numbers, compatibility ideographs) or one outside the BMP.  Every other
 # character is its own table value (tests/test_dedup.py checks the two agree).
@@ -289,8 +289,8 @@ def _premix(hashes: np.ndarray) -> np.ndarray:
 
 
 # Shingles per step: a 128 × 8192 uint32 block (4 MB).  Laid out permutation by
-# shingle, each permutation's minimum is a reduction over contiguous memory, twice as
-# fast as shingle by permutation (benchmarks/write_path_profile.py times a signature).
+# shingle, each permutation's minimum is a reduction over contiguous memory
+# (benchmarks/write_path_profile.py times a signature; docs/benchmarks.md has the history).
 _MINHASH_COLUMNS = 8192
 
 
@@ -442,7 +442,7 @@ class _Texts(Mapping[int, str]):
     """The texts by id: those given, the others loaded (``load_texts``) when first asked for.
 
     A store that has every text's signature and exact key needs only the texts of
-    the candidate pairs, a few in a thousand; loading all of them was most of a refresh.
+    the candidate pairs, a few in a thousand.
     """
 
     def __init__(self, by_id: Mapping[int, TextForDedup], load_texts: Callable[[Sequence[int]], Mapping[int, str]] | None):

@@ -76,8 +76,8 @@ def _run_writer(options: _WriterOptions, items, replies: multiprocessing.Queue) 
                 clusters = writer.close()
                 replies.put(("closed", writer.counts, clusters))
                 # Everything is written and closed; what is left is tearing the interpreter
-                # down (numpy, SQLite, imported modules), about 35 ms the crawl would wait
-                # for in join().  Hand over the reply, then leave at once.
+                # down (numpy, SQLite, imported modules), which the crawl would wait for in
+                # join().  Hand over the reply, then leave at once.
                 replies.close()
                 replies.join_thread()
                 os._exit(0)

@@ -66,7 +66,7 @@ def test_fanwen_crawl_recrawl_changes_nothing(replica_urls, tmp_path):
 
 def test_no_spider_callback_returns_a_value_from_a_generator():
     # The project turns off Scrapy's per-response WARN_ON_GENERATOR_RETURN_VALUE (its
-    # source parsing was 7 % of a crawl's CPU); this is the same check, run once.
+    # per-response source parsing cost 7 % of a crawl's pages/s); this is the same check, run once.
     import inspect
 
     from scrapy.utils.misc import is_generator_with_return_value
