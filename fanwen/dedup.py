@@ -268,8 +268,8 @@ def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
     """The (a, b) of datasketch's "affine32" permutations for ``num_perm`` and the fixed seed, as uint32.
 
     Drawn here as datasketch draws them (tests/test_dedup.py compares them with
-    ``MinHash(...).permutations``): importing datasketch pulls in scipy, half a
-    second of CPU at the start of every archive writer, for two arrays.
+    ``MinHash(...).permutations``): importing datasketch pulls in scipy, most of
+    an archive writer's start-up, for two arrays.
     """
     if num_perm not in _PERMUTATIONS:
         draw = np.random.RandomState(_SEED)

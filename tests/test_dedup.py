@@ -376,7 +376,7 @@ def test_permutations_are_the_ones_datasketch_draws(num_perm):
 
 
 def test_writing_the_archive_does_not_import_datasketch(tmp_path):
-    # datasketch imports scipy: half a second of CPU at every archive writer's start (issue 2).
+    # datasketch imports scipy, most of an archive writer's start-up (issue 2).
     code = (
         "import sys; from fanwen.archive_writer import ArchiveWriter; from fanwen import dedup; "
         "dedup.signature('十四五规划开局之年的工作报告' * 20); "
