@@ -249,6 +249,3 @@ class TextCensus:
 def looks_like_binary(text: str) -> bool:
     return TextCensus.of(text).binary
 
-
-def looks_like_mojibake(text: str) -> bool:
-    return TextCensus.of(text).mojibake

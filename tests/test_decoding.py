@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.decoding import decode_html, looks_like_binary, looks_like_mojibake, normalise_encoding
+from pipelines.decoding import TextCensus, decode_html, looks_like_binary, normalise_encoding
 
 TEXT = "在全市更高水平建设全国文明城市工作推进会上的交流发言：朱镕基、王堃、张喆同志"
 
@@ -108,13 +108,13 @@ _PAGE_CHARS = (
 @given(st.text(alphabet=st.sampled_from(_PAGE_CHARS) | st.characters(), max_size=300))
 def test_page_checks_decide_as_the_regex_passes_they_replaced(text):
     assert looks_like_binary(text) == _reference_binary(text)
-    assert looks_like_mojibake(text) == _reference_mojibake(text)
+    assert TextCensus.of(text).mojibake == _reference_mojibake(text)
 
 
 def test_page_checks_read_only_the_first_20000_characters():
     common, rare = "的" * 20_000, "鍙戝竷鏃" * 10_000
-    assert looks_like_mojibake(rare) and not looks_like_mojibake(common + rare)
+    assert TextCensus.of(rare).mojibake and not TextCensus.of(common + rare).mojibake
     assert looks_like_binary("\x00" * 300) and not looks_like_binary("的" * 20_000 + "\x00" * 300)
     for text in (common + rare, rare + common, "a" * 19_990 + "\ufffd" * 50):
         assert looks_like_binary(text) == _reference_binary(text)
-        assert looks_like_mojibake(text) == _reference_mojibake(text)
+        assert TextCensus.of(text).mojibake == _reference_mojibake(text)
