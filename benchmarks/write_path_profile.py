@@ -76,15 +76,20 @@ def _datasketch_sketches(text: str) -> None:
         minhash.update_batch(part.tolist())
 
 
+def _best_ms_each(function, inputs: list, rounds: int) -> float:
+    """Milliseconds per input of ``function`` over ``inputs``, the best of ``rounds`` passes."""
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for value in inputs:
+            function(value)
+        best = min(best, (time.perf_counter() - started) * 1000 / len(inputs))
+    return best
+
+
 def per_text_functions(texts: list[str], rounds: int = 3) -> None:
     def ms_per_text(function) -> float:
-        best = float("inf")
-        for _ in range(rounds):
-            started = time.perf_counter()
-            for text in texts:
-                function(text)
-            best = min(best, (time.perf_counter() - started) * 1000 / len(texts))
-        return best
+        return _best_ms_each(function, texts, rounds)
 
     rows = [
         ("full-text index text", lambda text: " ".join(search_index.index_tokens(text)), search_index.index_text),
@@ -120,13 +125,7 @@ def _gzip_member(compressobj, level: int):
 
 def per_page_functions(bodies: list[bytes], texts: list[str], rounds: int = 3) -> None:
     def ms_per_page(function, inputs) -> float:
-        best = float("inf")
-        for _ in range(rounds):
-            started = time.perf_counter()
-            for value in inputs:
-                function(value)
-            best = min(best, (time.perf_counter() - started) * 1000 / len(inputs))
-        return best
+        return _best_ms_each(function, inputs, rounds)
 
     print(f"\n{len(bodies)} pages, ms per page (best of {rounds}):")
     print("| function | straightforward version | shipped | ratio |")

@@ -38,6 +38,17 @@ def _text_from_json(data: dict) -> ExtractedText:
     return ExtractedText(**{key: tuple(value) if isinstance(value, list) else value for key, value in data.items()})
 
 
+def _encodings_from_json(value) -> list[tuple[str | None, str]]:
+    """Each page's (declared, used) encoding; none when malformed or absent (older workers):
+    the archive writer then decodes the pages itself, so a bad list costs time, never a page."""
+    if not isinstance(value, list) or not all(
+        isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], str) and isinstance(pair[0], (str, type(None)))
+        for pair in value
+    ):
+        return []
+    return [(declared, used) for declared, used in value]
+
+
 def encode_item(item: ArticleItem | ArticleNotModified | PageRejected | ArticleGone) -> bytes:
     kind = next((kind for kind, cls in _RECORD_KINDS.items() if isinstance(item, cls)), None)
     if kind is not None:
@@ -65,5 +76,5 @@ def decode_item(raw: bytes) -> ArticleItem | ArticleNotModified | PageRejected |
         pages=[_page_from_json(page) for page in payload["pages"]],
         fetched_at=payload["fetched_at"], texts=[_text_from_json(text) for text in payload["texts"]],
         skipped=payload["skipped"], fetch_id=payload["fetch_id"],
-        encodings=[tuple(pair) for pair in payload.get("encodings", [])],  # absent from older workers' items
+        encodings=_encodings_from_json(payload.get("encodings", [])),
     )

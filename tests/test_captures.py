@@ -191,3 +191,26 @@ def test_captures_take_the_encodings_extraction_found_without_decoding_again(tmp
     writer.close()
     assert rows(tmp_path / "archive.db", "select declared_encoding, detected_encoding from captures") == [
         (decoded.declared, decoded.encoding)]
+
+
+@pytest.mark.parametrize("encodings", [[["utf-8"]], [[None, 7]], "utf-8", [["gbk", "gb18030", "x"]], None])
+def test_a_malformed_encodings_list_from_a_worker_is_dropped_and_the_page_decoded(tmp_path, encodings):
+    # A distributed worker's item is input: its encodings are used only when well formed.
+    import json
+
+    from crawler.item_codec import decode_item, encode_item
+    from crawler.items import ArticleItem
+    from fanwen.archive_writer import ArchiveWriter
+    from pipelines.records import FetchedPage
+
+    body = "<html><head><meta charset='gbk'></head><body><h1>讲话</h1><p>同志们，今天召开会议。</p></body></html>".encode("gbk")
+    page = FetchedPage("http://127.0.0.1:1/a.html", body, "text/html", 200, (("Content-Type", "text/html"),), (), None,
+                       "2026-01-01T00:00:00+00:00")
+    payload = json.loads(encode_item(ArticleItem("huabo", None, [page], page.fetched_at)))
+    payload["encodings"] = encodings
+    item = decode_item(json.dumps(payload).encode())
+    assert item.encodings == []
+    writer = ArchiveWriter(tmp_path / "archive.db")
+    writer.add(item)
+    writer.close()
+    assert rows(tmp_path / "archive.db", "select declared_encoding, detected_encoding from captures") == [("gb18030", "gb18030")]
