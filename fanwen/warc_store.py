@@ -11,6 +11,8 @@ record by file, offset and length; ``read_page`` seeks straight to it.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import os
 from dataclasses import dataclass
@@ -84,10 +86,17 @@ class WarcStore:
         headers = [(k, v) for k, v in page.headers if k.lower() not in _TRANSFER_HEADERS]
         headers.append(("Content-Length", str(len(page.body))))
         status = f"{page.status} {_REASONS.get(page.status, 'Unknown')}"
+        http_headers = StatusAndHeaders(status, headers, protocol=page.protocol or "HTTP/1.1")
+        # Given its length and digests, warcio writes the record as it stands; without them it
+        # copies the body to a temporary file and digests it twice, chunk by chunk in Python.
+        http_headers.compute_headers_buffer(writer.header_filter)
         response = writer.create_warc_record(
-            page.url, "response", payload=io.BytesIO(page.body),
-            http_headers=StatusAndHeaders(status, headers, protocol=page.protocol or "HTTP/1.1"),
-            warc_headers_dict={"WARC-Date": _warc_date(page.fetched_at)},
+            page.url, "response", payload=io.BytesIO(page.body), length=len(page.body), http_headers=http_headers,
+            warc_headers_dict={
+                "WARC-Date": _warc_date(page.fetched_at),
+                "WARC-Payload-Digest": _sha1_digest(page.body),
+                "WARC-Block-Digest": _sha1_digest(http_headers.headers_buff, page.body),
+            },
         )
         request.rec_headers.replace_header("WARC-Date", response.rec_headers.get_header("WARC-Date"))
         request.rec_headers.add_header("WARC-Concurrent-To", response.rec_headers.get_header("WARC-Record-ID"))
@@ -128,6 +137,14 @@ class WarcStore:
                 pass
         self._handle = None
         self._writer = None
+
+
+def _sha1_digest(*parts: bytes) -> str:
+    """A WARC digest header value: ``sha1:`` and the base32 SHA-1 of the parts in sequence."""
+    digest = hashlib.sha1()
+    for part in parts:
+        digest.update(part)
+    return "sha1:" + base64.b32encode(digest.digest()).decode("ascii")
 
 
 def _request_target(page: FetchedPage) -> str:

@@ -214,3 +214,42 @@ def test_a_malformed_encodings_list_from_a_worker_is_dropped_and_the_page_decode
     writer.add(item)
     writer.close()
     assert rows(tmp_path / "archive.db", "select declared_encoding, detected_encoding from captures") == [("gb18030", "gb18030")]
+
+
+def test_warc_digests_given_to_warcio_are_the_ones_it_computes_itself(tmp_path):
+    """The store hands warcio each response's length and digests; a reader checking digests agrees with them."""
+    import io
+
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    from fanwen.warc_store import WarcStore
+    from pipelines.records import FetchedPage
+
+    body = "<html><meta charset=gbk><p>坚持以人民为中心的发展思想</p></html>".encode("gbk")
+    page = FetchedPage(
+        "http://127.0.0.1:1/a/1.html", body, "text/html", 200,
+        (("Content-Type", "text/html"), ("Content-Encoding", "gzip"), ("X-Note", "a\tb")), (("User-Agent", "fanwen"),),
+        None, "2026-01-01T00:00:00+00:00",
+    )
+    store = WarcStore(tmp_path)
+    location = store.write_page(page)
+    store.close()
+    with open(tmp_path / location.file, "rb") as handle:
+        records = [
+            (record.rec_type, record.rec_headers.get_header("WARC-Payload-Digest"),
+             record.rec_headers.get_header("WARC-Block-Digest"), record.content_stream().read())
+            for record in ArchiveIterator(handle, check_digests="raise")
+        ]
+    [response] = [record for record in records if record[0] == "response"]
+    assert response[3] == body and response[1] == location.payload_digest
+
+    # The same response record as warcio builds it when it digests the body itself.
+    own = WARCWriter(io.BytesIO(), gzip=False)
+    headers = [("Content-Type", "text/html"), ("X-Note", "a\tb"), ("Content-Length", str(len(body)))]
+    record = own.create_warc_record(page.url, "response", payload=io.BytesIO(body),
+                                    http_headers=StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1"))
+    own.write_record(record)
+    assert (response[1], response[2]) == (
+        record.rec_headers.get_header("WARC-Payload-Digest"), record.rec_headers.get_header("WARC-Block-Digest"))

@@ -11,11 +11,12 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import gzip
+import hashlib
 import random
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -148,6 +149,11 @@ class ReplicaResponse:
     headers: tuple[tuple[str, str], ...] = ()  # further headers (Location, Retry-After)
     action: str | None = None  # "hang" (never answer) or "reset" (drop the connection): see server.py
 
+    @cached_property
+    def etag(self) -> str:
+        """The entity tag sent with ``last_modified``; computed once per (cached) response."""
+        return hashlib.sha1(self.body).hexdigest()[:16]
+
 
 _SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
@@ -173,7 +179,11 @@ class ReplicaSite:
         self._list_page = _route_regex(definition.routes.list_page)
         self._article = _route_regex(definition.routes.article)
         self._article_page = _route_regex(definition.routes.article_page) if definition.routes.article_page else None
+        # Rendered pages are kept until the site changes: a Jinja render costs the replica
+        # more than serving the page, and the benchmarks share its machine with the crawler.
         self.render_article = lru_cache(maxsize=4096)(self._render_article)
+        self.render_list = lru_cache(maxsize=4096)(self._render_list)
+        self.render_home = lru_cache(maxsize=16)(self._render_home)
         self._articles: list[ReplicaArticle] | None = None
         self._by_id: dict[int, ReplicaArticle] = {}
         self._by_category: dict[str, list[ReplicaArticle]] = {}
@@ -254,7 +264,8 @@ class ReplicaSite:
         for article in newest_first:
             self._by_category[article.category.slug].append(article)
         self.latest = newest_first[:15]
-        self.render_article.cache_clear()
+        for render in (self.render_article, self.render_list, self.render_home):
+            render.cache_clear()
 
     # -- changes over time, for incremental-crawl and versioning tests ------------------------
 
@@ -357,7 +368,7 @@ class ReplicaSite:
         if path in ("/sitemap-articles-1.xml", "/sitemap-articles-2.xml.gz"):
             return self.article_sitemap(1 if path.endswith("1.xml") else 2, origin)
         if full == self.definition.routes.home:
-            return self._html("home.html", latest=self.latest, origin=origin)
+            return self.render_home(origin)
         if match := self._article.match(full):
             article_id = int(match["id"])
             return self.render_article(article_id) if article_id in self._by_id else self._not_found()
@@ -371,14 +382,19 @@ class ReplicaSite:
         if match is None and (match := self._list_page.match(full)):
             page = int(match["page"])
         if match and match["category"] in self._by_category and page >= 1:
-            slug = match["category"]
-            size = self.definition.list_page_size
-            items = self._by_category[slug][(page - 1) * size: page * size]
-            category = next(c for c in self.definition.categories if c.slug == slug)
-            # Past the last page the real sites answer 200 with an empty list (sites.md 5).
-            return self._html("list.html", category=category, items=items, page=page,
-                              pages=self.list_pages(slug), origin=origin)
+            return self.render_list(match["category"], page, origin)
         return self._not_found()
+
+    def _render_home(self, origin: str) -> ReplicaResponse:
+        return self._html("home.html", latest=self.latest, origin=origin)
+
+    def _render_list(self, slug: str, page: int, origin: str) -> ReplicaResponse:
+        size = self.definition.list_page_size
+        items = self._by_category[slug][(page - 1) * size: page * size]
+        category = next(c for c in self.definition.categories if c.slug == slug)
+        # Past the last page the real sites answer 200 with an empty list (sites.md 5).
+        return self._html("list.html", category=category, items=items, page=page,
+                          pages=self.list_pages(slug), origin=origin)
 
 
 def available_sites() -> list[str]:
