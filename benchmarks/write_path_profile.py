@@ -12,11 +12,17 @@ replaced against the straightforward versions they must agree with (the tests
 check they do): the bigram index text against joining ``index_tokens``, and a
 text's MinHash sketches against datasketch's own ``MinHash.update_batch`` over
 ``np.unique`` of the same shingle hashes.
+
+The last table indexes the 2,200 texts of replica ``huabo_large`` in a scratch
+database as the writer does (batches of 200 per transaction), with FTS5's default
+automerge and with the shipped ``search_index.AUTOMERGE``, in alternating runs.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -139,5 +145,52 @@ def per_page_functions(bodies: list[bytes], texts: list[str], rounds: int = 3) -
           f"| {before:.3f} | {after:.3f} | {after / before:.2f} |")
 
 
+def index_merging(batch: int = 200, tail: int = 400) -> None:
+    """Indexing the texts of the 2,200-article replica as a crawl does (batches of ``batch`` per
+    transaction, on disk, WAL), with FTS5's default automerge and the shipped one, alternating."""
+    site, rules = load_site("huabo_large"), load_profile("huabo").extract
+    rows = []
+    for article in site.articles:
+        response = site.respond(article.path)
+        page = FetchedPage(f"http://127.0.0.1:1{article.path}", response.body, response.content_type, 200,
+                           (), (), None, "2026-01-01T00:00:00+00:00")
+        rows.extend((len(rows) + 1, search_index.index_text(t.title), search_index.index_text(t.text))
+                    for t in extract_texts([page], rules).texts)
+    statement = f"insert into {search_index.FTS_TABLE} (rowid, title, text) values (?, ?, ?)"
+
+    def per_batch_ms(automerge: int) -> list[float]:
+        with tempfile.TemporaryDirectory() as workdir:
+            connection = sqlite3.connect(Path(workdir) / "index.db", isolation_level=None)
+            connection.execute("pragma journal_mode = wal")
+            connection.execute("pragma synchronous = normal")
+            connection.execute(search_index.CREATE_INDEX_SQL)
+            connection.execute(search_index.SET_AUTOMERGE_SQL.replace(str(search_index.AUTOMERGE), str(automerge)))
+            costs = []
+            for start in range(0, len(rows), batch):
+                began = time.process_time()
+                connection.execute("begin")
+                connection.executemany(statement, rows[start:start + batch])
+                connection.execute("commit")
+                costs.append((time.process_time() - began) * 1000 / len(rows[start:start + batch]))
+            connection.close()
+            return costs
+
+    settings = (4, search_index.AUTOMERGE)
+    runs: dict[int, list[list[float]]] = {setting: [] for setting in settings}
+    for _ in range(3):
+        for setting in settings:
+            runs[setting].append(per_batch_ms(setting))
+    last = tail // batch
+    print(f"\nfull-text index, {len(rows)} texts of replica huabo_large in batches of {batch}, CPU ms per text (median of 3):")
+    print(f"| automerge | all texts | first {tail} | last {tail} |")
+    print("|---|---|---|---|")
+    for setting in settings:
+        def median_of(part):
+            return statistics.median(statistics.fmean(part(costs)) for costs in runs[setting])
+        label = f"{setting} (FTS5's default)" if setting == 4 else f"{setting} (shipped)"
+        print(f"| {label} | {median_of(lambda c: c):.3f} | {median_of(lambda c: c[:last]):.3f} | {median_of(lambda c: c[-last:]):.3f} |")
+
+
 if __name__ == "__main__":
     main()
+    index_merging()

@@ -11,6 +11,11 @@ FANWEN_PROFILE_DIRS: list[str] = []
 FANWEN_ARCHIVE = "archive.db"
 # Texts written per transaction.
 FANWEN_ARCHIVE_BATCH = 200
+# Articles cleaned back to back (pipelines.item_pipelines.ExtractTextsPipeline): at most
+# this many, or this many bytes of pages, each waiting at most FANWEN_EXTRACT_WAIT seconds.
+FANWEN_EXTRACT_BATCH = 32
+FANWEN_EXTRACT_BATCH_BYTES = 1 << 20
+FANWEN_EXTRACT_WAIT = 0.05
 # Write the archive from a process of its own (fanwen/writer_process.py), so
 # the crawl's reactor is not stalled by WARC, index and signature work.
 FANWEN_WRITER_PROCESS = True

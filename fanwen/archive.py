@@ -149,6 +149,12 @@ def m005_rejected_and_gone_pages(db: Database) -> None:
     )
 
 
+@migrations()
+def m006_full_text_index_merges_less_often(db: Database) -> None:
+    """FTS5 merges index segments eight at a time (see search_index.AUTOMERGE); a setting kept in the index itself."""
+    db.execute(search_index.SET_AUTOMERGE_SQL)
+
+
 @dataclass(frozen=True)
 class RejectedPage:
     """A page that did not become a text: why (``reason``, a short key) and when."""

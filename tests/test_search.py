@@ -10,6 +10,7 @@ import sqlite3
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlite_utils import Database
 
 from fanwen import search_index
 from fanwen.archive import Archive, TextToArchive, migrations
@@ -150,6 +151,30 @@ def test_migration_indexes_texts_of_an_older_archive(tmp_path):
     with Archive(path) as archive:
         assert search_ids(archive, "〇三五") == {1}
         assert search_ids(archive, "远景") == {1}
+
+
+def automerge_of(path) -> int | None:
+    connection = sqlite3.connect(path)
+    try:
+        row = connection.execute(f"select v from {search_index.FTS_TABLE}_config where k = 'automerge'").fetchone()
+    finally:
+        connection.close()
+    return row and row[0]
+
+
+def test_index_merges_segments_eight_at_a_time_in_new_and_upgraded_archives(tmp_path):
+    with Archive(tmp_path / "new.db") as archive:
+        archive.save_texts([text("http://x/1.html", "乡村振兴")])
+    assert automerge_of(tmp_path / "new.db") == search_index.AUTOMERGE == 8
+
+    old = Database(tmp_path / "old.db")
+    migrations.apply(old, stop_before="m006_full_text_index_merges_less_often")
+    old.close()
+    assert automerge_of(tmp_path / "old.db") is None  # FTS5's default, 4
+    with Archive(tmp_path / "old.db") as archive:
+        archive.save_texts([text("http://x/1.html", "乡村振兴")])
+        assert search_ids(archive, "振兴") == {1}
+    assert automerge_of(tmp_path / "old.db") == 8
 
 
 def test_dropped_texts_table_empties_the_index(tmp_path):

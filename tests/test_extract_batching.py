@@ -1,0 +1,92 @@
+"""ExtractTextsPipeline cleans articles in small batches: same results, bounded waits, errors kept per item."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from crawler.items import ArticleItem
+from crawler.profiles import load_profile
+from fanwen.replica.site import load_site
+from pipelines import item_pipelines
+from pipelines.extraction import extract_texts
+from pipelines.item_pipelines import ExtractTextsPipeline
+from pipelines.records import FetchedPage
+
+
+class _Spider:
+    name = "huabo"
+    profile = load_profile("huabo")
+
+
+def pipeline(**settings) -> ExtractTextsPipeline:
+    crawler = get_crawler(settings_dict={
+        "FANWEN_EXTRACT_BATCH": 8, "FANWEN_EXTRACT_BATCH_BYTES": 1 << 20, "FANWEN_EXTRACT_WAIT": 0.05, **settings,
+    })
+    crawler.spider = _Spider()
+    return ExtractTextsPipeline.from_crawler(crawler)
+
+
+def articles(count: int) -> list[ArticleItem]:
+    site = load_site("huabo")
+    items = []
+    for article in site.articles[:count]:
+        response = site.respond(article.path)
+        page = FetchedPage(f"http://127.0.0.1:1{article.path}", response.body, response.content_type, 200,
+                           (), (), None, "2026-01-01T00:00:00+00:00")
+        items.append(ArticleItem("huabo", article.category.name, [page], page.fetched_at))
+    return items
+
+
+async def clean_all(stage: ExtractTextsPipeline, items: list[ArticleItem]) -> list[ArticleItem]:
+    return await asyncio.gather(*(stage.process_item(item) for item in items))
+
+
+@pytest.mark.parametrize("batch", [1, 8])
+def test_batched_cleaning_gives_what_cleaning_each_article_gives(batch):
+    items = articles(20)  # two full batches of 8 and one the timer sends
+    expected = [extract_texts(item.pages, _Spider.profile.extract) for item in articles(20)]
+    cleaned = asyncio.run(clean_all(pipeline(FANWEN_EXTRACT_BATCH=batch), items))
+    assert [item.url for item in cleaned] == [item.url for item in items]
+    assert [item.texts for item in cleaned] == [result.texts for result in expected]
+    assert [item.encodings for item in cleaned] == [list(result.encodings) for result in expected]
+
+
+def test_a_lone_article_waits_no_longer_than_the_batch_wait():
+    stage = pipeline(FANWEN_EXTRACT_BATCH=32, FANWEN_EXTRACT_WAIT=0.05)
+    started = time.monotonic()
+    [item] = asyncio.run(clean_all(stage, articles(1)))
+    assert item.texts and time.monotonic() - started < 1.0
+
+
+def test_a_batch_is_cleaned_as_soon_as_its_pages_pass_the_byte_bound():
+    items = articles(3)
+    stage = pipeline(FANWEN_EXTRACT_BATCH=32, FANWEN_EXTRACT_WAIT=30.0,
+                     FANWEN_EXTRACT_BATCH_BYTES=sum(len(item.pages[0].body) for item in items))
+    started = time.monotonic()
+    cleaned = asyncio.run(clean_all(stage, items))
+    assert all(item.texts for item in cleaned) and time.monotonic() - started < 5.0
+
+
+def test_an_error_belongs_to_its_own_article_only(monkeypatch):
+    items = articles(4)
+    broken = items[2].url
+    real = item_pipelines.extract_texts
+
+    def extract_or_fail(pages, rules):
+        if pages[0].url == broken:
+            raise RuntimeError("cleaning failed")
+        return real(pages, rules)
+
+    monkeypatch.setattr(item_pipelines, "extract_texts", extract_or_fail)
+    stage = pipeline(FANWEN_EXTRACT_BATCH=4)
+
+    async def run():
+        return await asyncio.gather(*(stage.process_item(item) for item in items), return_exceptions=True)
+
+    results = asyncio.run(run())
+    assert isinstance(results[2], RuntimeError)
+    assert all(result.texts for position, result in enumerate(results) if position != 2)
