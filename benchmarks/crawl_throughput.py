@@ -14,7 +14,9 @@ CPU ms per page and ratio to the bare crawl.
 
 Each crawl runs in a child process (Twisted's reactor cannot restart); CPU
 time is that process's and its own children's (the archive writer process),
-measured between spider_opened and spider_closed.
+measured between spider_opened and spider_closed.  Also printed: each round's
+own full / bare ratio, and the CPU the replica server spent per page (it shares
+the machine; ``GET /__replica__/cpu``).
 """
 
 from __future__ import annotations
@@ -96,13 +98,18 @@ def child(mode: str, site: str, base_url: str, archive: str, settings: list[str]
 
 
 def run_child(mode: str, site: str, base_url: str, settings: list[str]) -> dict:
+    from fanwen.replica.process import replica_cpu_seconds
+
+    served_before = replica_cpu_seconds(base_url)
     with tempfile.TemporaryDirectory() as workdir:
         output = subprocess.run(
             [sys.executable, __file__, "--child", mode, "--profile", site, "--base-url", base_url,
              "--archive", str(Path(workdir) / "archive.db"), *(f"--setting={setting}" for setting in settings)],
             check=True, capture_output=True, text=True, cwd=REPO,
         ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    result = json.loads(output.strip().splitlines()[-1])
+    result["server_cpu"] = replica_cpu_seconds(base_url) - served_before
+    return result
 
 
 def main() -> None:
@@ -139,6 +146,7 @@ def main() -> None:
             "pages_per_s": statistics.median(r["pages"] / r["seconds"] for r in runs),
             "cpu_ms_per_page": statistics.median(1000 * r["cpu"] / r["pages"] for r in runs),
             "writer_ms_per_page": statistics.median(1000 * r["writer_cpu"] / r["pages"] for r in runs),
+            "server_ms_per_page": statistics.median(1000 * r["server_cpu"] / r["pages"] for r in runs),
             "texts": runs[0]["texts"],
             "closing_s": statistics.median(r["closing_seconds"] for r in runs),
             "seconds": statistics.median(r["seconds"] for r in runs),
@@ -163,6 +171,8 @@ def main() -> None:
     print(f"full crawl: {full['seconds']:.2f} s, of which {full['closing_s']:.2f} s after its last page "
           f"(the writer's backlog and last batch, the duplicate-cluster refresh)")
     print(f"full / bare per round: {' '.join(f'{ratio:.2f}' for ratio in round_ratios)}")
+    print(f"replica server CPU ms per page (same machine, not in the table): bare {bare['server_ms_per_page']:.2f}, "
+          f"extraction only {extract['server_ms_per_page']:.2f}, full {full['server_ms_per_page']:.2f}")
 
 
 if __name__ == "__main__":

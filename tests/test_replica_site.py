@@ -42,3 +42,16 @@ def test_edited_article_is_served_revised_with_a_new_etag():
     new = site.respond(article.path)
     assert new.body != old.body and new.etag != old.etag
     assert new.etag == hashlib.sha1(new.body).hexdigest()[:16]
+
+
+def test_running_replica_reports_the_cpu_it_has_used():
+    import urllib.request
+
+    from fanwen.replica.process import replica_cpu_seconds, running_replicas
+
+    with running_replicas(["huabo"]) as urls:
+        base = urls["huabo"]
+        before = replica_cpu_seconds(base)
+        for article in load_site("huabo").articles[:50]:
+            urllib.request.urlopen(base.rstrip("/") + article.path, timeout=30).read()
+        assert replica_cpu_seconds(base) > before >= 0

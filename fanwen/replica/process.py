@@ -52,3 +52,11 @@ def replica_request_counts(base_url: str) -> dict[str, int]:
 
     with urllib.request.urlopen(f"{base_url.rstrip('/')}/__replica__/requests", timeout=30) as response:
         return json.load(response)
+
+
+def replica_cpu_seconds(base_url: str) -> float:
+    """CPU seconds the running replica server has used so far."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{base_url.rstrip('/')}/__replica__/cpu", timeout=30) as response:
+        return json.load(response)["cpu_seconds"]

@@ -11,6 +11,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from resource import RUSAGE_SELF, getrusage
 
 from twisted.internet import reactor
 from twisted.web import http, resource, server
@@ -35,6 +36,11 @@ class ReplicaResource(resource.Resource):
         if request.path == CONTROL_PREFIX.encode() + b"requests":
             request.setHeader(b"Content-Type", b"application/json")
             return json.dumps(self.requests).encode()
+        if request.path == CONTROL_PREFIX.encode() + b"cpu":
+            # What serving has cost so far: benchmarks subtract it from the machine they share.
+            usage = getrusage(RUSAGE_SELF)
+            request.setHeader(b"Content-Type", b"application/json")
+            return json.dumps({"cpu_seconds": usage.ru_utime + usage.ru_stime}).encode()
         self.requests[request.uri.decode("utf-8", "replace")] += 1
         if (gone := self.gone.get(request.path.decode("utf-8", "replace"))) is not None:
             request.setResponseCode(gone)
@@ -108,7 +114,8 @@ def serve(
     """Listen for every site, announce the URLs on stdout, run until SIGINT/SIGTERM.
 
     ``latency`` (seconds) delays every answer, like a distant or slow site;
-    ``GET /__replica__/requests`` tells how often each target was requested.
+    ``GET /__replica__/requests`` tells how often each target was requested,
+    ``GET /__replica__/cpu`` the CPU seconds the server has used.
     """
     urls: dict[str, str] = {}
     for name in site_names:
