@@ -35,6 +35,10 @@ class SiteKeys:
         return f"{self.site}:items:processing"
 
     @property
+    def unreadable(self) -> str:  # items the ingester could not decode, set aside as they came
+        return f"{self.site}:items:unreadable"
+
+    @property
     def seen_articles(self) -> str:  # hash: article URL seen on a list page -> category
         return f"{self.site}:seen_articles"
 

@@ -238,6 +238,9 @@ def ingest(sites, archive, redis_url, until_idle) -> None:
         raise click.ClickException(str(error)) from None
     counts = report.counts
     click.echo(f"ingested {report.items} items: {counts.new} new, {counts.changed} changed, {counts.unchanged} unchanged texts")
+    if report.unreadable:
+        click.echo(f"{report.unreadable} items could not be read and were set aside in Redis "
+                   f"(the list SITE:items:unreadable of their site)", err=True)
 
 
 @main.command()

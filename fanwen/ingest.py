@@ -13,6 +13,7 @@ workers saw on list pages but the archive does not hold, and re-queues them.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,9 @@ from .archive import Archive, SaveCounts
 from .archive_writer import ArchiveWriter
 
 
+logger = logging.getLogger("fanwen.ingest")
+
+
 class RedisUnavailable(RuntimeError):
     """The Redis server cannot be reached; the message says what was kept."""
 
@@ -39,6 +43,7 @@ class RedisUnavailable(RuntimeError):
 class IngestReport:
     items: int = 0
     counts: SaveCounts = field(default_factory=SaveCounts)
+    unreadable: int = 0  # items set aside in each site's ``SiteKeys.unreadable`` list
 
 
 @lru_cache(maxsize=None)
@@ -66,13 +71,13 @@ def ingest(
         # Items a previous ingester took but did not commit come first.
         for key in keys:
             for raw in server.lrange(key.processing, 0, -1):
-                _add(writer, decode_item(raw), archived[key], report)
+                _add(server, key, writer, raw, archived[key], report)
         _commit(server, writer, archived)
         while not should_stop():
             taken = 0
             for key in keys:
                 while taken < batch_size and (raw := server.lmove(key.items, key.processing, "LEFT", "RIGHT")):
-                    _add(writer, decode_item(raw), archived[key], report)
+                    _add(server, key, writer, raw, archived[key], report)
                     taken += 1
             if taken:
                 _commit(server, writer, archived)
@@ -94,7 +99,18 @@ def ingest(
     return report
 
 
-def _add(writer: ArchiveWriter, item, urls: list[str], report: IngestReport) -> None:
+def _add(server: redis.Redis, key: SiteKeys, writer: ArchiveWriter, raw: bytes, urls: list[str], report: IngestReport) -> None:
+    try:
+        item = decode_item(raw)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        # Left in the processing list, one unreadable item (another version's worker, a
+        # damaged entry) would stop this ingester and every one after it at the same place.
+        # It is set aside as it came, for a person to look at; the batch goes on.
+        server.rpush(key.unreadable, raw)
+        report.unreadable += 1
+        logger.error("set aside an item of %s that cannot be read (%s: %s) in the Redis list %s",
+                     key.site, type(error).__name__, error, key.unreadable)
+        return
     writer.add(item)
     report.items += 1
     if isinstance(item, ArticleItem):

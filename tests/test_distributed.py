@@ -197,3 +197,34 @@ def test_idle_worker_takes_new_work_within_a_second_not_at_the_next_heartbeat(re
             worker.terminate()
             worker.communicate(timeout=60)
     assert max(delays) < 1.5, delays
+
+
+def test_unreadable_items_are_set_aside_and_the_rest_is_stored(redis_server, tmp_path):
+    """A damaged item in the queue (or left in processing by the last ingester) must not stop ingesting."""
+    from crawler.distributed import SiteKeys
+    from crawler.item_codec import encode_item
+    from crawler.items import ArticleItem
+    from crawler.profiles import load_profile
+    from fanwen.ingest import ingest as run_ingest
+    from pipelines.extraction import extract_texts
+    from pipelines.records import FetchedPage
+
+    site = load_site("huabo")
+    article = site.articles[0]
+    response = site.respond(article.path)
+    page = FetchedPage(f"http://127.0.0.1:1{article.path}", response.body, response.content_type, 200,
+                       (), (), None, "2026-01-01T00:00:00+00:00")
+    item = ArticleItem("huabo", article.category.name, [page], page.fetched_at)
+    item.texts = extract_texts([page], load_profile("huabo").extract).texts
+
+    key, client = SiteKeys("huabo"), redis.Redis.from_url(redis_server.url)
+    damaged = [b"\xff not json", b"[1, 2]", b'{"format": 99, "kind": "article"}', b'{"format": 1, "kind": "article"}']
+    client.rpush(key.processing, damaged[0])  # taken by an ingester that died before committing
+    client.rpush(key.items, damaged[1], encode_item(item), *damaged[2:])
+
+    report = run_ingest(redis_server.url, tmp_path / "archive.db", ["huabo"], until_idle=0.5)
+
+    assert (report.items, report.unreadable, report.counts.new) == (1, 4, 1)
+    assert client.lrange(key.unreadable, 0, -1) == damaged
+    assert client.llen(key.processing) == 0 and client.llen(key.items) == 0
+    assert texts(tmp_path / "archive.db") == (1, 1)
