@@ -7,7 +7,7 @@ nothing, the full crawl is what `fanwen crawl` does.  Rounds alternate the
 order so machine noise hits all alike; the report gives each one's pages/s,
 CPU ms per page and ratio to the bare crawl.
 
-    python benchmarks/crawl_throughput.py [--rounds 3] [--replica huabo_large] [--profile huabo] [--setting KEY=VALUE ...]
+    python benchmarks/crawl_throughput.py [--rounds 5] [--replica huabo_large] [--profile huabo] [--setting KEY=VALUE ...]
 
 ``--setting`` overrides a project setting in all three crawls alike (e.g.
 ``FANWEN_GC_THRESHOLD=0`` for Python's default garbage collector thresholds).
@@ -114,7 +114,7 @@ def run_child(mode: str, site: str, base_url: str, settings: list[str]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--replica", default="huabo_large", help="replica site to serve")
     parser.add_argument("--profile", default="huabo", help="site profile to crawl it with")
     parser.add_argument("--child", choices=["bare", "extract", "full"])

@@ -55,7 +55,10 @@ class ExtractTextsPipeline:
     async def process_item(self, item: ArticleItem | ArticleNotModified) -> ArticleItem | ArticleNotModified:
         if self.batch_size == 1 or not isinstance(item, ArticleItem):
             return self._extract(item)
-        loop = asyncio.get_running_loop()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a reactor without asyncio (TWISTED_REACTOR set to another): one at a time
+            return self._extract(item)
         cleaned = loop.create_future()
         self._batch.append((item, cleaned))
         # Bounded in bytes too: Scrapy stops handing responses over while their bodies

@@ -90,3 +90,12 @@ def test_an_error_belongs_to_its_own_article_only(monkeypatch):
     results = asyncio.run(run())
     assert isinstance(results[2], RuntimeError)
     assert all(result.texts for position, result in enumerate(results) if position != 2)
+
+
+def test_without_an_asyncio_loop_each_article_is_cleaned_at_once():
+    """A crawl on a reactor without asyncio (TWISTED_REACTOR set to another) cleans one article at a time."""
+    stage = pipeline(FANWEN_EXTRACT_BATCH=32)
+    coroutine = stage.process_item(articles(1)[0])  # driven by hand: no event loop is running
+    with pytest.raises(StopIteration) as finished:
+        coroutine.send(None)
+    assert finished.value.value.texts
