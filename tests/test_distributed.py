@@ -203,20 +203,11 @@ def test_unreadable_items_are_set_aside_and_the_rest_is_stored(redis_server, tmp
     """A damaged item in the queue (or left in processing by the last ingester) must not stop ingesting."""
     from crawler.distributed import SiteKeys
     from crawler.item_codec import encode_item
-    from crawler.items import ArticleItem
-    from crawler.profiles import load_profile
     from fanwen.ingest import ingest as run_ingest
-    from pipelines.extraction import extract_texts
-    from pipelines.records import FetchedPage
 
-    site = load_site("huabo")
-    article = site.articles[0]
-    response = site.respond(article.path)
-    page = FetchedPage(f"http://127.0.0.1:1{article.path}", response.body, response.content_type, 200,
-                       (), (), None, "2026-01-01T00:00:00+00:00")
-    item = ArticleItem("huabo", article.category.name, [page], page.fetched_at)
-    item.texts = extract_texts([page], load_profile("huabo").extract).texts
+    from .replica_items import replica_items
 
+    [item] = replica_items(1)
     key, client = SiteKeys("huabo"), redis.Redis.from_url(redis_server.url)
     damaged = [b"\xff not json", b"[1, 2]", b'{"format": 99, "kind": "article"}', b'{"format": 1, "kind": "article"}']
     client.rpush(key.processing, damaged[0])  # taken by an ingester that died before committing

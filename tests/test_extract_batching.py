@@ -10,11 +10,11 @@ from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem
 from crawler.profiles import load_profile
-from fanwen.replica.site import load_site
 from pipelines import item_pipelines
 from pipelines.extraction import extract_texts
 from pipelines.item_pipelines import ExtractTextsPipeline
-from pipelines.records import FetchedPage
+
+from .replica_items import replica_items
 
 
 class _Spider:
@@ -31,14 +31,7 @@ def pipeline(**settings) -> ExtractTextsPipeline:
 
 
 def articles(count: int) -> list[ArticleItem]:
-    site = load_site("huabo")
-    items = []
-    for article in site.articles[:count]:
-        response = site.respond(article.path)
-        page = FetchedPage(f"http://127.0.0.1:1{article.path}", response.body, response.content_type, 200,
-                           (), (), None, "2026-01-01T00:00:00+00:00")
-        items.append(ArticleItem("huabo", article.category.name, [page], page.fetched_at))
-    return items
+    return replica_items(count, cleaned=False)
 
 
 async def clean_all(stage: ExtractTextsPipeline, items: list[ArticleItem]) -> list[ArticleItem]:

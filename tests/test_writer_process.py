@@ -13,29 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from crawler.items import ArticleItem
-from crawler.profiles import load_profile
 from fanwen.archive import warc_directory
 from fanwen.archive_writer import ArchiveWriter
 from fanwen.replica.site import load_site
 from fanwen.writer_process import ArchiveWriteError, ArchiveWriterProcess
-from pipelines.extraction import extract_texts
-from pipelines.records import FetchedPage
 
 from .conftest import REPO, fanwen_command
-
-
-def replica_items(count: int) -> list[ArticleItem]:
-    site, rules = load_site("huabo"), load_profile("huabo").extract
-    items = []
-    for article in site.articles[:count]:
-        response = site.respond(article.path)
-        page = FetchedPage(f"http://127.0.0.1:1{article.path}", response.body, response.content_type, 200,
-                           (("Content-Type", response.content_type),), (), None, "2026-01-01T00:00:00+00:00")
-        item = ArticleItem("huabo", article.category.name, [page], page.fetched_at)
-        item.texts = extract_texts(item.pages, rules).texts
-        items.append(item)
-    return items
+from .replica_items import replica_items
 
 
 def archived(path: Path) -> list[tuple]:
@@ -87,7 +71,7 @@ def test_the_writer_stops_when_the_crawl_process_is_killed(tmp_path):
     script = textwrap.dedent(f"""
         import sys, time
         sys.path.insert(0, {str(REPO)!r})
-        from tests.test_writer_process import replica_items
+        from tests.replica_items import replica_items
         from fanwen.writer_process import ArchiveWriterProcess
         if __name__ == "__main__":
             items = replica_items(10)

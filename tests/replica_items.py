@@ -1,0 +1,24 @@
+"""Articles of a replica site as the spider hands them over (and, cleaned, as the extraction pipeline does)."""
+
+from __future__ import annotations
+
+from crawler.items import ArticleItem
+from crawler.profiles import load_profile
+from fanwen.replica.site import load_site
+from pipelines.extraction import extract_texts
+from pipelines.records import FetchedPage
+
+
+def replica_items(count: int, *, site: str = "huabo", cleaned: bool = True) -> list[ArticleItem]:
+    replica, rules = load_site(site), load_profile(site).extract
+    items = []
+    for article in replica.articles[:count]:
+        response = replica.respond(article.path)
+        page = FetchedPage(f"http://127.0.0.1:1{article.path}", response.body, response.content_type, 200,
+                           (("Content-Type", response.content_type),), (), None, "2026-01-01T00:00:00+00:00")
+        item = ArticleItem(site, article.category.name, [page], page.fetched_at)
+        if cleaned:
+            result = extract_texts(item.pages, rules)
+            item.texts, item.encodings = result.texts, list(result.encodings)
+        items.append(item)
+    return items
