@@ -485,7 +485,10 @@ def _band_pairs(sketches: Mapping[int, _Sketch], part: str, params: tuple[int, i
     The banding of datasketch's MinHashLSH (band i is hash values i·rows … (i+1)·rows,
     bucketed by equality), done a band at a time over the matrix of all sketches:
     the same candidate pairs (tests/test_dedup.py compares them), without a
-    Python call per text and band.
+    Python call per text and band.  Each band's rows are folded into one 64-bit
+    key and sorted as numbers; only the few keys held by two or more texts are
+    looked at, and their texts grouped by the rows themselves, so a collision of
+    folded keys never makes a pair.
     """
     bands, rows = params  # rows fix the S-curve's steepness; other num_perm scale the bands
     bands = max(2, bands * num_perm // NUM_PERM)
@@ -495,15 +498,41 @@ def _band_pairs(sketches: Mapping[int, _Sketch], part: str, params: tuple[int, i
     matrix = np.stack([getattr(sketches[text_id], part) for text_id in ids.tolist()])
     pairs: set[tuple[int, int]] = set()
     for band in range(bands):
-        keys = np.ascontiguousarray(matrix[:, band * rows:(band + 1) * rows]).view(f"V{4 * rows}").ravel()
-        order = np.argsort(keys, kind="stable")
-        ordered = keys[order]
-        starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1], [True])))
-        for first, stop in zip(starts[:-1].tolist(), starts[1:].tolist()):
-            if stop - first > 1:  # a bucket of two or more texts: every pair in it is a candidate
-                members = sorted(ids[order[first:stop]].tolist())
-                pairs.update(itertools.combinations(members, 2))
+        block = matrix[:, band * rows:(band + 1) * rows]
+        order, first_of_run = _equal_key_runs(_folded_keys(block))
+        for start, stop in first_of_run:
+            buckets: dict[bytes, list[int]] = {}
+            for row in order[start:stop].tolist():
+                buckets.setdefault(block[row].tobytes(), []).append(int(ids[row]))
+            for members in buckets.values():
+                if len(members) > 1:  # a bucket of two or more texts: every pair in it is a candidate
+                    pairs.update(itertools.combinations(sorted(members), 2))
     return pairs
+
+
+_KEY_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _folded_keys(block: np.ndarray) -> np.ndarray:
+    """One uint64 per row of a uint32 matrix: equal rows give equal keys (unequal ones almost never do)."""
+    columns = block.astype(np.uint64)
+    keys = columns[:, 0].copy()
+    for column in range(1, columns.shape[1]):
+        keys *= _KEY_MULTIPLIER  # uint64 wrap-around is the modulus
+        keys ^= columns[:, column]
+    return keys
+
+
+def _equal_key_runs(keys: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The order that sorts ``keys``, and the (start, stop) of each run of two or more equal keys in it."""
+    order = np.argsort(keys)
+    ordered = keys[order]
+    repeats = np.flatnonzero(ordered[1:] == ordered[:-1])  # i: sorted keys i and i + 1 are equal
+    if not len(repeats):
+        return order, []
+    run_starts = repeats[np.concatenate(([True], repeats[1:] != repeats[:-1] + 1))]
+    run_ends = repeats[np.concatenate((repeats[1:] != repeats[:-1] + 1, [True]))] + 2
+    return order, list(zip(run_starts.tolist(), run_ends.tolist()))
 
 
 def _candidates(sketches: Mapping[int, _Sketch], threshold: float, num_perm: int) -> Iterator[_Candidate]:

@@ -36,6 +36,8 @@ class ExtractTextsPipeline:
     most ``FANWEN_EXTRACT_WAIT`` seconds for the others.  Interleaved with Scrapy's
     work on every response, the cleaning core ran with cold caches; back to back it
     costs less per page (docs/benchmarks.md).  Batch size 1 cleans each article as it comes.
+    When the crawl has no request left in flight or waiting, no other article is on
+    its way, so the batch is cleaned at once instead of waiting out the timer.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -47,10 +49,14 @@ class ExtractTextsPipeline:
         self._batch: list[tuple[ArticleItem, asyncio.Future]] = []
         self._batch_bytes = 0
         self._timer: asyncio.TimerHandle | None = None
+        self._engine = None  # the crawl's, once it runs (open_spider)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractTextsPipeline:
         return cls(crawler)
+
+    def open_spider(self) -> None:
+        self._engine = self.crawler.engine
 
     async def process_item(self, item: ArticleItem | ArticleNotModified) -> ArticleItem | ArticleNotModified:
         if self.batch_size == 1 or not isinstance(item, ArticleItem):
@@ -64,11 +70,23 @@ class ExtractTextsPipeline:
         # Bounded in bytes too: Scrapy stops handing responses over while their bodies
         # held by unfinished items pass SCRAPER_SLOT_MAX_ACTIVE_SIZE (5 MB).
         self._batch_bytes += sum(len(page.body) for page in item.pages)
-        if len(self._batch) >= self.batch_size or self._batch_bytes >= self.batch_bytes:
+        if len(self._batch) >= self.batch_size or self._batch_bytes >= self.batch_bytes or self._nothing_in_flight():
             self._clean_batch()
         elif self._timer is None:
             self._timer = loop.call_later(self.max_wait, self._clean_batch)
         return await cleaned
+
+    def _nothing_in_flight(self) -> bool:
+        """No request being downloaded, none scheduled: the end of a crawl, or a lull in a slow one."""
+        engine = self._engine
+        if engine is None or engine.downloader.active:
+            return False
+        # engine.scheduler is Scrapy 2.19's; before it the slot held the scheduler.  (Not `or`:
+        # a scheduler with nothing queued is falsy.)
+        scheduler = getattr(engine, "scheduler", None)
+        if scheduler is None:
+            scheduler = getattr(getattr(engine, "slot", None), "scheduler", None)
+        return scheduler is not None and not scheduler.has_pending_requests()
 
     def _clean_batch(self) -> None:
         if self._timer is not None:

@@ -406,6 +406,28 @@ def test_band_pairs_are_the_candidates_datasketch_lsh_proposes(planted):
         assert expected and _band_pairs(sketches, part, LSH_BANDS, NUM_PERM) == expected
 
 
+def test_band_pairs_survive_folded_keys_that_collide(planted, monkeypatch):
+    # Every band's key folded to one value: all texts share a run, and only equal rows may pair.
+    from fanwen import dedup
+
+    sketches = {text.id: dedup._decode(signature(text.text))[1] for text in planted.texts}
+    expected = dedup._band_pairs(sketches, "whole", dedup.LSH_BANDS, dedup.NUM_PERM)
+    monkeypatch.setattr(dedup, "_folded_keys", lambda block: np.zeros(len(block), dtype=np.uint64))
+    assert expected and dedup._band_pairs(sketches, "whole", dedup.LSH_BANDS, dedup.NUM_PERM) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=6), max_size=40))
+def test_equal_key_runs_are_the_repeated_keys(values):
+    from fanwen.dedup import _equal_key_runs
+
+    keys = np.array(values, dtype=np.uint64)
+    order, runs = _equal_key_runs(keys)
+    found = sorted(sorted(order[start:stop].tolist()) for start, stop in runs)
+    expected = sorted([i for i, v in enumerate(values) if v == key] for key in set(values) if values.count(key) > 1)
+    assert found == expected
+
+
 def test_clusters_from_stored_signatures_read_only_the_texts_of_candidate_pairs(planted):
     # The archive's refresh passes texts without their text (issue 2: reading every text was
     # most of a refresh); the clusters must be the same, and few texts read.

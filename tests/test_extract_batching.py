@@ -10,10 +10,12 @@ from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem
 from crawler.profiles import load_profile
+from fanwen.replica.process import running_replicas
 from pipelines import item_pipelines
 from pipelines.extraction import extract_texts
 from pipelines.item_pipelines import ExtractTextsPipeline
 
+from .replica_crawl import crawl
 from .replica_items import replica_items
 
 
@@ -92,3 +94,13 @@ def test_without_an_asyncio_loop_each_article_is_cleaned_at_once():
     with pytest.raises(StopIteration) as finished:
         coroutine.send(None)
     assert finished.value.value.texts
+
+
+def test_the_last_articles_of_a_crawl_do_not_wait_for_the_timer(tmp_path):
+    """Once nothing is downloading or scheduled no other article is coming: the batch is cleaned at once."""
+    wait = 60.0
+    with running_replicas(["xuexila"]) as urls:
+        stats = crawl("xuexila", urls["xuexila"], tmp_path / "archive.db",
+                      FANWEN_EXTRACT_BATCH=1000, FANWEN_EXTRACT_WAIT=wait)
+    assert stats["fanwen/texts_new"] >= 40
+    assert stats["elapsed_time_seconds"] < wait / 2
