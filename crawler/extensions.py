@@ -19,6 +19,7 @@ from scrapy_redis.connection import get_redis_from_settings
 from twisted.internet import task
 
 from fanwen.archive import Archive, CrawlRunSummary, SaveCounts
+from pipelines.item_pipelines import NO_TEXT_IN_WRITER_STAT
 
 
 def errors_by_kind(stats: dict) -> dict[str, int]:
@@ -36,6 +37,17 @@ def errors_by_kind(stats: dict) -> dict[str, int]:
         elif key.startswith("fanwen/rejected/"):
             kinds["rejected:" + key.rsplit("/", 1)[-1]] += value
     return dict(kinds)
+
+
+def articles_without_text(stats: dict) -> int:
+    """Articles whose pages held no text, whichever process cleaned them (fanwen/no_text/<reason>)."""
+    return sum(value for key, value in stats.items() if key.startswith("fanwen/no_text/"))
+
+
+def articles_archived(stats: dict) -> int:
+    """Articles with text handed to the archive: those the item pipelines passed, less the ones
+    the archive writer process cleaned and found without text."""
+    return stats.get("item_scraped_count", 0) - stats.get(NO_TEXT_IN_WRITER_STAT, 0)
 
 
 progress_log = logging.getLogger("fanwen.progress")
@@ -83,7 +95,7 @@ class CrawlRunLog:
                 stats.get("fanwen/texts_new", 0), stats.get("fanwen/texts_changed", 0),
                 stats.get("fanwen/texts_unchanged", 0),
             ),
-            articles_without_text=stats.get("item_dropped_count", 0),
+            articles_without_text=articles_without_text(stats),
             articles_skipped_known=stats.get("fanwen/articles_skipped_known", 0),
             errors=errors_by_kind(stats),
         )
@@ -127,9 +139,9 @@ class CrawlProgress:
             "fetched": fetched,
             "new": stats.get("fanwen/texts_new", 0),
             "changed": stats.get("fanwen/texts_changed", 0),
-            "archived": stats.get("item_scraped_count", 0),
+            "archived": articles_archived(stats),
             "skipped": stats.get("fanwen/articles_skipped_known", 0),
-            "without_text": stats.get("item_dropped_count", 0),
+            "without_text": articles_without_text(stats),
             "errors": sum(errors_by_kind(stats).values()),
             "rate": fetched / elapsed,
             "elapsed": elapsed,

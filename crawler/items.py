@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import uuid4
 
-from pipelines.records import ExtractedText, FetchedPage
+from pipelines.records import ExtractedText, FetchedPage, PageExtraction
 
 
 @dataclass
@@ -19,10 +19,20 @@ class ArticleItem:
     encodings: list[tuple[str | None, str]] = field(default_factory=list)  # per page (declared, used), from extraction
     # One id per fetch of the article: the archive stores a fetch once, however often it is delivered.
     fetch_id: str = field(default_factory=lambda: uuid4().hex)
+    # Handed to the archive writer process uncleaned, for it to clean while it has time to
+    # spare (pipelines.item_pipelines.ExtractTextsPipeline decides); never set on an item
+    # that leaves the crawl's machine.
+    clean_in_writer: bool = False
 
     @property
     def url(self) -> str:
         return self.pages[0].url
+
+    def take_extraction(self, result: PageExtraction) -> None:
+        self.texts = result.texts
+        self.skipped = result.skipped
+        self.encodings = list(result.encodings)
+        self.clean_in_writer = False
 
 
 @dataclass

@@ -16,6 +16,9 @@ FANWEN_ARCHIVE_BATCH = 200
 FANWEN_EXTRACT_BATCH = 32
 FANWEN_EXTRACT_BATCH_BYTES = 1 << 20
 FANWEN_EXTRACT_WAIT = 0.05
+# ... or handed to the archive writer process uncleaned, for it to clean, while fewer
+# than this many articles wait there (0: always cleaned in the crawl's process).
+FANWEN_CLEAN_IN_WRITER = 64
 # Write the archive from a process of its own (fanwen/writer_process.py), so
 # the crawl's reactor is not stalled by WARC, index and signature work.
 FANWEN_WRITER_PROCESS = True

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from crawler.items import ArticleGone, ArticleItem, ArticleNotModified, PageRejected
 from pipelines.decoding import decode_html
+from pipelines.extraction import extract_texts
+from pipelines.rules import ExtractionRules
 
 from .archive import Archive, ArticleToArchive, GonePage, PageToCapture, RejectedPage, SaveCounts, warc_directory
 from .warc_store import WarcStore
@@ -44,12 +47,17 @@ class ArchiveWriter:
         warc_prefix: str = "fanwen",
         batch_size: int = 200,
         forced_encoding: Callable[[str], str | None] = lambda site: None,
+        clean_rules: ExtractionRules | None = None,
     ) -> None:
         self.archive = Archive(archive_path)
         self.warc = WarcStore(warc_directory(archive_path), prefix=warc_prefix)
         self.batch_size = batch_size
         self.idle_batch_size = max(1, batch_size // 4)  # smallest batch work_ahead writes early
         self.forced_encoding = forced_encoding
+        # How to clean articles handed over uncleaned (ArticleItem.clean_in_writer), and why
+        # those that held no text did not (reason -> articles), for the crawl's statistics.
+        self.clean_rules = clean_rules
+        self.cleaned_without_text: Counter[str] = Counter()
         self.pending: list[ArticleToArchive] = []
         self.not_modified: list[tuple[str, str, str]] = []
         self.counts = SaveCounts()
@@ -90,6 +98,8 @@ class ArchiveWriter:
         elif isinstance(item, ArticleNotModified):
             self.not_modified.append((item.site, item.url, item.fetched_at))
         elif not self.archive.has_fetch(item.fetch_id):
+            if item.clean_in_writer:
+                self._clean(item)
             # Extraction hands over how it decoded each page; decode only when it did not (an item
             # from elsewhere, or one it stopped reading early).
             known = item.encodings if len(item.encodings) == len(item.pages) else [None] * len(item.pages)
@@ -99,6 +109,13 @@ class ArchiveWriter:
                 self.rejected.append(RejectedPage(item.site, item.url, item.skipped or "no_text", item.fetched_at))
         if len(self.pending) + len(self.not_modified) >= self.batch_size:
             self._flush()
+
+    def _clean(self, item: ArticleItem) -> None:
+        if self.clean_rules is None:
+            raise ValueError(f"{item.url} was handed over uncleaned to a writer without cleaning rules")
+        item.take_extraction(extract_texts(item.pages, self.clean_rules))
+        if not item.texts:
+            self.cleaned_without_text[item.skipped or "no_text"] += 1
 
     def work_ahead(self) -> bool:
         """Write a part-filled batch while nothing else waits, once it is worth a transaction; returns whether it did.

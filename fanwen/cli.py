@@ -64,6 +64,7 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
     Crawls are incremental: archived articles are not requested again and list
     pages are followed only until they hold archived articles only.
     """
+    from crawler.extensions import articles_without_text
     from crawler.profiles import ProfileError, load_profile
 
     from .crawl import run_crawls
@@ -119,7 +120,7 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
             f"{stats.get('fanwen/texts_new', 0)} new, {stats.get('fanwen/texts_changed', 0)} changed, "
             f"{stats.get('fanwen/texts_unchanged', 0)} unchanged texts "
             f"({stats.get('fanwen/not_modified', 0)} pages answered 304 Not Modified), "
-            f"{stats.get('item_dropped_count', 0)} articles without text ({stats.get('finish_reason')})"
+            f"{articles_without_text(stats)} articles without text ({stats.get('finish_reason')})"
         )
     failed = {site: stats["fanwen/archive_error"] for site, stats in results.items() if stats.get("fanwen/archive_error")}
     if failed:

@@ -23,8 +23,11 @@ import signal
 import threading
 import time
 import traceback
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+
+from pipelines.rules import ExtractionRules
 
 from .archive import SaveCounts
 
@@ -49,6 +52,7 @@ class _WriterOptions:
     warc_prefix: str
     batch_size: int
     forced_encoding: str | None
+    clean_rules: ExtractionRules | None
 
 
 def _run_writer(options: _WriterOptions, items, replies: multiprocessing.Queue) -> None:
@@ -60,7 +64,7 @@ def _run_writer(options: _WriterOptions, items, replies: multiprocessing.Queue) 
     try:
         writer = ArchiveWriter(
             options.archive_path, warc_prefix=options.warc_prefix, batch_size=options.batch_size,
-            forced_encoding=lambda site: options.forced_encoding,
+            forced_encoding=lambda site: options.forced_encoding, clean_rules=options.clean_rules,
         )
         reported = SaveCounts()
         while True:
@@ -83,6 +87,9 @@ def _run_writer(options: _WriterOptions, items, replies: multiprocessing.Queue) 
                 os._exit(0)
             for item in message:
                 writer.add(item)
+            # Every list is acknowledged: the crawl's measure of what waits here (backlog()).
+            replies.put(("handled", len(message), dict(writer.cleaned_without_text)))
+            writer.cleaned_without_text.clear()
             if writer.counts != reported:
                 reported = SaveCounts(writer.counts.new, writer.counts.changed, writer.counts.unchanged)
                 replies.put(("counts", reported, None))
@@ -98,7 +105,8 @@ class ArchiveWriterProcess:
     """``ArchiveWriter``'s interface (``add``, ``counts``, ``close``), with the writing done in a child process.
 
     ``counts`` lags behind ``add`` by up to one batch: it is what the writer has
-    committed.  Up to ``max_pending`` items wait in an outbox that a thread of
+    committed; ``cleaned_without_text`` (reason -> articles) counts the articles it
+    cleaned itself (``ArticleItem.clean_in_writer``) that held no text.  Up to ``max_pending`` items wait in an outbox that a thread of
     this process pickles into the pipe; beyond that ``add`` blocks, so a writer
     slower than the crawl slows the crawl instead of filling memory.
     """
@@ -111,11 +119,12 @@ class ArchiveWriterProcess:
         batch_size: int = 200,
         forced_encoding: str | None = None,
         max_pending: int = 1000,
+        clean_rules: ExtractionRules | None = None,
     ) -> None:
         context = multiprocessing.get_context("spawn")
         receiving_end, self._sending_end = context.Pipe(duplex=False)
         self._replies = context.Queue()
-        options = _WriterOptions(str(archive_path), warc_prefix, batch_size, forced_encoding)
+        options = _WriterOptions(str(archive_path), warc_prefix, batch_size, forced_encoding, clean_rules)
         self._process = context.Process(
             target=_run_writer, args=(options, receiving_end, self._replies), name="fanwen-archive-writer", daemon=True,
         )
@@ -128,6 +137,12 @@ class ArchiveWriterProcess:
         self._sender.start()
         self.counts = SaveCounts()
         self.clusters: int | None = None
+        self.cleaned_without_text: Counter[str] = Counter()
+        self._added = 0  # items given to add()
+        self._handled = 0  # of which the writer has taken in
+        # The writer's failure, once reported: raised again by every later call, whichever
+        # of them read the report (backlog() too), so that it always reaches the crawl.
+        self._failure: ArchiveWriteError | None = None
 
     def _send_items(self) -> None:
         while True:
@@ -140,9 +155,17 @@ class ArchiveWriterProcess:
                 return
 
     def add(self, item) -> None:
+        if self._failure is not None:
+            raise self._failure
+        self._added += 1
         self._batch.append(item)
         if len(self._batch) >= _SEND_BATCH or time.monotonic() - self._batch_started > _SEND_WAIT_SECONDS:
             self._send_batch()
+
+    def backlog(self) -> int:
+        """Items added that the writer has not taken in yet (queued here, in the pipe, or in its hands)."""
+        self._read_replies()
+        return self._added - self._handled
 
     def _send_batch(self) -> None:
         batch, self._batch, self._batch_started = self._batch, [], time.monotonic()
@@ -175,6 +198,8 @@ class ArchiveWriterProcess:
 
     def _read_replies(self, timeout: float | None = None) -> str | None:
         """Apply the writer's replies that have arrived; returns the kind of the last one."""
+        if self._failure is not None:
+            raise self._failure
         kind = None
         if timeout is None and self._replies.empty():
             return kind  # the common case, without get_nowait()'s lock
@@ -184,12 +209,15 @@ class ArchiveWriterProcess:
             except queue.Empty:
                 return kind
             timeout = None
-            if kind == "disk_full":
+            if kind in ("disk_full", "error"):
                 self._process.join()
-                raise ArchiveWriteError(value, disk_full=True)
-            if kind == "error":
-                self._process.join()
-                raise ArchiveWriteError(f"{value}\n{extra}")
+                self._failure = ArchiveWriteError(value, disk_full=True) if kind == "disk_full" else \
+                    ArchiveWriteError(f"{value}\n{extra}")
+                raise self._failure
+            if kind == "handled":
+                self._handled += value
+                self.cleaned_without_text.update(extra)
+                continue
             self.counts = value
             if kind == "closed":
                 self.clusters = extra

@@ -16,6 +16,11 @@ from fanwen.writer_process import ArchiveWriteError, ArchiveWriterProcess
 from .extraction import extract_texts
 
 
+# Where ArchiveTextsPipeline leaves its writer on the crawler for ExtractTextsPipeline to ask.
+ARCHIVE_WRITER_ATTRIBUTE = "fanwen_archive_writer"
+# Articles the writer process cleaned and found without text (kept out of item_scraped_count).
+NO_TEXT_IN_WRITER_STAT = "fanwen/no_text_cleaned_by_writer"
+
 # The finish reason of a crawl stopped because the archive could not be written.
 DISK_FULL = "disk_full"
 DISK_ERROR_STAT = "fanwen/disk_error"
@@ -38,6 +43,12 @@ class ExtractTextsPipeline:
     costs less per page (docs/benchmarks.md).  Batch size 1 cleans each article as it comes.
     When the crawl has no request left in flight or waiting, no other article is on
     its way, so the batch is cleaned at once instead of waiting out the timer.
+
+    The crawl's process is the busier of the two (Scrapy's own work is most of it);
+    the archive writer process has time to spare while its index is small.  So a
+    batch goes to the writer uncleaned, for it to clean, while fewer than
+    ``FANWEN_CLEAN_IN_WRITER`` articles wait there (0: never); its articles without
+    text then reach the statistics through the writer (``ArchiveTextsPipeline``).
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -50,6 +61,7 @@ class ExtractTextsPipeline:
         self._batch_bytes = 0
         self._timer: asyncio.TimerHandle | None = None
         self._engine = None  # the crawl's, once it runs (open_spider)
+        self.clean_in_writer_below = settings.getint("FANWEN_CLEAN_IN_WRITER", 0)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractTextsPipeline:
@@ -88,11 +100,26 @@ class ExtractTextsPipeline:
             scheduler = getattr(getattr(engine, "slot", None), "scheduler", None)
         return scheduler is not None and not scheduler.has_pending_requests()
 
+    def _writer_has_time_for(self, articles: int) -> bool:
+        writer = getattr(self.crawler, ARCHIVE_WRITER_ATTRIBUTE, None)
+        if self.clean_in_writer_below <= 0 or not isinstance(writer, ArchiveWriterProcess):
+            return False
+        try:
+            return writer.backlog() + articles <= self.clean_in_writer_below
+        except ArchiveWriteError:
+            return False  # the writer failed: ArchiveTextsPipeline reports it with the next item
+
     def _clean_batch(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         batch, self._batch, self._batch_bytes = self._batch, [], 0
+        if self._writer_has_time_for(len(batch)):
+            for item, cleaned in batch:
+                if not cleaned.done():
+                    item.clean_in_writer = True
+                    cleaned.set_result(item)
+            return
         for item, cleaned in batch:
             if cleaned.done():  # cancelled: the crawl is being torn down
                 continue
@@ -103,16 +130,16 @@ class ExtractTextsPipeline:
 
     def _extract(self, item: ArticleItem | ArticleNotModified) -> ArticleItem | ArticleNotModified:
         if isinstance(item, ArticleItem):
-            result = extract_texts(item.pages, self.crawler.spider.profile.extract)
-            item.texts = result.texts
-            item.skipped = result.skipped
-            item.encodings = list(result.encodings)
+            item.take_extraction(extract_texts(item.pages, self.crawler.spider.profile.extract))
         return item
 
 
 def count_without_text(crawler: Crawler, item: ArticleItem | ArticleNotModified) -> None:
-    """Drop (and count by reason) an article that yielded no text, once its capture is stored."""
-    if isinstance(item, ArticleItem) and not item.texts:
+    """Drop (and count by reason) an article that yielded no text, once its capture is stored.
+
+    One the writer process cleans is counted when the writer reports it.
+    """
+    if isinstance(item, ArticleItem) and not item.texts and not item.clean_in_writer:
         crawler.stats.inc_value(f"fanwen/no_text/{item.skipped}")
         raise NoTextFound(f"no text in {item.url}: {item.skipped}")
 
@@ -141,7 +168,9 @@ class ArchiveTextsPipeline:
             "warc_prefix": spider.name, "batch_size": settings.getint("FANWEN_ARCHIVE_BATCH"),
         }
         if settings.getbool("FANWEN_WRITER_PROCESS"):
-            self.writer = ArchiveWriterProcess(settings.get("FANWEN_ARCHIVE"), forced_encoding=encoding, **options)
+            self.writer = ArchiveWriterProcess(
+                settings.get("FANWEN_ARCHIVE"), forced_encoding=encoding, clean_rules=spider.profile.extract, **options)
+            setattr(self.crawler, ARCHIVE_WRITER_ATTRIBUTE, self.writer)
         else:
             self.writer = ArchiveWriter(settings.get("FANWEN_ARCHIVE"), forced_encoding=lambda site: encoding, **options)
 
@@ -158,12 +187,17 @@ class ArchiveTextsPipeline:
         return item
 
     def _update_stats(self) -> None:
+        stats = self.crawler.stats
+        if isinstance(self.writer, ArchiveWriterProcess) and self.writer.cleaned_without_text:
+            for reason, articles in self.writer.cleaned_without_text.items():
+                stats.inc_value(f"fanwen/no_text/{reason}", articles)
+                stats.inc_value(NO_TEXT_IN_WRITER_STAT, articles)
+            self.writer.cleaned_without_text.clear()
         counts = self.writer.counts
         current = (counts.new, counts.changed, counts.unchanged)
         if current == self._reported:
             return  # the writer reports once per batch; a stats call costs more than this test
         self._reported = current
-        stats = self.crawler.stats
         stats.set_value("fanwen/texts_new", counts.new)
         stats.set_value("fanwen/texts_changed", counts.changed)
         stats.set_value("fanwen/texts_unchanged", counts.unchanged)
@@ -176,7 +210,7 @@ class ArchiveTextsPipeline:
         logging.getLogger("fanwen.archive").error(
             "%s; stopping the crawl (the archive keeps only complete texts)", error)
         self._update_stats()
-        self.writer = None
+        self._forget_writer()
         if not closing:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
 
@@ -191,4 +225,8 @@ class ArchiveTextsPipeline:
         self._update_stats()
         if clusters is not None:
             self.crawler.stats.set_value("fanwen/duplicate_clusters", clusters)
+        self._forget_writer()
+
+    def _forget_writer(self) -> None:
         self.writer = None
+        setattr(self.crawler, ARCHIVE_WRITER_ATTRIBUTE, None)

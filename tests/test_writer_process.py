@@ -58,6 +58,24 @@ def test_a_failing_writer_is_reported_to_the_caller(tmp_path):
         writer.close()
 
 
+def test_a_failure_read_while_asking_for_the_backlog_still_reaches_add_and_close(tmp_path):
+    # The extraction pipeline asks for the backlog and ignores a failure there; the
+    # failure must still stop the crawl with its own message when the next item comes.
+    archive = tmp_path / "archive.db"
+    warc_directory(archive).write_text("a file where the WARC directory should be")
+    writer = ArchiveWriterProcess(archive, batch_size=5)
+    writer.add(replica_items(1)[0])
+    writer._send_batch()
+    with pytest.raises(ArchiveWriteError, match="FileExistsError|NotADirectoryError"):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            writer.backlog()
+            time.sleep(0.05)
+    for call in (lambda: writer.add(replica_items(1)[0]), writer.close):
+        with pytest.raises(ArchiveWriteError, match="FileExistsError|NotADirectoryError"):
+            call()
+
+
 def running(pid: int) -> bool:
     """Alive and not a zombie (an orphan's exit may wait for a reaper that a container lacks)."""
     try:
