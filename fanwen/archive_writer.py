@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import sqlite3
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,10 +53,10 @@ class ArchiveWriter:
         self.batch_size = batch_size
         self.idle_batch_size = max(1, batch_size // 4)  # smallest batch work_ahead writes early
         self.forced_encoding = forced_encoding
-        # How to clean articles handed over uncleaned (ArticleItem.clean_in_writer), and why
-        # those that held no text did not (reason -> articles), for the crawl's statistics.
+        # How to clean articles handed over uncleaned (ArticleItem.clean_in_writer), and those
+        # of them that held no text, (url, reason), for the crawl's log and statistics.
         self.clean_rules = clean_rules
-        self.cleaned_without_text: Counter[str] = Counter()
+        self.cleaned_without_text: list[tuple[str, str]] = []
         self.pending: list[ArticleToArchive] = []
         self.not_modified: list[tuple[str, str, str]] = []
         self.counts = SaveCounts()
@@ -115,7 +114,7 @@ class ArchiveWriter:
             raise ValueError(f"{item.url} was handed over uncleaned to a writer without cleaning rules")
         item.take_extraction(extract_texts(item.pages, self.clean_rules))
         if not item.texts:
-            self.cleaned_without_text[item.skipped or "no_text"] += 1
+            self.cleaned_without_text.append((item.url, item.skipped or "no_text"))
 
     def work_ahead(self) -> bool:
         """Write a part-filled batch while nothing else waits, once it is worth a transaction; returns whether it did.

@@ -23,7 +23,6 @@ import signal
 import threading
 import time
 import traceback
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,7 +87,7 @@ def _run_writer(options: _WriterOptions, items, replies: multiprocessing.Queue) 
             for item in message:
                 writer.add(item)
             # Every list is acknowledged: the crawl's measure of what waits here (backlog()).
-            replies.put(("handled", len(message), dict(writer.cleaned_without_text)))
+            replies.put(("handled", len(message), writer.cleaned_without_text[:]))
             writer.cleaned_without_text.clear()
             if writer.counts != reported:
                 reported = SaveCounts(writer.counts.new, writer.counts.changed, writer.counts.unchanged)
@@ -105,8 +104,8 @@ class ArchiveWriterProcess:
     """``ArchiveWriter``'s interface (``add``, ``counts``, ``close``), with the writing done in a child process.
 
     ``counts`` lags behind ``add`` by up to one batch: it is what the writer has
-    committed; ``cleaned_without_text`` (reason -> articles) counts the articles it
-    cleaned itself (``ArticleItem.clean_in_writer``) that held no text.  Up to ``max_pending`` items wait in an outbox that a thread of
+    committed; ``cleaned_without_text`` lists (url, reason) of the articles it cleaned
+    itself (``ArticleItem.clean_in_writer``) that held no text.  Up to ``max_pending`` items wait in an outbox that a thread of
     this process pickles into the pipe; beyond that ``add`` blocks, so a writer
     slower than the crawl slows the crawl instead of filling memory.
     """
@@ -137,7 +136,7 @@ class ArchiveWriterProcess:
         self._sender.start()
         self.counts = SaveCounts()
         self.clusters: int | None = None
-        self.cleaned_without_text: Counter[str] = Counter()
+        self.cleaned_without_text: list[tuple[str, str]] = []
         self._added = 0  # items given to add()
         self._handled = 0  # of which the writer has taken in
         # The writer's failure, once reported: raised again by every later call, whichever
@@ -216,7 +215,7 @@ class ArchiveWriterProcess:
                 raise self._failure
             if kind == "handled":
                 self._handled += value
-                self.cleaned_without_text.update(extra)
+                self.cleaned_without_text.extend(extra)
                 continue
             self.counts = value
             if kind == "closed":

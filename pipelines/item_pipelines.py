@@ -189,9 +189,14 @@ class ArchiveTextsPipeline:
     def _update_stats(self) -> None:
         stats = self.crawler.stats
         if isinstance(self.writer, ArchiveWriterProcess) and self.writer.cleaned_without_text:
-            for reason, articles in self.writer.cleaned_without_text.items():
-                stats.inc_value(f"fanwen/no_text/{reason}", articles)
-                stats.inc_value(NO_TEXT_IN_WRITER_STAT, articles)
+            # Logged and counted as count_without_text does for those cleaned here.
+            level = self.crawler.settings.get("DEFAULT_DROPITEM_LOG_LEVEL", "WARNING")
+            level = logging.getLevelName(level.upper()) if isinstance(level, str) else level
+            for url, reason in self.writer.cleaned_without_text:
+                stats.inc_value(f"fanwen/no_text/{reason}")
+                stats.inc_value(NO_TEXT_IN_WRITER_STAT)
+                logging.getLogger("fanwen.archive").log(
+                    level if isinstance(level, int) else logging.WARNING, "Dropped: no text in %s: %s", url, reason)
             self.writer.cleaned_without_text.clear()
         counts = self.writer.counts
         current = (counts.new, counts.changed, counts.unchanged)

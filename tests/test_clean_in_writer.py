@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -44,7 +45,7 @@ def test_the_writer_cleans_what_it_is_handed_uncleaned_as_the_crawl_would(tmp_pa
     by_writer = write(tmp_path / "by_writer.db", uncleaned)
     assert by_writer.counts == cleaned.counts and by_writer.counts.new == 40
     assert archived(tmp_path / "by_writer.db") == archived(tmp_path / "cleaned.db")
-    assert by_writer.cleaned_without_text == {"empty_body": 1}
+    assert by_writer.cleaned_without_text == [("http://127.0.0.1:1/empty.html", "empty_body")]
     assert not cleaned.cleaned_without_text
     assert by_writer.backlog() == 0
 
@@ -62,6 +63,12 @@ def run_summary(archive: Path) -> tuple:
             [(urlsplit(url).path, part, text) for url, part, text in texts])
 
 
+def logged_without_text(log: Path) -> list[tuple[str, str]]:
+    """(path, reason) of each article the crawl's log reports dropped for want of text."""
+    found = re.findall(r"Dropped: no text in (\S+): (\w+)", log.read_text(encoding="utf-8"))
+    return sorted((urlsplit(url).path, reason) for url, reason in found)
+
+
 @pytest.fixture(scope="module")
 def fault_crawls(tmp_path_factory):
     """The fault channel of replica B crawled with every article cleaned in the crawl, then in the writer."""
@@ -71,15 +78,15 @@ def fault_crawls(tmp_path_factory):
     for mode, below in (("crawl", 0), ("writer", 1_000_000)):
         # A fresh replica each time: some faults heal after their first requests.
         with running_replicas(["diyifanwen"]) as urls:
-            archive = workdir / f"{mode}.db"
+            archive, log = workdir / f"{mode}.db", workdir / f"{mode}.log"
             stats = crawl("diyifanwen_faults", urls["diyifanwen"], archive, workdir / "profiles",
-                          FANWEN_CLEAN_IN_WRITER=below, **FAULT_SETTINGS)
-        results[mode] = (stats, run_summary(archive))
+                          FANWEN_CLEAN_IN_WRITER=below, LOG_FILE=str(log), **FAULT_SETTINGS)
+        results[mode] = (stats, run_summary(archive), logged_without_text(log))
     return results
 
 
 def test_articles_without_text_are_counted_wherever_they_were_cleaned(fault_crawls):
-    (crawl_stats, crawl_run), (writer_stats, writer_run) = fault_crawls["crawl"], fault_crawls["writer"]
+    (crawl_stats, crawl_run, crawl_log), (writer_stats, writer_run, writer_log) = fault_crawls["crawl"], fault_crawls["writer"]
     no_text = {key: value for key, value in crawl_stats.items() if key.startswith("fanwen/no_text/")}
     assert sum(no_text.values()) >= 5  # empty, binary, anti-bot, script-only, garbled ...
     assert {key: value for key, value in writer_stats.items() if key.startswith("fanwen/no_text/")} == no_text
@@ -87,4 +94,6 @@ def test_articles_without_text_are_counted_wherever_they_were_cleaned(fault_craw
     assert "fanwen/no_text_cleaned_by_writer" not in crawl_stats
     # crawl_runs: the same count of articles without text, the same errors by kind, rejected pages and texts.
     assert writer_run == crawl_run and crawl_run[0] == sum(no_text.values())
+    # ... and the same log line for each of them.
+    assert writer_log == crawl_log and len(crawl_log) == sum(no_text.values())
 
