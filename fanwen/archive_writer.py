@@ -8,7 +8,6 @@ never points at a record that is not on disk.
 from __future__ import annotations
 
 import errno
-import logging
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,8 +15,7 @@ from pathlib import Path
 
 from crawler.items import ArticleGone, ArticleItem, ArticleNotModified, PageRejected
 from pipelines.decoding import decode_html
-from pipelines.extraction import extract_texts
-from pipelines.records import PageExtraction
+from pipelines.extraction import extract_or_report
 from pipelines.rules import ExtractionRules
 
 from .archive import Archive, ArticleToArchive, GonePage, PageToCapture, RejectedPage, SaveCounts, warc_directory
@@ -26,10 +24,6 @@ from .warc_store import WarcStore
 
 # A full disk, a full quota, or a file-size limit (RLIMIT_FSIZE): the archive cannot grow.
 _NO_ROOM = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
-
-
-# Why an article the writer cleaned has no text when the cleaning core raised on it.
-CLEANING_FAILED = "cleaning_failed"
 
 
 class ArchiveDiskError(RuntimeError):
@@ -118,12 +112,7 @@ class ArchiveWriter:
     def _clean(self, item: ArticleItem) -> None:
         if self.clean_rules is None:
             raise ValueError(f"{item.url} was handed over uncleaned to a writer without cleaning rules")
-        try:
-            result = extract_texts(item.pages, self.clean_rules)
-        except Exception:  # noqa: BLE001 - a page the cleaning core trips on must not end the crawl
-            logging.getLogger("fanwen.archive").exception("cleaning %s failed; its capture is kept", item.url)
-            result = PageExtraction(skipped=CLEANING_FAILED)
-        item.take_extraction(result)
+        item.take_extraction(extract_or_report(item.pages, self.clean_rules))
         if not item.texts:
             self.cleaned_without_text.append((item.url, item.skipped or "no_text"))
 

@@ -8,6 +8,7 @@ way and appended; title and date come from the first page.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from urllib.parse import urljoin
@@ -206,3 +207,20 @@ def extract_texts(pages: Sequence[FetchedPage], rules: ExtractionRules = GENERIC
             )
         )
     return PageExtraction(texts=records, encodings=tuple(encodings))
+
+
+# Why an article has no text when the cleaning core raised on one of its pages.
+CLEANING_FAILED = "cleaning_failed"
+
+
+def extract_or_report(pages: Sequence[FetchedPage], rules: ExtractionRules = GENERIC_RULES) -> PageExtraction:
+    """``extract_texts``, except that an article it raises on yields no text, skipped as ``CLEANING_FAILED``.
+
+    The error is logged with its traceback; the crawl keeps the article's capture,
+    records why it has no text, and goes on (a bug met on one page costs that page).
+    """
+    try:
+        return extract_texts(pages, rules)
+    except Exception:  # noqa: BLE001 - see the docstring
+        logging.getLogger("fanwen.extraction").exception("cleaning %s failed; its capture is kept", pages[0].url)
+        return PageExtraction(skipped=CLEANING_FAILED)

@@ -13,7 +13,7 @@ from crawler.items import ArticleItem, ArticleNotModified
 from fanwen.archive_writer import ArchiveDiskError, ArchiveWriter
 from fanwen.writer_process import ArchiveWriteError, ArchiveWriterProcess
 
-from .extraction import extract_texts
+from .extraction import extract_or_report
 
 
 # Where ArchiveTextsPipeline leaves its writer on the crawler for ExtractTextsPipeline to ask.
@@ -130,7 +130,7 @@ class ExtractTextsPipeline:
 
     def _extract(self, item: ArticleItem | ArticleNotModified) -> ArticleItem | ArticleNotModified:
         if isinstance(item, ArticleItem):
-            item.take_extraction(extract_texts(item.pages, self.crawler.spider.profile.extract))
+            item.take_extraction(extract_or_report(item.pages, self.crawler.spider.profile.extract))
         return item
 
 

@@ -100,28 +100,29 @@ def test_articles_without_text_are_counted_wherever_they_were_cleaned(fault_craw
 
 
 def test_an_article_the_cleaning_core_trips_on_is_kept_as_a_capture_and_the_writer_goes_on(tmp_path, monkeypatch):
-    from fanwen import archive_writer
-    from fanwen.archive_writer import CLEANING_FAILED, ArchiveWriter
+    from fanwen.archive_writer import ArchiveWriter
+    from pipelines import extraction
 
     items = replica_items(5, cleaned=False)
     broken = items[2].url
-    real = archive_writer.extract_texts
+    real = extraction.extract_texts
 
     def extract_or_fail(pages, rules):
         if pages[0].url == broken:
             raise RuntimeError("the cleaning core tripped")
         return real(pages, rules)
 
-    monkeypatch.setattr(archive_writer, "extract_texts", extract_or_fail)
+    monkeypatch.setattr(extraction, "extract_texts", extract_or_fail)
     writer = ArchiveWriter(tmp_path / "archive.db", batch_size=2, clean_rules=load_profile("huabo").extract)
     for item in items:
         item.clean_in_writer = True
         writer.add(item)
     writer.close()
-    assert writer.counts.new == 4 and writer.cleaned_without_text == [(broken, CLEANING_FAILED)]
+    assert writer.counts.new == 4 and writer.cleaned_without_text == [(broken, extraction.CLEANING_FAILED)]
     connection = sqlite3.connect(tmp_path / "archive.db")
     try:
-        assert connection.execute("select reason from rejected_pages where url = ?", [broken]).fetchall() == [(CLEANING_FAILED,)]
+        assert connection.execute("select reason from rejected_pages where url = ?",
+                                  [broken]).fetchall() == [(extraction.CLEANING_FAILED,)]
         assert connection.execute("select count(*) from captures where article_url = ?", [broken]).fetchone() == (1,)
     finally:
         connection.close()
