@@ -105,9 +105,10 @@ class ArchiveWriterProcess:
 
     ``counts`` lags behind ``add`` by up to one batch: it is what the writer has
     committed; ``cleaned_without_text`` lists (url, reason) of the articles it cleaned
-    itself (``ArticleItem.clean_in_writer``) that held no text.  Up to ``max_pending`` items wait in an outbox that a thread of
-    this process pickles into the pipe; beyond that ``add`` blocks, so a writer
-    slower than the crawl slows the crawl instead of filling memory.
+    itself (``ArticleItem.clean_in_writer``) that held no text.  Up to ``max_pending``
+    items wait in an outbox that a thread of this process pickles into the pipe; beyond
+    that ``add`` blocks, so a writer slower than the crawl slows the crawl instead of
+    filling memory.
     """
 
     def __init__(

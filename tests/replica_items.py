@@ -22,3 +22,17 @@ def replica_items(count: int, *, site: str = "huabo", cleaned: bool = True) -> l
             item.texts, item.encodings = result.texts, list(result.encodings)
         items.append(item)
     return items
+
+
+def make_cleaning_fail_on(monkeypatch, url: str) -> None:
+    """From now on the cleaning core raises on the article whose first page is ``url``; others clean as usual."""
+    from pipelines import extraction
+
+    real = extraction.extract_texts
+
+    def extract_or_fail(pages, rules):
+        if pages[0].url == url:
+            raise RuntimeError("the cleaning core tripped")
+        return real(pages, rules)
+
+    monkeypatch.setattr(extraction, "extract_texts", extract_or_fail)

@@ -17,7 +17,7 @@ from fanwen.writer_process import ArchiveWriterProcess
 from pipelines.records import FetchedPage
 
 from .replica_crawl import channel_profile, crawl
-from .replica_items import replica_items
+from .replica_items import make_cleaning_fail_on, replica_items
 from .test_writer_process import archived
 
 FAULT_SETTINGS = {"DOWNLOAD_TIMEOUT": 2, "DOWNLOAD_MAXSIZE": 1024 * 1024, "RETRY_TIMES": 2, "RETRY_BACKOFF_BASE": 0.1}
@@ -105,14 +105,7 @@ def test_an_article_the_cleaning_core_trips_on_is_kept_as_a_capture_and_the_writ
 
     items = replica_items(5, cleaned=False)
     broken = items[2].url
-    real = extraction.extract_texts
-
-    def extract_or_fail(pages, rules):
-        if pages[0].url == broken:
-            raise RuntimeError("the cleaning core tripped")
-        return real(pages, rules)
-
-    monkeypatch.setattr(extraction, "extract_texts", extract_or_fail)
+    make_cleaning_fail_on(monkeypatch, broken)
     writer = ArchiveWriter(tmp_path / "archive.db", batch_size=2, clean_rules=load_profile("huabo").extract)
     for item in items:
         item.clean_in_writer = True

@@ -16,7 +16,7 @@ from pipelines.extraction import extract_texts
 from pipelines.item_pipelines import ExtractTextsPipeline
 
 from .replica_crawl import crawl
-from .replica_items import replica_items
+from .replica_items import make_cleaning_fail_on, replica_items
 
 
 class _Spider:
@@ -70,15 +70,7 @@ def test_an_error_belongs_to_its_own_article_only(monkeypatch):
     # The cleaning core raising on one article: that article has no text (the reason says
     # why, its capture is still archived), the others of its batch are cleaned as usual.
     items = articles(4)
-    broken = items[2].url
-    real = extraction.extract_texts
-
-    def extract_or_fail(pages, rules):
-        if pages[0].url == broken:
-            raise RuntimeError("cleaning failed")
-        return real(pages, rules)
-
-    monkeypatch.setattr(extraction, "extract_texts", extract_or_fail)
+    make_cleaning_fail_on(monkeypatch, items[2].url)
     stage = pipeline(FANWEN_EXTRACT_BATCH=4)
 
     async def run():
