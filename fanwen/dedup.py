@@ -499,8 +499,8 @@ def _band_pairs(sketches: Mapping[int, _Sketch], part: str, params: tuple[int, i
     pairs: set[tuple[int, int]] = set()
     for band in range(bands):
         block = matrix[:, band * rows:(band + 1) * rows]
-        order, first_of_run = _equal_key_runs(_folded_keys(block))
-        for start, stop in first_of_run:
+        order, runs = _equal_key_runs(_folded_keys(block))
+        for start, stop in runs:
             buckets: dict[bytes, list[int]] = {}
             for row in order[start:stop].tolist():
                 buckets.setdefault(block[row].tobytes(), []).append(int(ids[row]))
@@ -510,15 +510,12 @@ def _band_pairs(sketches: Mapping[int, _Sketch], part: str, params: tuple[int, i
     return pairs
 
 
-_KEY_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
-
-
 def _folded_keys(block: np.ndarray) -> np.ndarray:
     """One uint64 per row of a uint32 matrix: equal rows give equal keys (unequal ones almost never do)."""
     columns = block.astype(np.uint64)
     keys = columns[:, 0].copy()
     for column in range(1, columns.shape[1]):
-        keys *= _KEY_MULTIPLIER  # uint64 wrap-around is the modulus
+        keys *= _ROLL  # the shingle hash's odd multiplier; uint64 wrap-around is the modulus
         keys ^= columns[:, column]
     return keys
 
