@@ -10,7 +10,7 @@ import base64
 import dataclasses
 import json
 
-from pipelines.records import ExtractedText, FetchedPage
+from pipelines.records import CleaningReport, ExtractedText, FetchedPage, Removal
 
 from .items import ArticleGone, ArticleItem, ArticleNotModified, PageRejected
 
@@ -35,7 +35,15 @@ def _page_from_json(data: dict) -> FetchedPage:
 
 
 def _text_from_json(data: dict) -> ExtractedText:
-    return ExtractedText(**{key: tuple(value) if isinstance(value, list) else value for key, value in data.items()})
+    fields = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
+    cleaning = fields.get("cleaning")
+    if isinstance(cleaning, dict):
+        fields["cleaning"] = CleaningReport(**{
+            **cleaning,
+            "removed": tuple(Removal(**removal) for removal in cleaning.get("removed", ())),
+            "notes": tuple(cleaning.get("notes", ())),
+        })
+    return ExtractedText(**fields)
 
 
 def _encodings_from_json(value) -> list[tuple[str | None, str]]:

@@ -155,6 +155,13 @@ def m006_full_text_index_merges_less_often(db: Database) -> None:
     db.execute(search_index.SET_AUTOMERGE_SQL)
 
 
+@migrations()
+def m007_how_each_text_was_cleaned(db: Database) -> None:
+    """What cleaning removed from each text's page and why (JSON), and a 合集 part's collection title."""
+    db["texts"].add_column("cleaning", str)
+    db["texts"].add_column("collection_title", str)
+
+
 @dataclass(frozen=True)
 class RejectedPage:
     """A page that did not become a text: why (``reason``, a short key) and when."""
@@ -250,7 +257,7 @@ def create_texts_table(db: Database) -> None:
             "id": int, "site": str, "category": str, "url": str, "part": int, "title": str,
             "published": str, "genre": str, "truncated": int, "chars": int, "placeholders": str,
             "text": str, "content_hash": str, "encoding": str, "first_seen": str, "last_seen": str,
-            "capture_id": int, "exact_key": str, "cluster_id": int,
+            "capture_id": int, "exact_key": str, "cluster_id": int, "cleaning": str, "collection_title": str,
         },
         pk="id",
         not_null={"site", "url", "part", "title", "text", "truncated", "content_hash", "first_seen", "last_seen"},
@@ -360,6 +367,8 @@ class Archive:
                     "text": record.text, "content_hash": digest, "encoding": record.encoding,
                     "last_seen": item.fetched_at, "capture_id": item.capture_id,
                     "exact_key": exact_key(record.text),
+                    "cleaning": json.dumps(record.cleaning.as_json(), ensure_ascii=False) if record.cleaning else None,
+                    "collection_title": record.collection_title,
                 }
                 if existing is None:
                     # A new text is its own cluster until refresh_duplicates finds it a copy: given
@@ -635,6 +644,10 @@ class Archive:
         cursor = self.db.execute(f"select {', '.join(selected)} from texts order by id")
         for values in cursor:
             yield dict(zip(selected, values))
+
+    def texts_of_site(self, site: str) -> Iterator[str]:
+        for (text,) in self.db.execute("select text from texts where site = ? order by id", [site]):
+            yield text
 
     def count_texts(self) -> int:
         return self.db["texts"].count

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
 import click
 
-from .archive import DEFAULT_ARCHIVE, Archive, last_runs_of
+# fanwen.archive's default, repeated here so that loading this module does not import the archive
+# (sqlite-utils, numpy): `fanwen extract` is timed as a whole process. tests/test_extract_cli.py checks both agree.
+DEFAULT_ARCHIVE = Path("archive.db")
 
 ARCHIVE_OPTION = click.option(
     "--archive", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_ARCHIVE, show_default=True,
@@ -38,7 +41,32 @@ def _parse_settings(values: tuple[str, ...]) -> dict[str, str]:
     return settings
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """A group whose commands from other modules are imported only when asked for by name (or listed by --help)."""
+
+    def __init__(self, *args, lazy_commands: dict[str, str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})  # command name -> "module:attribute"
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy_commands and name not in self.commands:
+            module, _, attribute = self.lazy_commands[name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
+
+
+# The commands that live with their logic in other modules.
+LAZY_COMMANDS = {
+    "extract": "fanwen.extract_command:extract",
+    "sites": "fanwen.profile_commands:sites",
+    "profile": "fanwen.profile_commands:profile",
+}
+
+
+@click.group(cls=LazyGroup, lazy_commands=LAZY_COMMANDS)
 @click.version_option(package_name="fanwen-archive")
 def main() -> None:
     """Crawl, clean and archive Chinese sample-speech (范文) sites."""
@@ -137,6 +165,7 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
 
 def _open_archive_or_fail(archive: Path) -> None:
     """Create or migrate the archive before anything is fetched, so a full disk fails here, clearly."""
+    from .archive import Archive
     from .archive_writer import is_disk_problem
 
     try:
@@ -182,6 +211,7 @@ def serve(archive, host, port, auth_user) -> None:
                    "= + - @ ' (formula-safe is the default; only for programs, never open it in a spreadsheet).")
 def export(archive, fmt, output, site, genre, since, search, excel, exact) -> None:
     """Export the clean texts, one row per text."""
+    from .archive import Archive
     from .export import ExportFilter, export_csv, export_jsonl
 
     if not archive.exists():
@@ -264,6 +294,7 @@ def reconcile(site, archive, redis_url) -> None:
 @click.option("--site", help="Only this site's texts.")
 def reclean(archive, site) -> None:
     """Re-extract every text from the stored captures with the current rules (no network)."""
+    from .archive import Archive
     from .reclean import reclean as reclean_archive
 
     if not archive.exists():
@@ -304,6 +335,7 @@ def _load_schedules(schedules_file):
 @SCHEDULES_OPTION
 def schedule_list(archive, schedules_file) -> None:
     """Show each scheduled site's cron expression, next run and last crawl."""
+    from .archive import last_runs_of
     from .scheduler import utc_now
 
     last_runs = last_runs_of(archive)
@@ -326,16 +358,6 @@ def schedule_run(archive, schedules_file, duration) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     Scheduler(_load_schedules(schedules_file), archive).run(duration)
-
-
-from .extract_command import extract  # noqa: E402 - the command lives with its logic
-
-main.add_command(extract)
-
-from .profile_commands import profile, sites  # noqa: E402
-
-main.add_command(sites)
-main.add_command(profile)
 
 
 @main.group()

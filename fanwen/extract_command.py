@@ -1,31 +1,49 @@
-"""``fanwen extract``: one saved page (raw bytes) in, one JSON object per text found out.
+"""``fanwen extract``: saved pages (raw bytes) in, one JSON object per text found out.
 
 The cleaning core does the work (``pipelines.extraction.extract_texts``); this
-module only reads the bytes, picks the site's rules by the page's URL (or by
-name, or none: generic mode) and prints the documents.
+module only finds the files, reads their bytes, picks the site's rules by each
+page's URL (or by name, or none: generic mode) and prints the documents.
+
+It is also benchmarked as a whole process against trafilatura, so it imports
+nothing but the cleaning core: the profiles (pydantic models, TOML files) load
+only when a page has a URL or ``--profile`` names a site.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
-from typing import BinaryIO, TextIO
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
 
 import click
 
-from crawler.profiles import ProfileError, load_profile, profile_for_url
 from pipelines.extraction import extract_texts
 from pipelines.records import ExtractedText, FetchedPage, PageExtraction
 from pipelines.rules import GENERIC_RULES, ExtractionRules
 
 # The fields printed for each text, in this order (``encoding`` says how the bytes were read).
-DOCUMENT_FIELDS = ("url", "title", "published", "text", "truncated", "placeholders", "genre", "part", "next_pages", "encoding")
+DOCUMENT_FIELDS = ("url", "title", "collection_title", "published", "text", "truncated", "placeholders", "genre", "part", "next_pages", "encoding")
+
+# What a directory is searched for: the suffixes saved web pages carry (``wget``, browsers' "save page",
+# SSI sites' .shtml). Anything else in a directory (images, .txt notes, the browser's *_files/ scripts)
+# is not a page; a file named on the command line is read whatever its suffix.
+PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml")
+
+STDIN = "-"
+STDIN_URL = "file:///dev/stdin"  # stands in for a URL when standard input comes without --url
+EXPLAIN_TEXT_CHARS = 40
 
 
-def rules_for_url(url: str, profile_name: str | None = None, *, generic: bool = False) -> tuple[ExtractionRules, str | None]:
+def rules_for_url(url: str | None, profile_name: str | None = None, *, generic: bool = False) -> tuple[ExtractionRules, str | None]:
     """The extraction rules to use and the profile they come from (None: generic mode)."""
-    if generic:
+    if generic or (url is None and not profile_name):
         return GENERIC_RULES, None
+    from crawler.profiles import load_profile, profile_for_url
+
     if profile_name:
         return load_profile(profile_name).extract, profile_name
     profile = profile_for_url(url)
@@ -43,38 +61,197 @@ def document(text: ExtractedText) -> dict:
     return record
 
 
-def write_documents(result: PageExtraction, out: TextIO) -> None:
-    for text in result.texts:
-        out.write(json.dumps(document(text), ensure_ascii=False) + "\n")
-
-
 def read_input(path: str, stdin: BinaryIO | None = None) -> bytes:
-    if path == "-":
+    if path == STDIN:
         return (stdin or sys.stdin.buffer).read()
     with open(path, "rb") as handle:
         return handle.read()
 
 
-@click.command()
-@click.argument("path", type=click.Path(exists=True, allow_dash=True, dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, default=True,
-              help="Print one JSON object per text found (the default, and the only format).")
-@click.option("--url", required=True, help="The URL the page was fetched from (picks the profile, resolves links).")
-@click.option("--profile", "profile_name", help="Use this site profile instead of choosing one by the URL's host.")
-@click.option("--generic", is_flag=True, help="Use no profile at all (generic mode).")
-@click.option("--content-type", help="The Content-Type header the page came with (its charset is a decoding hint).")
-def extract(path: str, as_json: bool, url: str, profile_name: str | None, generic: bool, content_type: str | None) -> None:
-    """Extract the clean text(s) of one saved page; PATH - reads standard input.
+# -- many files ------------------------------------------------------------------------------
 
-    \b
-    fanwen extract --json page.html --url https://www.ruiwen.com/fanwen/6404315.html
-    """
+@dataclass(frozen=True)
+class PageInput:
+    """One page to clean: where its bytes are and the URL it was fetched from, if known."""
+
+    path: str
+    url: str | None = None
+
+
+def page_files(paths: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The files named plus every page file under the directories named (sorted, so output order is
+    stable), and the directories that hold none."""
+    files, empty = [], []
+    for path in paths:
+        if path == STDIN or not os.path.isdir(path):
+            files.append(path)
+            continue
+        found = sorted(str(f) for f in Path(path).rglob("*") if f.suffix.lower() in PAGE_SUFFIXES and f.is_file())
+        files.extend(found)
+        if not found:
+            empty.append(path)
+    return files, empty
+
+
+def read_url_map(path: str) -> dict[str, str]:
+    """``PATH<TAB>URL`` lines (blank lines and ``#`` comments skipped) keyed by the file's resolved path."""
+    urls = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            file, sep, url = line.partition("\t")
+            if not sep or not url.strip():
+                raise click.BadParameter(f"line {number}: expected PATH<TAB>URL, got {line!r}", param_hint="--url-map")
+            urls[str(Path(file.strip()).resolve())] = url.strip()
+    return urls
+
+
+def page_inputs(files: list[str], url: str | None, url_map: dict[str, str]) -> list[PageInput]:
+    if url is not None and len(files) != 1:
+        raise click.UsageError(f"--url gives the address of one page, but {len(files)} files were named; "
+                               "use --url-map for several")
+    if url is not None:
+        return [PageInput(files[0], url)]
+    return [PageInput(file, None if file == STDIN else url_map.get(str(Path(file).resolve()))) for file in files]
+
+
+def synthetic_url(path: str) -> str:
+    return STDIN_URL if path == STDIN else Path(path).resolve().as_uri()
+
+
+# -- --explain -------------------------------------------------------------------------------
+
+def cleaning_record(text: ExtractedText) -> object:
+    """The text's cleaning report as JSON-able data (None when the cleaner gave none)."""
+    cleaning = getattr(text, "cleaning", None)
+    return cleaning.as_json() if hasattr(cleaning, "as_json") else cleaning
+
+
+def removed_items(cleaning: object) -> list[tuple[str, int, str]]:
+    """(reason, chars, text) of every removal, read from the report itself: its JSON form lists only the first ones."""
+    removed = getattr(cleaning, "removed", None)
+    if removed is None and isinstance(cleaning, dict):
+        removed = cleaning.get("removed")
+    return [_removal_fields(removal) for removal in removed or ()]
+
+
+def _removal_fields(removal: object) -> tuple[str, int, str]:
+    if isinstance(removal, dict):
+        reason, chars, text = removal.get("reason", ""), removal.get("chars", 0), removal.get("text", "")
+    elif isinstance(removal, (list, tuple)):
+        reason, chars, text = (*removal, "", 0, "")[:3]
+    else:
+        reason, chars, text = getattr(removal, "reason", ""), getattr(removal, "chars", 0), getattr(removal, "text", "")
+    return str(reason), int(chars or 0), str(text or "")
+
+
+def explain_lines(path: str, text: ExtractedText) -> list[str]:
+    items = removed_items(getattr(text, "cleaning", None))
+    lines = [f"{path} (part {text.part}): {len(text.text)} chars kept, {len(items)} removed"]
+    for reason, chars, removed in items:
+        lines.append(f"  {reason:<24} {chars:>6} chars  {' '.join(removed.split())[:EXPLAIN_TEXT_CHARS]}")
+    return lines
+
+
+# -- one page of the batch -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Options:
+    generic: bool
+    profile: tuple[ExtractionRules, str] | None  # --profile's rules and name, loaded once for every page
+    content_type: str | None
+    explain: bool
+
+
+def choose_rules(url: str | None, options: Options) -> tuple[ExtractionRules, str | None]:
+    if options.profile:
+        return options.profile
+    return rules_for_url(url, generic=options.generic)
+
+
+def page_records(page: PageInput, options: Options) -> tuple[list[dict], list[str], bool]:
+    """The JSON records and stderr lines of one page, and whether it failed (unreadable, or the cleaner raised)."""
     try:
-        rules, chosen = rules_for_url(url, profile_name, generic=generic)
+        body = read_input(page.path)
+    except OSError as error:
+        return _failure(page.path, f"unreadable: {error.strerror or error}")
+    rules, chosen = choose_rules(page.url, options)
+    url = page.url or synthetic_url(page.path)
+    try:
+        result = extract_page(body, url, rules, options.content_type)
+    except Exception as error:  # noqa: BLE001 - one page the cleaner cannot handle must not cost the batch
+        return _failure(page.path, f"cleaning failed: {type(error).__name__}: {error}")
+    if not result.texts:
+        return ([{"path": page.path, "url": url, "skipped": result.skipped}],
+                [f"no text found in {page.path} ({result.skipped}; profile: {chosen or 'generic'})"], False)
+    records, notes = [], []
+    for text in result.texts:
+        record = {"path": page.path, **document(text)}
+        if options.explain:
+            record["cleaning"] = cleaning_record(text)
+            notes.extend(explain_lines(page.path, text))
+        records.append(record)
+    return records, notes, False
+
+
+def _failure(path: str, reason: str) -> tuple[list[dict], list[str], bool]:
+    return [{"path": path, "error": reason}], [f"error: {path}: {reason}"], True
+
+
+def named_profile(name: str | None) -> tuple[ExtractionRules, str] | None:
+    """--profile's rules; an unknown name is the caller's mistake, said once before any page is read."""
+    if not name:
+        return None
+    from crawler.profiles import ProfileError, load_profile
+
+    try:
+        return load_profile(name).extract, name
     except ProfileError as error:
         raise click.UsageError(str(error)) from None
-    body = read_input(path)
-    result = extract_page(body, url, rules, content_type)
-    write_documents(result, sys.stdout)
-    if not result.texts:
-        click.echo(f"no text found in {url} ({result.skipped}; profile: {chosen or 'generic'})", err=True)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--json", "as_json", is_flag=True, default=True,
+              help="Print one JSON object per text found (the default, and the only format).")
+@click.option("--url", help="The URL the page was fetched from (picks the profile, resolves links); one PATH only.")
+@click.option("--url-map", "url_map_file", type=click.Path(exists=True, dir_okay=False),
+              help="A file of PATH<TAB>URL lines: the URLs of several pages.")
+@click.option("--profile", "profile_name", help="Use this site profile for every page instead of choosing one by URL.")
+@click.option("--generic", is_flag=True, help="Use no profile at all (generic mode).")
+@click.option("--content-type", help="The Content-Type header the pages came with (its charset is a decoding hint).")
+@click.option("--explain", is_flag=True,
+              help="Add each text's `cleaning` record; list every removal on standard error.")
+def extract(paths: tuple[str, ...], as_json: bool, url: str | None, url_map_file: str | None, profile_name: str | None,
+            generic: bool, content_type: str | None, explain: bool) -> None:
+    """Extract the clean text(s) of saved pages: files, directories (their *.html, *.htm, *.shtml
+    and *.xhtml files, recursively) or - for standard input.
+
+    Every line printed is a JSON object with the page's `path`: a text, or
+    `skipped` (the page holds no text, and why) or `error` (unreadable, or the
+    cleaner failed on it). A page's profile is chosen by its URL (--url,
+    --url-map); a page without one is cleaned in generic mode. Exit status 1
+    when any page failed, after every page was tried.
+
+    \b
+    fanwen extract page.html --url https://www.ruiwen.com/fanwen/6404315.html
+    fanwen extract saved/ more.html --explain
+    """
+    files, empty_dirs = page_files(paths)
+    pages = page_inputs(files, url, read_url_map(url_map_file) if url_map_file else {})
+    options = Options(generic, None if generic else named_profile(profile_name), content_type, explain)
+    for directory in empty_dirs:
+        click.echo(f"no page files ({', '.join('*' + s for s in PAGE_SUFFIXES)}) under {directory}", err=True)
+    failed = 0
+    for page in pages:
+        records, notes, page_failed = page_records(page, options)
+        failed += page_failed
+        for record in records:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        for note in notes:
+            click.echo(note, err=True)
+    if failed:
+        click.echo(f"{failed} of {len(pages)} pages failed", err=True)
+        raise SystemExit(1)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from pipelines.decoding import decode_html
 from pipelines.extraction import bounded_document, extract_texts
-from pipelines.records import FetchedPage, PageExtraction
+from pipelines.records import CleaningReport, FetchedPage, PageExtraction
 from pipelines.rules import ExtractionRules, compiled_selector
 
 
@@ -40,7 +40,7 @@ _ALL_MATCH_FIELDS = ("drop", "next_page")
 
 def check_page(body: bytes, url: str, rules: ExtractionRules, content_type: str | None = None) -> CheckReport:
     decoded = decode_html(body, content_type, rules.encoding)
-    root, _ = bounded_document(decoded.text)
+    root = bounded_document(decoded.text).root
     hits = []
     for name in _FIRST_MATCH_FIELDS + _ALL_MATCH_FIELDS:
         used_one = False
@@ -59,7 +59,7 @@ def format_report(report: CheckReport, profile_name: str) -> str:
         state = "used" if hit.used else ("matched, not used" if hit.matches else "no match")
         lines.append(f"  {hit.field:20} {hit.selector!r}: {hit.matches} element(s), {state}")
     if not report.body_from_rule:
-        lines.append("  (no extract.body rule matched: the body container was found by the generic text-density pass)")
+        lines.append("  (no extract.body rule matched: the body container was found by the general main-content locator)")
     extraction = report.extraction
     lines.append("")
     if extraction.skipped:
@@ -74,6 +74,20 @@ def format_report(report: CheckReport, profile_name: str) -> str:
         f"continuation pages: {', '.join(first.next_pages) or 'none'}",
         f"texts:     {len(extraction.texts)}",
     ]
+    if first.collection_title:
+        lines.append(f"collection: {first.collection_title} (each text is titled by its own heading)")
+    lines += removal_listing(first.cleaning)
     for text in extraction.texts:
         lines += ["", f"--- text {text.part} ({text.chars} chars) ---", text.text]
     return "\n".join(lines) + "\n"
+
+
+def removal_listing(report: CleaningReport | None) -> list[str]:
+    """What cleaning removed from the main block, one line per removal: reason, characters, text."""
+    if report is None:
+        return []
+    lines = ["", f"removed from the main block ({report.locator} locator, {report.parser} tree; "
+                 f"{report.block_chars} visible chars, {report.kept_chars} kept):"]
+    lines += [f"  {removal.reason:28} {removal.chars:6}  {removal.text}" for removal in report.removed] or ["  nothing"]
+    lines += [f"  note: {note}" for note in report.notes]
+    return lines

@@ -82,6 +82,42 @@ def profile_check(name, page, url, profile_dirs) -> None:
     click.echo(format_report(report, site.name), nl=False)
 
 
+@profile.command("learn-template")
+@click.argument("name")
+@click.option("--archive", "archive_path", type=click.Path(dir_okay=False), default=str(DEFAULT_ARCHIVE), show_default=True)
+@click.option("--min-share", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
+              help="Share of the site's texts a line must start or end.")
+@PROFILE_DIR_OPTION
+def profile_learn_template(name, archive_path, min_share, profile_dirs) -> None:
+    """Print the lines site NAME's template repeats at the edges of its archived texts, as profile data.
+
+    Paste the printed ``template_lines`` into the profile's [extract] table: those lines are then
+    removed where they stand at a text's head or tail (never inside it). Re-clean to apply.
+    """
+    import json
+
+    from crawler.profiles import ProfileError, load_profile
+    from pipelines.site_template import learn_template_lines
+
+    from .archive import Archive
+
+    try:
+        site = load_profile(name, profile_dirs)
+    except ProfileError as error:
+        raise click.ClickException(str(error)) from None
+    if not Path(archive_path).exists():
+        raise click.ClickException(f"no archive at {archive_path}")
+    with Archive(archive_path) as archive:
+        learned = learn_template_lines(archive.texts_of_site(site.name), site.extract.site_name, min_share=min_share)
+    if not learned:
+        click.echo(f"# {site.name}: no line repeats at the edges of {min_share:.0%} of its texts "
+                   "(or fewer than 20 texts archived)")
+        return
+    for line, count in learned:
+        click.echo(f"# {count} texts: {line}")
+    click.echo("template_lines = [" + ", ".join(json.dumps(line, ensure_ascii=False) for line, _ in learned) + "]")
+
+
 @profile.command("suggest")
 @click.argument("article")
 @click.argument("listing", required=False, metavar="[LIST]")

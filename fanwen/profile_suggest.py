@@ -24,12 +24,12 @@ from lxml import html
 
 from pipelines.decoding import decode_html
 from pipelines.html_blocks import parse_document
+from pipelines.main_content import locate_main_block
 from pipelines.rules import compiled_selector
 
 _DATE = re.compile(r"(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}")
 _TITLE_SEPARATOR = re.compile(r"\s*(?:_|\||－|—|–| - |-)\s*")
 _NEXT_WORDS = ("下一页", "下页", "后页", "下一頁")
-_MIN_PARAGRAPH = 20  # shorter blocks (menus, captions) carry no weight, as in readability
 _SLUG = "[a-z0-9_-]+"
 
 
@@ -74,35 +74,12 @@ def css_for(element: html.HtmlElement, root: html.HtmlElement, max_depth: int = 
 
 # -- article page ------------------------------------------------------------------------------
 
-def _block_text_length(element: html.HtmlElement) -> int:
-    text = element.text_content()
-    linked = sum(len(a.text_content()) for a in element.iter("a"))
-    return len(re.sub(r"\s+", "", text)) - linked // 2
-
-
 def body_container(root: html.HtmlElement) -> html.HtmlElement | None:
-    """The element holding the article's paragraphs (readability's parent/grandparent scoring)."""
-    scores: Counter[html.HtmlElement] = Counter()
-    for block in root.iter("p", "h2", "h3", "pre"):
-        length = _block_text_length(block)
-        if length < _MIN_PARAGRAPH:
-            continue
-        parent = block.getparent()
-        if parent is None:
-            continue
-        scores[parent] += length
-        grandparent = parent.getparent()
-        if grandparent is not None:
-            scores[grandparent] += length / 2
-    # Text written straight into a <div> or <td> with <br> line breaks counts for that element.
-    for div in root.iter("div", "td"):
-        direct = (div.text or "") + "".join(child.tail or "" for child in div)
-        if len(direct.strip()) >= _MIN_PARAGRAPH:
-            scores[div] += len(direct.strip())
-    candidates = [(score, element) for element, score in scores.items() if element.tag not in ("body", "html")]
-    if not candidates:
+    """The element holding the article's paragraphs: the locator generic extraction uses."""
+    main = locate_main_block(root)
+    if main is None or main.element.tag in ("body", "html"):
         return None
-    return max(candidates, key=lambda pair: pair[0])[1]
+    return main.element
 
 
 def _is_inside(element: html.HtmlElement, container: html.HtmlElement | None) -> bool:

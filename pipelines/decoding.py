@@ -5,12 +5,20 @@ page's own ``<meta>`` declaration (also the malformed ``httpequiv`` spellings
 that w3lib's regex misses), then statistical detection.  A declared encoding
 is only believed if the bytes decode cleanly with it: 范文 sites send headers
 that disagree with their ``<meta>`` (sites.md 1.9), and a wrong header must not
-beat a right ``<meta>``.
+beat a right ``<meta>``.  Undeclared CJK bytes are read as GB18030 or Big5,
+whichever gives Han characters that real prose is made of.
+
+A page that is text keeps no stray control characters (a NUL or a 0x05–0x08
+byte left in by an old CMS or a mirror's converter): they are dropped and
+counted, so that the page is not taken for binary data and lxml does not turn
+a NUL into U+FFFD inside a sentence.  Binary data keeps them, for the census to
+reject it.
 """
 
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import functools
 import re
 from collections.abc import Iterator
@@ -39,9 +47,16 @@ _DECODES_ANYTHING = {"latin-1", "iso8859-1", "cp1252", "iso8859-15"}
 
 
 def _looks_cjk_multibyte(body: bytes) -> bool:
-    """High bytes in pairs, as in GBK/GB18030 text; a Western page has few."""
-    high = sum(1 for byte in body[:20000] if byte >= 0x81)
-    return high > 0.05 * min(len(body), 20000)
+    """High bytes in pairs, as in GBK/GB18030 or Big5 text; a Western page has few."""
+    head = np.frombuffer(body, dtype=np.uint8, count=min(len(body), 20000))
+    return np.count_nonzero(head >= 0x81) > 0.05 * len(head)
+
+
+# Tried in this order on undeclared CJK bytes that are not UTF-8; Big5 text often decodes
+# as GB18030 without an error (into private-use code points and rare characters), so a
+# clean decoding is not enough: the census of each decides.  big5hkscs is what w3lib
+# reads a Big5 declaration as; cp950 adds Microsoft's codes (the euro sign) to it.
+_CJK_CANDIDATES = ("gb18030", "big5hkscs", "cp950")
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,7 @@ class DecodedHtml:
     declared: str | None  # what the header/meta/BOM claimed, normalised
     source: str  # "bom", "header", "meta", "forced", "detected"
     lossy: bool  # True when no candidate decoded cleanly and replacement characters were inserted
+    dropped_controls: int = 0  # stray control characters removed from ``text`` (see the module docstring)
 
 
 @functools.lru_cache(maxsize=256)
@@ -108,6 +124,13 @@ def _header_encoding(content_type: str) -> str | None:
 
 def decode_html(body: bytes, content_type: str | None = None, forced_encoding: str | None = None) -> DecodedHtml:
     """Decode ``body`` using BOM, header, ``<meta>``, then detection; see the module docstring."""
+    decoded = _decode(body, content_type, forced_encoding)
+    if _ascii_transparent(decoded.encoding) and not _has_control_bytes(body):
+        return decoded  # nearly every page: no control character can be in its text
+    return _without_stray_controls(decoded)
+
+
+def _decode(body: bytes, content_type: str | None, forced_encoding: str | None) -> DecodedHtml:
     bom_encoding, bom = read_bom(body)
     if bom_encoding:
         encoding = normalise_encoding(bom_encoding) or "utf-8"
@@ -137,17 +160,24 @@ def decode_html(body: bytes, content_type: str | None = None, forced_encoding: s
     text = _strict_decode(body, "utf-8")
     if text is not None:
         return DecodedHtml(text, "utf-8", declared, "detected", False)
-    # This archive reads Chinese sites: undeclared non-UTF-8 CJK is GB18030 far
-    # more often than anything a general detector guesses on a short page.
+    # This archive reads Chinese sites: undeclared non-UTF-8 CJK is GB18030 (or, on
+    # Traditional-script sites, Big5) far more often than anything a general detector
+    # guesses on a short page.
     if _looks_cjk_multibyte(body):
-        text = _strict_decode(body, "gb18030")
-        if text is not None:
-            return DecodedHtml(text, "gb18030", declared, "detected", False)
+        detected = _detect_cjk(body)
+        if detected is not None:
+            encoding, text = detected
+            return DecodedHtml(text, encoding, declared, "detected", False)
     if weak:
         source, encoding = weak[0]
-        return DecodedHtml(body.decode(encoding), encoding, declared, source, False)
+        # Not quite anything: cp1252 (what w3lib reads an ISO-8859-1 header as) leaves five bytes undefined.
+        text = _strict_decode(body, encoding)
+        if text is not None:
+            return DecodedHtml(text, encoding, declared, source, False)
+        return DecodedHtml(body.decode(encoding, errors="replace"), encoding, declared, source, True)
 
-    best = charset_normalizer.from_bytes(body).best()
+    # Stray control bytes (NULs above all) make the detector guess UTF-16 or UTF-32.
+    best = charset_normalizer.from_bytes(body.translate(None, _CONTROL_BYTES)).best()
     if best is not None:
         encoding = normalise_encoding(best.encoding) or best.encoding
         text = _strict_decode(body, encoding)
@@ -159,6 +189,70 @@ def decode_html(body: bytes, content_type: str | None = None, forced_encoding: s
     return DecodedHtml(body.decode(fallback, errors="replace"), fallback, declared, "detected", True)
 
 
+def _detect_cjk(body: bytes) -> tuple[str, str] | None:
+    """(encoding, text) of the candidate whose clean decoding reads most like Chinese prose."""
+    best: tuple[int, str, str] | None = None
+    for encoding in _CJK_CANDIDATES:
+        text = _strict_decode(body, encoding)
+        if text is None:
+            continue
+        census = TextCensus.of(text)
+        if census.han >= _MIN_HAN_FOR_VERDICT and not census.garbled:
+            return encoding, text  # GBK, the usual case, costs one decoding and one census
+        # Rare characters and private-use code points are what a wrong CJK decoding makes;
+        # on a page too short for a verdict, the better of the candidates still tells.
+        fit = census.han_common - (census.han - census.han_common) - census.private_use
+        if best is None or fit > best[0]:
+            best = fit, encoding, text
+    return (best[1], best[2]) if best else None
+
+
+# Control characters other than whitespace (TAB, LF, FF, CR): no text has them on purpose.
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
+_CONTROL_CHARS = re.compile("[%s]" % re.escape(_CONTROL_BYTES.decode("ascii")))
+# A page with more of them (and replacement characters) than this share of its census
+# sample is binary data: random bytes are about one in eight control characters.  At least
+# the census's own 1 %, so that a page kept with its controls is one the census rejects.
+_STRAY_CONTROL_SHARE = 0.05
+
+
+@functools.lru_cache(maxsize=64)
+def _ascii_transparent(encoding: str) -> bool:
+    """True when a control character of the text can only come from that very byte.
+
+    So for UTF-8, GB18030, Big5 and the single-byte charsets; not for UTF-16, the
+    ISO-2022 family (escape bytes), UTF-7 or EBCDIC, whose texts are searched instead.
+    """
+    ascii_bytes = bytes(range(0x80))
+    try:
+        return ascii_bytes.decode(encoding) == ascii_bytes.decode("ascii")
+    except (UnicodeDecodeError, LookupError):
+        return False
+
+
+def _has_control_bytes(body: bytes) -> bool:
+    # Array minima instead of a regex or bytes.translate: this runs on every page, and a
+    # character-class scan costs ten times the decoding itself on a 250 KB page.
+    octets = np.frombuffer(body, dtype=np.uint8)
+    if not len(octets):
+        return False
+    return bool(octets.min() < 0x09  # 0x00–0x08
+                or (octets - np.uint8(0x0E)).min() < 0x20 - 0x0E  # 0x0E–0x1F; lower bytes wrap round to the top
+                or body.find(b"\x0b") >= 0 or body.find(b"\x7f") >= 0)
+
+
+def _without_stray_controls(decoded: DecodedHtml) -> DecodedHtml:
+    # NULs at the very end of a page are padding (a preallocated file, a download cut short);
+    # a body of nothing but NULs is no page.
+    text = decoded.text.rstrip("\x00")
+    census = TextCensus.of(text)
+    if not text.strip() or census.controls + census.replacements > _STRAY_CONTROL_SHARE * census.chars:
+        return decoded  # binary data
+    cleaned = _CONTROL_CHARS.sub("", text)
+    dropped = len(decoded.text) - len(cleaned)
+    return dataclasses.replace(decoded, text=cleaned, dropped_controls=dropped) if dropped else decoded
+
+
 # Both checks below read the first _SAMPLE characters of a decoded page as a census of
 # code point kinds: one table lookup per character in numpy instead of a regex pass per
 # kind (they run on every page; benchmarks/write_path_profile.py times the two).
@@ -166,18 +260,36 @@ _SAMPLE = 20_000
 _OTHER, _CONTROL, _REPLACEMENT, _PRIVATE_USE, _HAN_COMMON, _HAN_RARE = range(6)
 
 
-def _gb2312_han() -> set[str]:
-    """The Han characters of GB2312: the 6,763 that make up nearly all real Chinese prose."""
+def _han_in_charset(encoding: str, lead_bytes: range) -> set[str]:
+    """The Han characters that ``encoding`` (a double-byte charset) encodes with one of ``lead_bytes``."""
     han = "".join(map(chr, range(0x4E00, 0xA000)))
-    encoded = han.encode("gb2312", errors="replace")  # two bytes (each ≥ 0xA1) per character in it, "?" otherwise
-    common, position = set(), 0
+    encoded = han.encode(encoding, errors="replace")  # two bytes (the first ≥ 0xA1) per character in it, "?" otherwise
+    chosen, position = set(), 0
     for char in han:
         if encoded[position] == 0x3F:
             position += 1
         else:
-            common.add(char)
+            if encoded[position] in lead_bytes:
+                chosen.add(char)
             position += 2
-    return common
+    return chosen
+
+
+def _gb2312_han() -> set[str]:
+    """The Han characters of GB2312: the 6,763 that make up nearly all real Chinese prose."""
+    return _han_in_charset("gb2312", range(0xA1, 0xF8))
+
+
+def _big5_frequent_han() -> set[str]:
+    """Big5's level 1, its 5,401 frequent characters (lead bytes 0xA4–0xC6): what GB2312 is to
+    Simplified prose, for Traditional-script prose (mirror sites, Taiwan and Hong Kong pages).
+    2,073 of them are not in GB2312."""
+    return _han_in_charset("big5", range(0xA4, 0xC7))
+
+
+def _common_han() -> frozenset[str]:
+    """The Han characters the census counts as common: GB2312's and Big5's frequent ones."""
+    return frozenset(_gb2312_han() | _big5_frequent_han())
 
 
 def _kind_table() -> np.ndarray:
@@ -188,7 +300,7 @@ def _kind_table() -> np.ndarray:
     table[0xFFFD] = _REPLACEMENT
     table[0xE000:0xF900] = _PRIVATE_USE
     table[0x4E00:0xA000] = _HAN_RARE
-    table[[ord(char) for char in _gb2312_han()]] = _HAN_COMMON
+    table[[ord(char) for char in _common_han()]] = _HAN_COMMON
     return table
 
 
@@ -198,7 +310,9 @@ _KINDS = _kind_table()
 _BINARY_SHARE = 0.01
 # Mis-decoded text (UTF-8 read as GBK, or the reverse) is still made of CJK characters,
 # but mostly of rare ones: real Chinese prose keeps >97% of its characters inside the
-# 6,763 of GB2312 (the replica corpus: all its texts), UTF-8 read as GB18030 about a third.
+# 6,763 of GB2312 (the replica corpus: all its texts), Traditional prose inside Big5's
+# level 1; UTF-8 read as GB18030 keeps under half, GBK read as Big5 under two thirds
+# (tests/test_decoding.py measures both on the corpus).
 _MIN_HAN_FOR_VERDICT = 50
 _MIN_COMMON_SHARE = 0.8
 
@@ -212,7 +326,7 @@ class TextCensus:
     replacements: int
     private_use: int
     han: int  # U+4E00–U+9FFF
-    han_common: int  # of which in GB2312
+    han_common: int  # of which in GB2312 or Big5's level 1
 
     @classmethod
     def of(cls, text: str) -> TextCensus:
@@ -238,6 +352,11 @@ class TextCensus:
         """
         if not self.chars or self.controls > _BINARY_SHARE * self.chars:
             return False
+        return self.garbled
+
+    @property
+    def garbled(self) -> bool:
+        """The characters are those of a wrong decoding, whatever else the text holds."""
         # Private-use code points and replacement characters: what a wrong multi-byte decoding leaves.
         if self.private_use + self.replacements > max(5, 0.01 * self.han):
             return True

@@ -11,7 +11,9 @@ from collections.abc import Iterable
 
 from lxml import etree, html
 
-from .hidden_text import hidden_elements
+from .hidden_text import is_hidden
+from .main_content import locate_main_block
+from .records import Removal
 from .rules import ExtractionRules, compiled_selector
 
 # Elements that never carry article text.
@@ -76,83 +78,147 @@ def select_text(root: html.HtmlElement, selectors: Iterable[str]) -> str | None:
     return None
 
 
-def guess_body_container(root: html.HtmlElement) -> html.HtmlElement:
-    """The element whose direct paragraphs hold the most CJK text (generic mode)."""
-    scores: dict[html.HtmlElement, int] = {}
-    for paragraph in root.iter("p", "br"):
-        parent = paragraph.getparent()
-        if parent is None:
-            continue
-        text = paragraph.text_content() if paragraph.tag == "p" else (paragraph.tail or "")
-        # Non-ASCII characters stand in for CJK ones: counted in C, and the same on these pages.
-        weight = len(text) - len(text.encode("ascii", "ignore"))
-        if weight:
-            scores[parent] = scores.get(parent, 0) + weight
-    if not scores:
-        body = root.find("body")
-        return body if body is not None else root
-    return max(scores, key=scores.__getitem__)
+def locate_body(root: html.HtmlElement, rules: ExtractionRules) -> tuple[html.HtmlElement, list[html.HtmlElement], str]:
+    """The body container, the parts of it that are outside the main text, and how it was found.
 
-
-def locate_body(root: html.HtmlElement, rules: ExtractionRules) -> html.HtmlElement:
+    A profile's selectors first; otherwise (or when none matches) the general locator.
+    """
     container = first_match(root, rules.body)
-    return container if container is not None else guess_body_container(root)
+    if container is not None:
+        return container, [], "profile"
+    main = locate_main_block(root)
+    if main is not None:
+        return main.element, main.excluded, "generic"
+    body = root.find("body")
+    return (body if body is not None else root), [], "whole_page"
 
 
 # Blocks that can hold a list of links (related boxes, "优秀文章" boxes, pagers).
-_LINK_LIST_TAGS = ("div", "ul", "ol", "dl", "table", "section", "aside", "nav")
+_LINK_LIST_TAG_SET = frozenset(("div", "ul", "ol", "dl", "table", "section", "aside", "nav"))
+_AD_SLOT_TAGS = frozenset(("div", "section", "aside", "ins"))
+_NEVER_TEXT_TAGS = frozenset(_NEVER_TEXT)
 _LINK_DENSITY = 0.5
 
 
 def is_link_list(element: html.HtmlElement) -> bool:
     """A block whose visible text is mostly link text: a link list, not prose.
 
-    Keyword links inside a sentence (学习啦, 瑞文; sites.md 1.4) are a small
+    Keyword links inside a sentence (学习啦, 瑞文; docs/site-families.md) are a small
     share of their paragraph and are kept (unwrapped) by flattening.
     """
-    text = element.text_content()
-    chars = len(_SPACES.sub("", text))
+    chars = _visible_chars(element)
     if chars == 0:
         return False
-    linked = sum(len(_SPACES.sub("", anchor.text_content())) for anchor in element.iter("a"))
+    linked = len("".join("".join(_LINK_TEXT(element)).split()))
     return linked / chars > _LINK_DENSITY
 
 
-def prune(container: html.HtmlElement, rules: ExtractionRules, hidden_classes: frozenset[str] = frozenset()) -> None:
-    """Remove non-text elements, hidden elements, the site's boilerplate and pager links, in place."""
-    doomed: list[html.HtmlElement] = []
-    for element in container.iter(*_NEVER_TEXT):
-        doomed.append(element)
-    doomed.extend(hidden_elements(container, hidden_classes))
-    for element in container.iter(*_LINK_LIST_TAGS):
-        if element is container:
+_LINK_TEXT = etree.XPath(".//a//text()")
+
+
+def _visible_chars(element: html.HtmlElement) -> int:
+    return len("".join(element.text_content().split()))
+
+
+def _why_pruned(element: html.HtmlElement, hidden_classes: frozenset[str], white_hides: bool) -> str | None:
+    tag = element.tag
+    if tag in _NEVER_TEXT_TAGS:
+        return "control" if tag in _SHOWN_CONTROLS else "not_text"
+    if is_hidden(element, hidden_classes, white_hides):
+        return "hidden"
+    if tag in _LINK_LIST_TAG_SET:
+        if tag in _AD_SLOT_TAGS and _AD_SLOT_NAME.search(f"{element.get('class', '')} {element.get('id', '')}"):
+            return "ad_slot"
+        if is_link_list(element):
+            return "link_list"
+    return None
+
+
+def prune(
+    container: html.HtmlElement,
+    rules: ExtractionRules,
+    hidden_classes: frozenset[str] = frozenset(),
+    outside: Iterable[html.HtmlElement] = (),
+    white_hides: bool = True,
+) -> list[Removal]:
+    """Remove non-text elements, hidden elements, the site's boilerplate and pager links, in place.
+
+    Returns what was removed that a reader could have seen, each with its reason.  One
+    walk from the top: what is inside a removed element is neither looked at nor counted.
+    """
+    doomed: list[tuple[html.HtmlElement, str]] = [(element, "outside_main_text") for element in outside]
+    skipped = {element for element, _ in doomed}
+    stack = [child for child in reversed(container) if child not in skipped]
+    while stack:
+        element = stack.pop()
+        if not isinstance(element.tag, str):
             continue
-        if element.tag in ("div", "section", "aside", "ins") and _AD_SLOT_NAME.search(
-            f"{element.get('class', '')} {element.get('id', '')}"
-        ):
-            doomed.append(element)
-        elif is_link_list(element):
-            doomed.append(element)
-    for css in (*rules.drop, *rules.next_page):
-        doomed.extend(compiled_selector(css)(container))
+        reason = _why_pruned(element, hidden_classes, white_hides)
+        if reason:
+            doomed.append((element, reason))
+        else:
+            stack.extend(reversed(element))
+    for css in rules.drop:
+        doomed.extend((element, "profile_drop") for element in compiled_selector(css)(container))
+    for css in rules.next_page:
+        doomed.extend((element, "pager") for element in compiled_selector(css)(container))
+    removed: list[Removal] = []
+    root = container.getroottree().getroot()
     for element in doomed:
-        if element is container or element.getparent() is None:
-            continue
+        element, reason = element
+        if element is container or element.getparent() is None or element.getroottree().getroot() is not root:
+            continue  # inside something removed already
+        if reason != "not_text":
+            chars = _visible_chars(element)
+            if chars:
+                removed.append(Removal(reason, chars, normalise_line(element.text_content())[:_EXCERPT]))
         element.drop_tree()  # keeps the element's tail text in place
+    return removed
+
+
+# Controls whose text a reader sees (the rest of _NEVER_TEXT shows none).
+_SHOWN_CONTROLS = frozenset(("button", "select", "textarea", "form"))
+_EXCERPT = 60
 
 
 def normalise_line(text: str) -> str:
     return _SPACES.sub(" ", text).strip(_EDGE_SPACE)
 
 
-class Heading(str):
-    """A line rendered from a heading (``h1``–``h6``, or a paragraph that is one bold run).
+class Block(str):
+    """One rendered line of a body container, with what its markup said about it.
 
-    Line rules pass lines through unchanged, so the mark survives them and
-    ``split_collection`` can cut a 合集 page at its numbered headings.
+    A ``str``, so line rules that only read text pass it through unchanged;
+    ``link_chars`` counts the characters of it that were link text, ``heading``
+    marks lines rendered from ``h1``–``h6`` or a paragraph that is one bold run.
     """
 
-    __slots__ = ()
+    link_chars: int = 0
+    heading: bool = False
+
+    def __new__(cls, text: str, link_chars: int = 0, heading: bool = False) -> Block:
+        block = super().__new__(cls, text)
+        if link_chars:
+            block.link_chars = link_chars
+        if heading:
+            block.heading = heading
+        return block
+
+    @property
+    def link_share(self) -> float:
+        return self.link_chars / len(self) if self else 0.0
+
+    def with_text(self, text: str) -> Block:
+        return type(self)(text, min(self.link_chars, len(text)), self.heading)
+
+
+class Heading(Block):
+    """A line rendered from a heading; ``split_collection`` cuts a 合集 page at numbered ones."""
+
+    heading = True
+
+    def __new__(cls, text: str, link_chars: int = 0, heading: bool = True) -> Heading:
+        return super().__new__(cls, text, link_chars)  # type: ignore[return-value]
 
 
 _HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6".split())
@@ -166,21 +232,25 @@ def _is_bold_paragraph(element: html.HtmlElement) -> bool:
     return child.tag in ("strong", "b") and not (child.tail or "").strip(_EDGE_SPACE)
 
 
-def block_lines(container: html.HtmlElement) -> list[str]:
+def block_lines(container: html.HtmlElement) -> list[Block]:
     """Flatten a container to its rendered lines: one per block element or ``<br>``.
 
-    Lines from headings come back as ``Heading`` (a ``str``).
+    Lines from headings come back as ``Heading``; each line counts its link characters.
     """
-    lines: list[str] = []
+    lines: list[Block] = []
     current: list[str] = []
+    linked = 0
     heading_depth = 0
+    link_depth = 0
 
     def flush() -> None:
+        nonlocal linked
         if current:
             line = normalise_line("".join(current))
             if line:
-                lines.append(Heading(line) if heading_depth else line)
+                lines.append(Heading(line, linked) if heading_depth else Block(line, linked))
             current.clear()
+        linked = 0
 
     for event, element in etree.iterwalk(container, events=("start", "end")):
         tag = element.tag if isinstance(element.tag, str) else ""
@@ -189,14 +259,22 @@ def block_lines(container: html.HtmlElement) -> list[str]:
                 flush()
             if tag in _HEADING_TAGS or (tag == "p" and _is_bold_paragraph(element)):
                 heading_depth += 1
+            if tag == "a":
+                link_depth += 1
             if element.text:
                 current.append(element.text)
+                if link_depth:
+                    linked += len(element.text.strip())
         else:
             if tag in _BLOCK_TAGS:
                 flush()
             if tag in _HEADING_TAGS or (tag == "p" and _is_bold_paragraph(element)):
                 heading_depth -= 1
+            if tag == "a":
+                link_depth -= 1
             if element is not container and element.tail:
                 current.append(element.tail)
+                if link_depth:
+                    linked += len(element.tail.strip())
     flush()
     return lines

@@ -37,8 +37,14 @@ def strip_mirror_artefacts(lines: list[str]) -> list[str]:
     if any("x0dx0a" in line for line in lines):
         split: list[str] = []
         for line in lines:
-            split.extend(part.strip() for part in _ESCAPED_BREAK.split(line) if part.strip())
+            split.extend(_retexted(line, part.strip()) for part in _ESCAPED_BREAK.split(line) if part.strip())
         lines = split
     if has_mirror_pinyin(lines):
-        lines = [_PINYIN_AFTER_HAN.sub("", line) for line in lines]
+        lines = [_retexted(line, _PINYIN_AFTER_HAN.sub("", line)) for line in lines]
     return lines
+
+
+def _retexted(line: str, text: str) -> str:
+    """``text`` keeping the marks of the line it came from (heading, link characters)."""
+    with_text = getattr(line, "with_text", None)
+    return with_text(text) if with_text else text

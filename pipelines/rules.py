@@ -55,6 +55,9 @@ class ExtractionRules(BaseModel):
     """CSS selectors of links to the article's continuation pages."""
     encoding: str | None = None
     """Force this encoding when the site's declarations are known to lie."""
+    template_lines: list[str] = []
+    """Lines the site's template repeats at the head or tail of its texts (``fanwen profile learn-template``
+    prints them from an archive); removed where they stand at a text's edges, never inside it."""
 
     _validate_selectors = field_validator("title", "body", "date", "drop", "next_page")(_check_selectors)
 

@@ -30,6 +30,9 @@ def texts(inner: str, rules: ExtractionRules = GENERIC, title: str = "标题", h
     return [t.text for t in result.texts]
 
 
+_PROSE = "同志们：今天我们召开全县工作会议，主要任务是总结去年工作，部署今年任务。"
+
+
 # -- hidden text -------------------------------------------------------------------------------
 
 def test_class_hidden_by_the_pages_own_style_is_removed():
@@ -85,8 +88,9 @@ def test_editor_intro_and_outro_only_at_the_edges():
 def test_truncation_notices_cut_and_mark():
     for notice in ("预览阅读已结束,若您需要全文或代笔。", "已阅读5页，还剩60页未读 继续免费阅读",
                    "(未完，全文共4512字，当前显示1800字)", "全文预览已结束"):
-        cleaned = clean_lines(["正文一。", notice, "尾巴"], site_name=None)
-        assert cleaned.lines == ["正文一。"] and cleaned.truncated, notice
+        cleaned = clean_lines([_PROSE, notice, "尾巴"], site_name=None)
+        assert cleaned.lines == [_PROSE] and cleaned.truncated, notice
+        assert [removal.reason for removal in cleaned.removed] == ["tail:truncation_notice", "tail:after_notice"]
 
 
 @pytest.mark.parametrize("line", [
@@ -96,16 +100,32 @@ def test_truncation_notices_cut_and_mark():
     "本文共3页：1 2 3 下一页", "小编精心推荐", "Copyright © 2006-2024 第一范文网 版权所有", "推荐阅读：讲话稿大全",
     "k; W% a% |( Gx 7 /z", "扫码关注公众号",
 ])
-def test_chrome_lines_removed(line):
-    assert clean_lines(["正文。", line, "结尾。"], site_name=None).lines == ["正文。", "结尾。"]
+def test_chrome_lines_removed_at_the_tail(line):
+    cleaned = clean_lines([_PROSE, "谢谢大家！", line], site_name=None)
+    assert cleaned.lines == [_PROSE, "谢谢大家！"]
+    assert len(cleaned.removed) == 1 and cleaned.removed[0].reason.startswith("tail:")
+
+
+@pytest.mark.parametrize("line", ["当前位置：首页 > 范文 > 正文", "本帖最后由 laomi 于 2024-3-5 10:22 编辑", "小编精心推荐"])
+def test_chrome_lines_removed_at_the_head(line):
+    assert clean_lines([line, _PROSE], site_name=None).lines == [_PROSE]
+
+
+@pytest.mark.parametrize("line", ["上一篇：在年度表彰大会上的讲话", "推荐阅读：讲话稿大全", "扫码关注公众号", "《述职报告.doc》"])
+def test_chrome_words_between_paragraphs_are_not_removed_for_their_words(line):
+    """Inside the text, a line is removed for what it is (a link, a caption), never for its words."""
+    assert clean_lines([_PROSE, line, _PROSE], site_name=None).lines == [_PROSE, line, _PROSE]
 
 
 @pytest.mark.parametrize("line", [
     "要通过微信公众号、政务网站等渠道及时发布政策信息。", "2024", "全县共有党员1200名，下载安装率达到95%。",
-    "我们要把上一篇文章做好，下一篇文章做精。",
+    "我们要把上一篇文章做好，下一篇文章做精。", "严禁找人代写材料，发现代写问题的，请联系纪检部门举报。",
+    "版权所有人的合法权益必须得到保护。", "以上是我今天发言的全部内容，讲得不对的地方，请大家批评指正。谢谢大家！",
+    "请大家会后认真阅读全文，抓好贯彻落实。", "附件1：廉政风险点清单",
 ])
 def test_content_lines_that_look_like_chrome_are_kept(line):
-    assert clean_lines(["正文。", line, "结尾。"], site_name=None).lines == ["正文。", line, "结尾。"]
+    for lines in ([_PROSE, line, _PROSE], [line, _PROSE], [_PROSE, line]):
+        assert clean_lines(lines, site_name=None).lines == lines
 
 
 def test_dedecms_page_break_marker_removed_inside_a_line():
@@ -122,16 +142,32 @@ def test_stated_count():
 def test_collection_split_by_numbered_headings_with_a_gap_and_pian():
     lines = ["引言不属于任何一篇", Heading("安全工作总结 1"), "甲。", Heading("安全工作总结 2"), "乙。",
              Heading("安全工作总结 4"), "丙。"]
-    assert split_collection(lines, "安全工作总结(汇总3篇)") == [["甲。"], ["乙。"], ["丙。"]]
+    parts, intro = split_collection(lines, "安全工作总结(汇总3篇)")
+    assert [part.lines for part in parts] == [["甲。"], ["乙。"], ["丙。"]] and intro == ["引言不属于任何一篇"]
+    assert [part.title for part in parts] == ["安全工作总结 1", "安全工作总结 2", "安全工作总结 4"]
     pian = [Heading("篇一"), "甲。", "甲二。", Heading("篇二"), "乙。"]
-    assert split_collection(pian, "发言稿(精选2篇)") == [["甲。", "甲二。"], ["乙。"]]
+    parts, _ = split_collection(pian, "发言稿(精选2篇)")
+    assert [part.lines for part in parts] == [["甲。", "甲二。"], ["乙。"]]
+    assert [part.title for part in parts] == ["发言稿(精选2篇) 篇一", "发言稿(精选2篇) 篇二"]
 
 
 def test_ordinary_page_with_headings_is_not_split():
     lines = [Heading("一、提高认识"), "甲。", Heading("二、狠抓落实"), "乙。"]
-    assert split_collection(lines, "在全县大会上的讲话") == [lines]
+    assert [part.lines for part in split_collection(lines, "在全县大会上的讲话")[0]] == [lines]
     plain = ["安全工作总结 1", "甲。", "安全工作总结 2", "乙。"]  # numbered, but not headings
-    assert split_collection(plain, "安全工作总结") == [plain]
+    assert [part.lines for part in split_collection(plain, "安全工作总结")[0]] == [plain]
+
+
+def test_attachment_headings_do_not_split_a_notice():
+    """附件1 / 附件2 headings end in a number; splitting there lost the notice's paragraphs."""
+    lines = [_PROSE, _PROSE + "各单位要高度重视。", Heading("附件1"), "廉政风险点清单", Heading("附件2"), "责任分工表"]
+    [part], intro = split_collection(lines, "关于开展廉政风险排查的通知")
+    assert part.lines == lines and intro == []
+
+
+def test_numbered_headings_without_prose_in_every_part_do_not_split():
+    lines = [Heading("工作方案 1"), _PROSE, Heading("工作方案 2"), "名单"]
+    assert [part.lines for part in split_collection(lines, "工作方案")[0]] == [lines]
 
 
 def test_collection_page_end_to_end_and_bold_paragraph_headings():
@@ -251,12 +287,8 @@ def test_continuation_pages_do_not_repeat_the_title_and_date_line():
 
 # -- guarded line rules decide as the bare patterns (issue 2: clean_lines' cost per line) -------
 # The patterns as they stood before the needles, kept verbatim as the reference.
-_REFERENCE_TRUNCATION = re.compile(
-    r"预览阅读已结束|全文预览已结束|已阅读\d+页[,，]?\s*还剩\d+页未读|还剩\d+页未读|"
-    r"[(（]未完[,，]\s*全文共\d+字|【文章共\d+字"
-)
 _REFERENCE_CONTACT = re.compile(
-    r"若您需要全文或代笔|👉.{0,40}👈\s*联系老师|联系老师$|代写.{0,30}(?:咨询|联系|点击|定制)|(?:点击|联系).{0,10}代写"
+    r"若您需要全文或代笔|👉.{0,40}👈|联系老师$|(?:代写|代笔).{0,30}(?:咨询|联系|点击|定制|老师|客服|微信|QQ)|(?:点击|联系).{0,10}(?:代写|代笔)"
 )
 _REFERENCE_CHROME = re.compile(
     r"^(?:"
@@ -273,6 +305,9 @@ _REFERENCE_CHROME = re.compile(
     r"|a\([\"']\w+[\"']\);?"
     r"|.{1,60}_第\d+页|第\d+页\s*/\s*共\d+页|文档简介[:：]?|资源描述[:：]?|点击查看更多>*|继续免费阅读"
     r"|上传人[:：].*|编号[:：]\d+|版权说明[:：].*|(?:收藏网址|本站网址)[:：]\s*\S+"
+    r"|(?:分享到|分享至|收藏本文|打印本文|关闭窗口|返回顶部|我要纠错|字号[:：]).*"
+    r"|[【\[(（]?(?:文章|信息|稿件|新闻|本文)?(?:来源|出处)[:：].{1,30}"
+    r"|[【\[(（]?(?:责任编辑|编辑|作者|记者|通讯员|审核|校对|供稿)[:：].{1,24}"
     r")$",
     re.I,
 )
@@ -291,9 +326,8 @@ _RULE_FRAGMENTS = (
 @settings(max_examples=1500, deadline=None)
 @given(st.lists(st.sampled_from(_RULE_FRAGMENTS) | st.text(max_size=3), max_size=12).map("".join))
 def test_guarded_line_rules_decide_as_the_bare_patterns(line):
-    from pipelines.text_rules import _CONTACT_AD, _TRUNCATION_NOTICE, is_chrome_line
+    from pipelines.text_rules import _CONTACT_AD, is_chrome_line
 
-    assert bool(_TRUNCATION_NOTICE.search(line)) == bool(_REFERENCE_TRUNCATION.search(line))
     assert bool(_CONTACT_AD.search(line)) == bool(_REFERENCE_CONTACT.search(line))
     assert is_chrome_line(line) == bool(_REFERENCE_CHROME.match(line))
 
@@ -308,8 +342,9 @@ def test_guarded_line_rules_decide_as_the_bare_patterns(line):
     "a('top');", "述职报告范文_第3页", "第2页 / 共5页", "上传人：某某", "编号：123", "收藏网址：www.x.com",
 ])
 def test_guarded_line_rules_on_the_lines_they_are_for(line):
-    from pipelines.text_rules import _CONTACT_AD, _TRUNCATION_NOTICE, is_chrome_line
+    from pipelines.text_rules import _CONTACT_AD, is_chrome_line
+    from pipelines.truncation import is_truncation_notice
 
-    reference = bool(_REFERENCE_TRUNCATION.search(line)), bool(_REFERENCE_CONTACT.search(line)), bool(_REFERENCE_CHROME.match(line))
-    assert any(reference)
-    assert (bool(_TRUNCATION_NOTICE.search(line)), bool(_CONTACT_AD.search(line)), is_chrome_line(line)) == reference
+    reference = bool(_REFERENCE_CONTACT.search(line)), bool(_REFERENCE_CHROME.match(line))
+    assert any(reference) or is_truncation_notice(line)
+    assert (bool(_CONTACT_AD.search(line)), is_chrome_line(line)) == reference

@@ -24,11 +24,14 @@ HEADING = re.compile(r"^([一二三四五六七八九十])、")
 SENTENCE_END = re.compile(r"(?<=[。！？])")
 # sites.md 4.1: X县, xx局, ××同志, ____%, 某某镇, 202x年 / 20__年.
 PLACEHOLDER = re.compile(r"[Xx×]|_{2,}|某")
-# Site boilerplate the cleaner removes; it must never be part of the truth.
-BOILERPLATE = (
-    "首页", "相关阅读", "最近更新", "预览阅读已结束", "联系老师", "代笔", "小编", "下载", "上一篇", "下一篇",
-    "版权", "网址", "http", "代写", "请输入验证码", "安全验证", "未完", "全文共", "扫码", "公众号",
-)
+ASCII_FORMS = str.maketrans({"，": ",", "：": ":", "；": ";", "（": "(", "）": ")"})
+
+
+def trap_bank() -> list[str]:
+    """The [traps] sentences, also as a text written with ASCII punctuation quotes them."""
+    groups = tomllib.loads(PHRASEBANK.read_text(encoding="utf-8"))["traps"]["sentences"]
+    sentences = [sentence for group in groups.values() for sentence in group]
+    return sentences + [sentence.translate(ASCII_FORMS) for sentence in sentences]
 
 
 def body(text: SampleText) -> str:
@@ -165,12 +168,30 @@ def test_section_headings_are_own_paragraphs_numbered_in_order(corpus):
     assert with_headings > len(corpus) * 0.6
 
 
-def test_no_boilerplate_letters_or_markup(corpus):
+def test_no_markup_and_letters_only_in_trap_sentences(corpus):
+    bank = trap_bank()
     for text in corpus:
-        for part in (text.title, *text.paragraphs):
-            for phrase in BOILERPLATE:
-                assert phrase not in part, (text.key, phrase)
-            assert not re.search(r"[A-WYZa-wyz<>&]", part), (text.key, part)
+        assert not re.search(r"[A-WYZa-wyz<>&]", text.title), text.title
+        for paragraph in text.paragraphs:
+            assert not re.search(r"[<>&]", paragraph), (text.key, paragraph)
+            for sentence in bank:
+                paragraph = paragraph.replace(sentence, "")
+            assert not re.search(r"[A-WYZa-wyz]", paragraph), (text.key, paragraph)
+
+
+def test_trap_sentences_at_first_middle_and_last_paragraph(corpus):
+    """Issue 17: texts quote sentences with boilerplate's words, at the edges as in the middle."""
+    bank = trap_bank()
+    with_traps = 0
+    positions = Counter()
+    for text in corpus:
+        found = [index for index, paragraph in enumerate(text.paragraphs) if any(s in paragraph for s in bank)]
+        with_traps += bool(found)
+        last = len(text.paragraphs) - 1
+        positions.update("first" if i == 0 else "last" if i == last else "middle" for i in found)
+    assert 0.25 <= with_traps / len(corpus) <= 0.42
+    assert positions["first"] >= 50 and positions["last"] >= 200 and positions["middle"] >= 500, positions
+
 
 
 def test_texts_encode_as_gb2312(corpus):

@@ -23,7 +23,8 @@ def test_check_shows_texts_and_the_rules_that_fired(tmp_path):
     assert "extract.title        'h1': 1 element(s), matched, not used" in out
     assert "'.download_card': 1 element(s), used" in out
     assert "'.download-card': 0 element(s), no match" in out
-    assert f"title:     {collection.title}" in out
+    assert f"title:     {collection.expected_titles[0]}" in out
+    assert f"collection: {collection.title}" in out
     assert f"published: {collection.published}" in out
     assert f"texts:     {len(collection.expected_texts)}" in out
     for text in collection.expected_texts:

@@ -9,11 +9,15 @@ hand-written phrase bank ``phrasebank.toml`` next to this module:
 * a *title* built from genre-specific patterns (在…上的讲话, …表态发言, …心得体会);
 * a *layout* per genre: salutation, opening, numbered section headings
   (一、…) as paragraphs of their own, body paragraphs, closing;
-* body paragraphs filled sentence by sentence up to a length budget.
+* body paragraphs filled sentence by sentence up to a length budget;
+* in about one text in three, one or two sentences that use the words site
+  boilerplate uses (版权, 代写, 联系, 下载, 公众号 …, the bank's [traps]), so that a
+  cleaner that deletes lines by keyword loses text the tests can see (issue 17).
 
 Determinism: every text has its own ``random.Random`` seeded with a string built
 from the call's seed and the text's index (string seeds are hashed with SHA-512
-by ``random``, not with ``hash()``), the phrase bank is read in file order and
+by ``random``, not with ``hash()``), and a second one for its trap sentences (so
+that adding them changed no other text); the phrase bank is read in file order and
 no set is ever iterated.  The text at index i is therefore the same for every
 ``count`` > i, except when its first-choice title was already taken by an
 earlier text of the same call.
@@ -72,6 +76,7 @@ EARLIEST = datetime.datetime(2019, 1, 1)
 LATEST = datetime.datetime(2025, 12, 31, 23, 59, 59)
 PLACEHOLDER_SHARE = 0.6  # texts that keep template placeholders
 ASCII_PUNCTUATION_SHARE = 0.2  # texts written with ASCII ",:;()" as some sites have them
+TRAP_SHARE = 1 / 3  # texts quoting one or two sentences with boilerplate's words ([traps])
 MIN_HAN = 1500  # at least this many Chinese characters per text ...
 MAX_CHARS = 5000  # ... and at most this many characters in all (punctuation included)
 TITLE_ATTEMPTS = 200  # fresh settings tried before giving up on a unique title
@@ -128,7 +133,8 @@ def generate_texts(
     for index in range(count):
         genre = _genre_for(index, chosen, seed)
         rng = random.Random(f"fanwen-corpus:{seed}:{index}")
-        texts.append(_write_text(rng, bank, genre, f"{prefix}{index:05d}", used_titles))
+        trap_rng = random.Random(f"fanwen-corpus-traps:{seed}:{index}")
+        texts.append(_write_text(rng, trap_rng, bank, genre, f"{prefix}{index:05d}", used_titles))
     return texts
 
 
@@ -140,7 +146,8 @@ def _genre_for(index: int, genres: tuple[str, ...], seed: int) -> str:
     return order[position]
 
 
-def _write_text(rng: random.Random, bank: dict, genre: str, key: str, used_titles: set[str]) -> SampleText:
+def _write_text(rng: random.Random, trap_rng: random.Random, bank: dict, genre: str, key: str,
+                used_titles: set[str]) -> SampleText:
     published = _random_datetime(rng)
     for _ in range(TITLE_ATTEMPTS):
         setting = _Setting.draw(rng, bank, genre, published)
@@ -153,9 +160,61 @@ def _write_text(rng: random.Random, bank: dict, genre: str, key: str, used_title
     paragraphs = _Writer(rng, bank, setting).body()
     if setting.slots.placeholders:
         paragraphs = _ensure_placeholder(paragraphs, setting.slots.fixed)
+    paragraphs = _with_trap_sentences(paragraphs, trap_rng, bank)
     if rng.random() < ASCII_PUNCTUATION_SHARE:
         paragraphs = [paragraph.translate(_TO_ASCII) for paragraph in paragraphs]
     return SampleText(key=key, title=title, genre=genre, published=published, paragraphs=tuple(paragraphs))
+
+
+# Trap groups kept out of generated texts: headings and attachment lines are paragraphs, not
+# sentences to slip into one; closings only end a text; and the gold pages mark a leaked
+# editor's intro by 小编 alone (tests/fixtures/gold), so 小编 stays on the trap pages.
+_TRAP_GROUPS_NOT_MIXED = ("headings", "attachment_lines", "closings", "editor")
+_PROSE_END = ("。", "！", "？")
+_SHORT_CLOSING = 12  # "谢谢大家！", "散会！": a last paragraph too short to open with a quote
+
+
+def _with_trap_sentences(paragraphs: list[str], rng: random.Random, bank: dict) -> list[str]:
+    """About one text in three gets one or two [traps] sentences, where a reader meets them anywhere.
+
+    A sentence ends the first paragraph, opens the last one, or sits in between as a
+    paragraph of its own or the end of one: the head and tail of a text are where a
+    cleaner looks for chrome, the middle is where it must never cut.
+    """
+    if rng.random() >= TRAP_SHARE:
+        return paragraphs
+    sentences = _mixable_trap_sentences(bank)
+    for sentence in rng.sample(sentences, rng.randint(1, 2)):
+        if sum(map(len, paragraphs)) + len(sentence) > MAX_CHARS:
+            break
+        paragraphs = _place_trap(paragraphs, sentence, rng)
+    return paragraphs
+
+
+def _mixable_trap_sentences(bank: dict) -> list[str]:
+    groups = bank["traps"]["sentences"]
+    return [sentence for name, group in groups.items() if name not in _TRAP_GROUPS_NOT_MIXED for sentence in group]
+
+
+def _place_trap(paragraphs: list[str], sentence: str, rng: random.Random) -> list[str]:
+    # Salutations (同志们：) and headings take no sentence; the genre's opening and closing
+    # words (大家好, 谢谢, 审议) stay where they are.
+    def prose(index: int) -> bool:
+        return paragraphs[index].endswith(_PROSE_END)
+
+    last = len(paragraphs) - 1
+    where = rng.random()
+    if where < 0.25 and prose(0):
+        return [paragraphs[0] + sentence, *paragraphs[1:]]
+    if where < 0.5 and prose(last) and len(paragraphs[last]) > _SHORT_CLOSING:
+        return [*paragraphs[:last], sentence + paragraphs[last]]
+    inner = [index for index in range(2, last) if prose(index)]
+    if not inner:
+        return paragraphs
+    index = _choice(rng, inner)
+    if rng.random() < 0.5:
+        return [*paragraphs[:index], sentence, *paragraphs[index:]]
+    return [*paragraphs[:index], paragraphs[index] + sentence, *paragraphs[index + 1:]]
 
 
 # What counts as a template placeholder (sites.md 4.1): X县, xx局, ××同志, ____%, 某某镇, 20__年.

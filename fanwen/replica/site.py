@@ -90,6 +90,12 @@ class SiteDefinition(BaseModel):
     layout_options: dict[str, Any] = Field(default_factory=dict)
 
 
+
+def _names_its_text(heading: str) -> bool:
+    """False for a heading that is a bare number: 篇一, 第二篇, 3."""
+    bare = heading.strip().removeprefix("篇").removeprefix("第").removesuffix("篇")
+    return bool(bare.strip("0123456789一二三四五六七八九十"))
+
 @dataclass(frozen=True)
 class ReplicaArticle:
     id: int
@@ -128,6 +134,15 @@ class ReplicaArticle:
         if self.shape and self.shape.parts:
             return tuple("\n".join(part.paragraphs) for part in self.shape.parts)
         return (self.expected_text,)
+
+    @property
+    def expected_titles(self) -> tuple[str, ...]:
+        """The title of each clean text: a 合集 part is titled by its heading; a heading that is
+        only a number ("篇一") says nothing alone, so the page's title goes before it."""
+        if self.shape and self.shape.parts:
+            return tuple(part.heading if _names_its_text(part.heading) else f"{self.title} {part.heading}"
+                         for part in self.shape.parts)
+        return (self.title,)
 
     @property
     def page_count(self) -> int:

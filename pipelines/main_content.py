@@ -1,0 +1,227 @@
+"""Which element of a page holds its main text: one locator for generic extraction and ``profile suggest``.
+
+Scored as readability scores (text mass of the paragraphs credited to their
+parent and grandparent, weighed down by link text and by class/id names that
+mean navigation, comments or footers), with two changes for Chinese pages:
+mass is counted in characters, not commas alone, because Chinese paragraphs
+carry few of them; and siblings of the best element that score alike (the
+blocks of a 文库 preview, a speech split over several ``<div>``) are kept
+together by taking their parent and excluding the rest of it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree, html
+
+# Where a text run is owned by an inline element, its paragraph is the nearest of these above it.
+_PARAGRAPH_TAGS = frozenset(
+    "p div td th li dd dt section article pre blockquote center main body form table tbody tr ul ol dl".split()
+)
+_BODY_TEXT = etree.XPath(
+    "//body//text()[normalize-space()][not(parent::a or parent::script or parent::style)]"
+)
+_LINK_TEXT = etree.XPath(".//a//text()")
+# Text right inside a link is excluded by the XPath; text in markup inside a link is not.
+_NOT_READ = frozenset(("a", "script", "style", "noscript", "template"))
+_LINK_LEVELS = 3  # <a><span><b>text</b></span></a>: deeper markup inside a link is rare
+_MIN_RUN = 10  # shorter runs (menu labels, captions, bylines) carry no weight, as in readability
+_SENTENCE_MARKS = re.compile(r"[，。；！？、,;]")
+# Class and id words of boilerplate containers, and of article containers (readability's lists, plus
+# the pinyin abbreviations Chinese CMS templates use: zw 正文, nr 内容, wz 文章, con/cont content).
+_NEGATIVE_NAME = re.compile(
+    r"comment|reply|replies|discuss|pinglun|footer|foot|copyright|banquan|sidebar|side|aside|widget|nav|menu|"
+    r"breadcrumb|crumb|position|weizhi|related|relate|recommend|tuijian|xiangguan|hot|rank|share|social|"
+    r"banner|advert|guanggao|sponsor|promo|tags?$|tagcloud|toolbar|login|header|topbar|friendlink|links?$|"
+    r"\bsig\b|signature|qianming",
+    re.I,
+)
+_POSITIVE_NAME = re.compile(
+    r"article|content|entry|post|text|body|main|detail|story|con\b|cont|zw|zhengwen|neirong|nr\b|wz\b|"
+    r"news_?txt|newstext|blog|thread|message|read",
+    re.I,
+)
+_NAME_WEIGHT = 0.5
+_SIBLING_SHARE = 0.5  # a sibling holding at least half as much prose is more of the same text
+_MIN_SIBLING_MASS = 100
+_MIN_CLASS_SIBLING_MASS = 30
+_LINK_DENSITY_CANDIDATES = 8
+
+
+@dataclass
+class MainBlock:
+    """The element that holds the main text, and the parts of it that are not (other siblings)."""
+
+    element: html.HtmlElement
+    excluded: list[html.HtmlElement] = field(default_factory=list)
+    score: float = 0.0
+
+
+def _mass(text: str) -> int:
+    """CJK characters count one each, ASCII ones (spaces too: two C calls, not a split) a third."""
+    ascii_chars = len(text.encode("ascii", "ignore"))
+    return len(text) - ascii_chars + ascii_chars // 3
+
+
+def _paragraph_of(element: html.HtmlElement) -> html.HtmlElement | None:
+    while element is not None and element.tag not in _PARAGRAPH_TAGS:
+        element = element.getparent()
+    return element
+
+
+def _in_link_or_code(element: html.HtmlElement | None) -> bool:
+    for _ in range(_LINK_LEVELS):
+        if element is None:
+            return False
+        if element.tag in _NOT_READ:
+            return True
+        element = element.getparent()
+    return False
+
+
+def name_weight(element: html.HtmlElement) -> float:
+    """How far an element's class and id speak for (> 1) or against (< 1) it holding the text."""
+    names = f"{element.get('class', '')} {element.get('id', '')}".strip()
+    if not names:
+        return 1.0
+    negative = bool(_NEGATIVE_NAME.search(names))
+    positive = bool(_POSITIVE_NAME.search(names))
+    if negative and not positive:
+        return _NAME_WEIGHT
+    if positive and not negative:
+        return 1.0 + _NAME_WEIGHT
+    return 1.0
+
+
+def link_density(element: html.HtmlElement) -> float:
+    text = _mass(element.text_content())
+    if not text:
+        return 0.0
+    linked = _mass("".join(_LINK_TEXT(element)))
+    return min(1.0, linked / text)
+
+
+def _unlikely(element: html.HtmlElement, verdicts: dict) -> bool:
+    """Inside a container named as comments, a sidebar, a footer …: text there is not the article's.
+
+    Memoised per element: paragraphs share their ancestors.
+    """
+    chain = []
+    verdict = False
+    while element is not None and element.tag not in ("body", "html"):
+        if element in verdicts:
+            verdict = verdicts[element]
+            break
+        chain.append(element)
+        if name_weight(element) < 1.0:
+            verdict = True
+            break
+        element = element.getparent()
+    for seen in chain:
+        verdicts[seen] = verdict
+    return verdict
+
+
+def paragraph_scores(root: html.HtmlElement) -> dict[html.HtmlElement, float]:
+    """Text mass of each paragraph, links excluded; runs too short to be prose are left out.
+
+    Paragraphs inside containers whose names mark them as boilerplate are left out
+    too, unless that would leave nothing.
+    """
+    scores = _paragraph_scores(root)
+    verdicts: dict[html.HtmlElement, bool] = {}
+    likely = {paragraph: score for paragraph, score in scores.items() if not _unlikely(paragraph, verdicts)}
+    return likely or scores
+
+
+def _paragraph_scores(root: html.HtmlElement) -> dict[html.HtmlElement, float]:
+    runs: dict[html.HtmlElement, int] = {}
+    marks: dict[html.HtmlElement, int] = {}
+    for chunk in _BODY_TEXT(root):
+        mass = _mass(chunk)
+        if mass < 2:
+            continue
+        owner = chunk.getparent()
+        if owner is None:
+            continue
+        if chunk.is_tail:
+            owner = owner.getparent()
+            if owner is None:
+                continue
+        if not isinstance(owner.tag, str) or _in_link_or_code(owner):
+            continue
+        paragraph = _paragraph_of(owner)
+        if paragraph is None:
+            continue
+        runs[paragraph] = runs.get(paragraph, 0) + mass
+        marks[paragraph] = marks.get(paragraph, 0) + len(_SENTENCE_MARKS.findall(chunk))
+    scores = {paragraph: mass + 3 * marks[paragraph] for paragraph, mass in runs.items()}
+    # A page of nothing but short lines still has a text: then every run counts.
+    return {paragraph: score for paragraph, score in scores.items() if runs[paragraph] >= _MIN_RUN} or scores
+
+
+def locate_main_block(root: html.HtmlElement) -> MainBlock | None:
+    """The element holding the page's main text; None when the page has no paragraph of prose."""
+    paragraphs = paragraph_scores(root)
+    if not paragraphs:
+        return None
+    candidates: dict[html.HtmlElement, float] = {}
+    for paragraph, score in paragraphs.items():
+        # Text written straight into a <div> or <td> between <br>s counts for that element itself.
+        if paragraph.tag in ("div", "td", "section", "article", "pre", "blockquote", "center", "dd"):
+            candidates[paragraph] = candidates.get(paragraph, 0.0) + score
+        parent = paragraph.getparent()
+        if parent is None:
+            continue
+        candidates[parent] = candidates.get(parent, 0.0) + score
+        grandparent = parent.getparent()
+        if grandparent is not None:
+            candidates[grandparent] = candidates.get(grandparent, 0.0) + score / 2
+    for element in list(candidates):
+        candidates[element] *= name_weight(element)
+    ranked = sorted(candidates, key=candidates.__getitem__, reverse=True)[:_LINK_DENSITY_CANDIDATES]
+    final = {element: candidates[element] * (1.0 - link_density(element)) for element in ranked}
+    best = max(final, key=final.__getitem__)
+    score = final[best]
+    if best.tag == "html":
+        body = best.find("body")
+        return MainBlock(body if body is not None else best, score=score)
+    return _with_alike_siblings(best, score, candidates)
+
+
+def _outermost_wrapper(element: html.HtmlElement) -> html.HtmlElement:
+    """``element``, or the wrapper it alone fills (a one-cell table, a div around one div)."""
+    while True:
+        parent = element.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            return element
+        children = [child for child in parent if isinstance(child.tag, str)]
+        if len(children) != 1:
+            return element
+        element = parent
+
+
+def _prose_mass(element: html.HtmlElement) -> float:
+    return _mass(element.text_content()) * (1.0 - link_density(element))
+
+
+def _with_alike_siblings(best: html.HtmlElement, score: float, candidates: dict) -> MainBlock:
+    block = _outermost_wrapper(best)
+    parent = block.getparent()
+    if parent is None or block.tag == "body":
+        return MainBlock(best, score=score)
+    # Siblings of one named class are one template repeated (the pages of a 文库 preview): any
+    # prose in them is more of the text.  Unnamed siblings must hold a good share of it.
+    threshold = _MIN_CLASS_SIBLING_MASS if block.get("class") else max(_MIN_SIBLING_MASS, _prose_mass(block) * _SIBLING_SHARE)
+    alike = [
+        sibling for sibling in parent
+        if sibling is not block and sibling.tag == block.tag and sibling.get("class", "") == block.get("class", "")
+        and name_weight(sibling) >= 1.0 and _prose_mass(sibling) >= threshold
+    ]
+    if not alike:
+        return MainBlock(best, score=score)
+    keep = {block, *alike}
+    excluded = [child for child in parent if isinstance(child.tag, str) and child not in keep]
+    return MainBlock(parent, excluded, score)
