@@ -315,6 +315,9 @@ _BINARY_SHARE = 0.01
 # (tests/test_decoding.py measures both on the corpus).
 _MIN_HAN_FOR_VERDICT = 50
 _MIN_COMMON_SHARE = 0.8
+# Wrong decodings leave at most two thirds of their Han characters common (UTF-8 read as GB18030:
+# about 0.45; GBK read as Big5: about 0.6); real text keeps nearly all of them.
+_VOUCHING_SHARE = 0.95
 
 
 @dataclass(frozen=True)
@@ -357,8 +360,12 @@ class TextCensus:
     @property
     def garbled(self) -> bool:
         """The characters are those of a wrong decoding, whatever else the text holds."""
+        vouched = self.han >= _MIN_HAN_FOR_VERDICT and self.han_common >= _VOUCHING_SHARE * self.han
         # Private-use code points and replacement characters: what a wrong multi-byte decoding leaves.
-        if self.private_use + self.replacements > max(5, 0.01 * self.han):
+        # Private-use ones beside Han characters that are nearly all common are the page's own
+        # glyphs (the GBK user-defined area, which old pages use for symbols), not a wrong decoding.
+        suspicious = self.replacements + (0 if vouched else self.private_use)
+        if suspicious > max(5, 0.01 * self.han):
             return True
         if self.han < _MIN_HAN_FOR_VERDICT:
             return False

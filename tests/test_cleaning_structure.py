@@ -161,3 +161,29 @@ def test_white_text_on_a_dark_page_is_text():
     assert text.text.split("\n") == SPEECH
     white = extract_texts([page(f"<div>{paragraphs(SPEECH[:2])}<font color='white'>{SPEECH[2]}</font></div>")]).texts
     assert SPEECH[2] not in white[0].text
+
+
+def _unclosed_fonts(lines: int) -> bytes:
+    """An old CMS page: an unclosed <font> per line, nesting one level deeper each time."""
+    line = "同志们要认真贯彻落实会议精神，确保各项工作任务落到实处。"
+    fonts = "".join(f"<font face='宋体'>第{number}行，{line}<br>" for number in range(lines))
+    return (f"<html><head><meta charset='utf-8'><title>讲话</title></head><body><div class='content'>{fonts}"
+            "<p>最后一段：以上是我今天讲话的全部内容。谢谢大家！</p></div></body></html>").encode("utf-8")
+
+
+def test_lines_past_libxml2s_old_depth_limit_are_kept():
+    [text] = extract_texts([FetchedPage("http://127.0.0.1/a/3.html", _unclosed_fonts(400), "text/html")]).texts
+    assert text.text.count("\n") == 400 and text.text.endswith("谢谢大家！") and not text.truncated
+
+
+def test_a_page_too_deep_for_both_trees_is_marked_truncated_not_complete():
+    [text] = extract_texts([FetchedPage("http://127.0.0.1/a/4.html", _unclosed_fonts(2300), "text/html")]).texts
+    assert text.truncated and "parse_suspect:depth_limit" in text.cleaning.notes
+
+
+def test_speech_after_a_premature_html_end_tag_is_kept_from_the_browsers_tree():
+    page = ("<html><head><meta charset='utf-8'><title>讲话</title></head><body><div class='content'>"
+            f"<p>{SPEECH[0]}</p></div></body></html><p>{SPEECH[1]}</p><p>{SPEECH[6]}</p>").encode("utf-8")
+    [text] = extract_texts([FetchedPage("http://127.0.0.1/a/5.html", page, "text/html")]).texts
+    assert text.text.split("\n") == [SPEECH[0], SPEECH[1], SPEECH[6]]
+    assert text.cleaning.parser == "html5lib" and "parse_suspect:content_after_html_end" in text.cleaning.notes

@@ -338,3 +338,13 @@ def test_short_undeclared_big5_and_gbk_pages():
     for text in CORPUS[0].split("。")[:10]:
         page = speech_page([text])
         assert decode_html(page.encode("gbk"), None).text == page
+
+
+def test_private_use_glyphs_beside_common_han_text_are_not_mojibake():
+    """Old GBK pages draw symbols from the user-defined area (decoded as private-use code points);
+    a real page of the development set with 126 of them beside 6,000 common characters was rejected."""
+    text = "".join("".join(sample.paragraphs) for sample in generate_texts(3, seed=11))
+    marked = "".join(char + ("\ue5e5" if index % 40 == 0 else "") for index, char in enumerate(text))
+    assert not TextCensus.of(marked).mojibake
+    garbled = text.encode("utf-8").decode("gb18030", errors="replace")
+    assert TextCensus.of(garbled + "\ue5e5" * 50).mojibake
