@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pipelines.rules import ExtractionRules, _check_selectors
+from pipelines.rules import ExtractionRules, RulesError, check_selectors
 
 # Read through importlib.resources so profiles load from a zipped egg too (Scrapyd).
 BUNDLED_PROFILES: Traversable = files("crawler") / "profiles"
@@ -60,7 +60,7 @@ class Navigation(BaseModel):
     max_article_pages: int = Field(default=20, ge=1)
     """Stop following an article's continuation pages after this many pages."""
 
-    _selectors = field_validator("list_links", "article_links", "next_list_page", "category")(_check_selectors)
+    _selectors = field_validator("list_links", "article_links", "next_list_page", "category")(check_selectors)
     _patterns = field_validator("list_url_pattern", "article_url_pattern")(_check_pattern)
 
 
@@ -91,7 +91,7 @@ class Schedule(BaseModel):
 
 
 class SiteProfile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     display_name: str
@@ -104,6 +104,15 @@ class SiteProfile(BaseModel):
     politeness: Politeness = Politeness()
     extract: ExtractionRules = ExtractionRules()
     schedule: Schedule | None = None
+
+    @field_validator("extract", mode="before")
+    @classmethod
+    def _extraction_rules(cls, value: object) -> ExtractionRules:
+        if isinstance(value, ExtractionRules):
+            return value
+        if not isinstance(value, dict):
+            raise ValueError("must be a table")
+        return ExtractionRules.from_mapping(value)
 
     @field_validator("start_urls")
     @classmethod
@@ -130,7 +139,11 @@ def _format_validation_error(path: Path, error: ValidationError) -> str:
     problems = []
     for issue in error.errors():
         field = ".".join(str(part) for part in issue["loc"]) or "(top level)"
-        problems.append(f"  {field}: {issue['msg']}")
+        cause = issue.get("ctx", {}).get("error")
+        if isinstance(cause, RulesError):  # the [extract] table is validated by the cleaning core's own rules
+            problems.append(f"  {field}.{cause.field}: {cause.message}")
+        else:
+            problems.append(f"  {field}: {issue['msg']}")
     return f"invalid site profile {path}:\n" + "\n".join(problems)
 
 

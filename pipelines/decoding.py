@@ -24,8 +24,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import charset_normalizer
-import numpy as np
 from w3lib.encoding import (
     html_body_declared_encoding,
     http_content_type_encoding,
@@ -46,10 +44,14 @@ _LENIENT_META_CHARSET = re.compile(rb"""<meta[^>]{0,300}?charset\s*=\s*["']?\s*(
 _DECODES_ANYTHING = {"latin-1", "iso8859-1", "cp1252", "iso8859-15"}
 
 
+_HIGH_BYTES = bytes(range(0x81, 0x100))
+
+
 def _looks_cjk_multibyte(body: bytes) -> bool:
     """High bytes in pairs, as in GBK/GB18030 or Big5 text; a Western page has few."""
-    head = np.frombuffer(body, dtype=np.uint8, count=min(len(body), 20000))
-    return np.count_nonzero(head >= 0x81) > 0.05 * len(head)
+    head = body[:20000]
+    high = len(head) - len(head.translate(None, _HIGH_BYTES))  # counted in C, by deleting them
+    return high > 0.05 * len(head)
 
 
 # Tried in this order on undeclared CJK bytes that are not UTF-8; Big5 text often decodes
@@ -177,6 +179,8 @@ def _decode(body: bytes, content_type: str | None, forced_encoding: str | None) 
         return DecodedHtml(body.decode(encoding, errors="replace"), encoding, declared, source, True)
 
     # Stray control bytes (NULs above all) make the detector guess UTF-16 or UTF-32.
+    import charset_normalizer  # the last resort: most pages never need it, and it loads slowly
+
     best = charset_normalizer.from_bytes(body.translate(None, _CONTROL_BYTES)).best()
     if best is not None:
         encoding = normalise_encoding(best.encoding) or best.encoding
@@ -230,15 +234,14 @@ def _ascii_transparent(encoding: str) -> bool:
         return False
 
 
+# Control bytes other than tab, newline, form feed and carriage return.
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
+
+
 def _has_control_bytes(body: bytes) -> bool:
-    # Array minima instead of a regex or bytes.translate: this runs on every page, and a
-    # character-class scan costs ten times the decoding itself on a 250 KB page.
-    octets = np.frombuffer(body, dtype=np.uint8)
-    if not len(octets):
-        return False
-    return bool(octets.min() < 0x09  # 0x00–0x08
-                or (octets - np.uint8(0x0E)).min() < 0x20 - 0x0E  # 0x0E–0x1F; lower bytes wrap round to the top
-                or body.find(b"\x0b") >= 0 or body.find(b"\x7f") >= 0)
+    # Deleting them with bytes.translate is one pass in C over the page (a character-class
+    # regex scan cost ten times the decoding itself on a 250 KB page).
+    return len(body.translate(None, _CONTROL_BYTES)) != len(body)
 
 
 def _without_stray_controls(decoded: DecodedHtml) -> DecodedHtml:
@@ -254,8 +257,9 @@ def _without_stray_controls(decoded: DecodedHtml) -> DecodedHtml:
 
 
 # Both checks below read the first _SAMPLE characters of a decoded page as a census of
-# code point kinds: one table lookup per character in numpy instead of a regex pass per
-# kind (they run on every page; benchmarks/write_path_profile.py times the two).
+# code point kinds: the non-ASCII characters (a minority of an HTML page) are mapped to one
+# letter per kind by str.translate and the letters counted, all in C; the ASCII ones can only
+# be controls or "other" (they run on every page; benchmarks/write_path_profile.py times them).
 _SAMPLE = 20_000
 _OTHER, _CONTROL, _REPLACEMENT, _PRIVATE_USE, _HAN_COMMON, _HAN_RARE = range(6)
 
@@ -292,19 +296,27 @@ def _common_han() -> frozenset[str]:
     return frozenset(_gb2312_han() | _big5_frequent_han())
 
 
-def _kind_table() -> np.ndarray:
-    table = np.full(0x10000, _OTHER, dtype=np.uint8)
+_KIND_LETTERS = "ocrphx"  # one letter per kind, in the order of the kind numbers
+
+
+def _kind_table() -> str:
+    """A translate table: the character at index N is the letter of code point N's kind."""
+    table = [_KIND_LETTERS[_OTHER]] * 0x10000
     # Control characters other than whitespace: text never has them, binary data decoded
     # as text is full of them (random bytes: about one in eight).
-    table[[*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F]] = _CONTROL
-    table[0xFFFD] = _REPLACEMENT
-    table[0xE000:0xF900] = _PRIVATE_USE
-    table[0x4E00:0xA000] = _HAN_RARE
-    table[[ord(char) for char in _common_han()]] = _HAN_COMMON
-    return table
+    for code in (*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F):
+        table[code] = _KIND_LETTERS[_CONTROL]
+    table[0xFFFD] = _KIND_LETTERS[_REPLACEMENT]
+    table[0xE000:0xF900] = [_KIND_LETTERS[_PRIVATE_USE]] * (0xF900 - 0xE000)
+    table[0x4E00:0xA000] = [_KIND_LETTERS[_HAN_RARE]] * (0xA000 - 0x4E00)
+    for char in _common_han():
+        table[ord(char)] = _KIND_LETTERS[_HAN_COMMON]
+    return "".join(table)
 
 
 _KINDS = _kind_table()
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+_ASCII_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 _BINARY_SHARE = 0.01
@@ -334,11 +346,12 @@ class TextCensus:
     @classmethod
     def of(cls, text: str) -> TextCensus:
         sample = text[:_SAMPLE]
-        # UTF-16 code units index the table directly; a surrogate (half of a character beyond
-        # the BMP, or a lone one) counts as "other", as the whole character would.
-        units = np.frombuffer(sample.encode("utf-16-le", "surrogatepass"), dtype="<u2")
-        counts = np.bincount(_KINDS.take(units), minlength=6).tolist()
-        return cls(len(sample), counts[_CONTROL], counts[_REPLACEMENT], counts[_PRIVATE_USE],
+        # A character beyond the BMP is past the table's end: str.translate leaves it as it is,
+        # and it counts as "other".
+        kinds = "".join(_NOT_ASCII.findall(sample)).translate(_KINDS)
+        counts = [kinds.count(letter) for letter in _KIND_LETTERS]
+        controls = counts[_CONTROL] + len(_ASCII_CONTROLS.findall(sample))
+        return cls(len(sample), controls, counts[_REPLACEMENT], counts[_PRIVATE_USE],
                    counts[_HAN_COMMON] + counts[_HAN_RARE], counts[_HAN_COMMON])
 
     @property

@@ -29,7 +29,7 @@ from .parsing import browser_tree, parse_html
 from .records import CleaningReport, ExtractedText, FetchedPage, PageExtraction, Removal
 from .rules import GENERIC_RULES, ExtractionRules, compiled_selector
 from .text_rules import clean_lines, drop_continuation_head
-from .truncation import is_truncation_notice, preview_pages
+from .truncation import is_truncation_notice, may_hold_a_notice, preview_pages
 
 
 def continuation_links(root: html.HtmlElement, rules: ExtractionRules, base_url: str) -> tuple[str, ...]:
@@ -138,9 +138,12 @@ def gate_after(container: html.HtmlElement, hidden: frozenset[str]) -> str | Non
         for sibling in element.itersiblings():
             if not isinstance(sibling.tag, str) or is_hidden(sibling, hidden):
                 continue
-            if _visible_chars(sibling) > _GATE_MAX_CHARS or looked == _GATE_SIBLINGS:
+            shown = sibling.text_content()
+            if len("".join(shown.split())) > _GATE_MAX_CHARS or looked == _GATE_SIBLINGS:
                 return None
             looked += 1
+            if not may_hold_a_notice(shown):
+                continue
             for line in block_lines(sibling):
                 if is_truncation_notice(line):
                     return line
@@ -231,7 +234,7 @@ def _extract_parsed(parsed: ParsedPage, source: str, pages: Sequence[FetchedPage
 
     lines = strip_mirror_artefacts(lines)
     cleaned = clean_lines(lines, site_name=site if rules.site_name else None, title=title,
-                          template_lines=frozenset(rules.template_lines))
+                          template_lines=rules.template_line_set)
     removed.extend(cleaned.removed)
     if is_challenge_page(source, title, sum(map(len, cleaned.lines))):
         return PageExtraction(skipped="anti_bot", encodings=tuple(encodings))

@@ -7,11 +7,14 @@ instead of mid-crawl.
 
 from __future__ import annotations
 
+import codecs
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from functools import lru_cache
+from typing import Any
 
 from cssselect import HTMLTranslator, SelectorError
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, field_validator
 
 
 @lru_cache(maxsize=512)
@@ -27,7 +30,7 @@ def compiled_selector(css: str) -> etree.XPath:
     return etree.XPath(HTMLTranslator().css_to_xpath(css))
 
 
-def _check_selectors(value: list[str]) -> list[str]:
+def check_selectors(value: list[str] | tuple[str, ...]) -> list[str] | tuple[str, ...]:
     for css in value:
         try:
             compiled_selector(css)
@@ -36,42 +39,83 @@ def _check_selectors(value: list[str]) -> list[str]:
     return value
 
 
-class ExtractionRules(BaseModel):
-    """How to find a text on one site's article pages. Empty lists mean: use the generic passes."""
+class RulesError(ValueError):
+    """An ``[extract]`` table that cannot be used; ``field`` names the key at fault."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+_SELECTOR_FIELDS = ("title", "body", "date", "drop", "next_page")
+_LIST_FIELDS = (*_SELECTOR_FIELDS, "template_lines")
+_TEXT_FIELDS = ("site_name", "encoding")
+
+
+# A plain frozen dataclass, not a pydantic model: the cleaning core is imported by every process
+# that cleans a page (``fanwen extract`` is timed as a whole process), and pydantic's import and
+# model building were a third of its start-up.  Profiles (pydantic) validate it through from_mapping.
+@dataclass(frozen=True)
+class ExtractionRules:
+    """How to find a text on one site's article pages. Empty lists mean: use the generic passes."""
 
     site_name: str | None = None
     """The site's own name, e.g. 华博范文网: anchors the header, date/site line and watermark rules."""
-    title: list[str] = ["h1"]
+    title: tuple[str, ...] = ("h1",)
     """CSS selectors tried in order for the title; falls back to ``<title>`` without the site suffix."""
-    body: list[str] = []
+    body: tuple[str, ...] = ()
     """CSS selectors of the body container, tried in order; empty or no match → generic detection."""
-    date: list[str] = []
+    date: tuple[str, ...] = ()
     """CSS selectors whose text holds the publication date; the body's date line is used otherwise."""
-    drop: list[str] = []
+    drop: tuple[str, ...] = ()
     """CSS selectors of boilerplate inside the body container (ad slots, related boxes)."""
-    next_page: list[str] = []
+    next_page: tuple[str, ...] = ()
     """CSS selectors of links to the article's continuation pages."""
     encoding: str | None = None
     """Force this encoding when the site's declarations are known to lie."""
-    template_lines: list[str] = []
+    template_lines: tuple[str, ...] = ()
     """Lines the site's template repeats at the head or tail of its texts (``fanwen profile learn-template``
     prints them from an archive); removed where they stand at a text's edges, never inside it."""
 
-    _validate_selectors = field_validator("title", "body", "date", "drop", "next_page")(_check_selectors)
-
-    @field_validator("encoding")
-    @classmethod
-    def _known_encoding(cls, value: str | None) -> str | None:
-        import codecs
-
-        if value is not None:
+    def __post_init__(self) -> None:
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise RulesError(name, f"must be a string, not {type(value).__name__}")
+        for name in _LIST_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, str) or not all(isinstance(item, str) for item in value):
+                raise RulesError(name, "must be a list of strings")
+            object.__setattr__(self, name, tuple(value))
+        for name in _SELECTOR_FIELDS:
             try:
-                codecs.lookup(value)
+                check_selectors(getattr(self, name))
+            except ValueError as error:
+                raise RulesError(name, str(error)) from None
+        if self.encoding is not None:
+            try:
+                codecs.lookup(self.encoding)
             except LookupError:
-                raise ValueError(f"unknown encoding {value!r}") from None
-        return value
+                raise RulesError("encoding", f"unknown encoding {self.encoding!r}") from None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> ExtractionRules:
+        """Rules from a profile's ``[extract]`` table; an unknown key is an error, as a typo would be."""
+        known = {field.name for field in fields(cls)}
+        for key in data:
+            if key not in known:
+                raise RulesError(key, "unknown key (extra inputs are not permitted)")
+        return cls(**data)
+
+    @property
+    def template_line_set(self) -> frozenset[str]:
+        return _line_set(self.template_lines)
+
+
+@lru_cache(maxsize=64)
+def _line_set(lines: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(lines)
 
 
 GENERIC_RULES = ExtractionRules()

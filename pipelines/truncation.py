@@ -40,6 +40,11 @@ _SENTENCE_END = ("。", "！", "？", "!", "?")
 _AUDIENCE = re.compile(r"同志们|大家|我们|各位|各(?:单位|部门|级|乡镇|地)|全体|要认真|必须")
 
 
+def may_hold_a_notice(text: str) -> bool:
+    """A cheap first look at a block of any length: could one of its lines be a notice?"""
+    return bool(_NOTICE.search(text) or _DOWNLOAD_FOR_REST.search(text))
+
+
 def is_truncation_notice(line: str) -> bool:
     if len(line) > _MAX_NOTICE:
         return False

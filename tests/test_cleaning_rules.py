@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -253,7 +254,7 @@ def test_contains_selectors_in_rules_work_on_every_page():
     from pipelines.records import FetchedPage
 
     site = load_site("liuxue86")
-    rules = load_profile("liuxue86").extract.model_copy(update={
+    rules = dataclasses.replace(load_profile("liuxue86").extract, **{
         "next_page": ['a:contains("下一页")'], "drop": ['p:contains("更多心得体会")'],
     })
     for article in site.articles:
