@@ -20,12 +20,15 @@ from .text_rules import iso_date, parse_date_line
 # included) and no separator, a leading \s* is retried at every position of the
 # run, quadratic time (tests/test_fuzz_extract.py).  Parts are stripped instead.
 _TITLE_SEPARATORS = re.compile(r"_|\||－|—|–| - |｜|»|::|>>")
-_HEADING_XPATH = "//h1|//h2|//*[contains(@class,'title') or contains(@id,'title')]"
+_HEADINGS = etree.XPath("//h1|//h2|//*[contains(@class,'title') or contains(@id,'title')]")
+_OG_SITE_NAME = etree.XPath('string(//meta[@property="og:site_name"]/@content)')
+_OG_TITLE = etree.XPath('string(//meta[@property="og:title"]/@content)')
+_DOCUMENT_TITLE = etree.XPath("string((//title)[1])")
 _MAX_TITLE = 120
 
 
 def document_title_parts(root: html.HtmlElement) -> list[str]:
-    document_title = normalise_line(root.findtext(".//title") or "")
+    document_title = normalise_line(_DOCUMENT_TITLE(root))
     return [part.strip() for part in _TITLE_SEPARATORS.split(document_title) if part.strip()]
 
 
@@ -33,7 +36,7 @@ def site_name(root: html.HtmlElement, rules: ExtractionRules) -> str | None:
     """The site's own name: the profile's, ``og:site_name``, or the last part of a multi-part ``<title>``."""
     if rules.site_name:
         return rules.site_name
-    meta = root.xpath('string(//meta[@property="og:site_name"]/@content)').strip()
+    meta = _OG_SITE_NAME(root).strip()
     if meta:
         return normalise_line(meta)
     parts = document_title_parts(root)
@@ -55,7 +58,7 @@ def page_title(root: html.HtmlElement, rules: ExtractionRules, site: str | None 
     own_parts = [part for part in parts if part != site] or parts
     document_title = own_parts[0] if own_parts else ""
 
-    whole_title = normalise_line(root.findtext(".//title") or "")
+    whole_title = normalise_line(_DOCUMENT_TITLE(root))
 
     def usable(text: str | None) -> bool:
         if not text or text == site or len(text) > _MAX_TITLE:
@@ -68,10 +71,10 @@ def page_title(root: html.HtmlElement, rules: ExtractionRules, site: str | None 
     selected = select_text(root, rules.title)
     if usable(selected) and (rules.title != ("h1",) or _consistent(selected, document_title) or not document_title):
         return selected  # type: ignore[return-value]
-    meta = normalise_line(root.xpath('string(//meta[@property="og:title"]/@content)'))
+    meta = normalise_line(_OG_TITLE(root))
     if usable(meta):
         return meta
-    headings = [normalise_line(element.text_content()) for element in root.xpath(_HEADING_XPATH)[:30]]
+    headings = [normalise_line(element.text_content()) for element in _HEADINGS(root)[:30]]
     for heading in headings:
         if usable(heading) and _consistent(heading, document_title):
             return heading
