@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from lxml import etree, html
 
 from .hidden_text import is_hidden
-from .main_content import locate_main_block
+from .main_content import linked_chars, locate_main_block
 from .records import Removal
 from .rules import ExtractionRules, compiled_selector
 
@@ -109,11 +109,8 @@ def is_link_list(element: html.HtmlElement) -> bool:
     chars = _visible_chars(element)
     if chars == 0:
         return False
-    linked = len("".join("".join(_LINK_TEXT(element)).split()))
-    return linked / chars > _LINK_DENSITY
+    return linked_chars(element) / chars > _LINK_DENSITY
 
-
-_LINK_TEXT = etree.XPath(".//a//text()")
 
 
 def _visible_chars(element: html.HtmlElement) -> int:
