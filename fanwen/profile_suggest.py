@@ -23,8 +23,8 @@ from urllib.parse import urljoin, urlsplit
 from lxml import html
 
 from pipelines.decoding import decode_html
-from pipelines.html_blocks import parse_document
 from pipelines.main_content import locate_main_block
+from pipelines.parsing import parse_html
 from pipelines.rules import compiled_selector
 
 _DATE = re.compile(r"(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}")
@@ -42,7 +42,7 @@ class Page:
 
 def parse_page(body: bytes, url: str, content_type: str | None = None) -> Page:
     decoded = decode_html(body, content_type)
-    return Page(url=url, root=parse_document(decoded.text), encoding=decoded.encoding)
+    return Page(url=url, root=parse_html(decoded.text).root, encoding=decoded.encoding)
 
 
 # -- CSS selectors for chosen elements ---------------------------------------------------------

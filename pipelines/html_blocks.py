@@ -33,33 +33,6 @@ _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 _EDGE_SPACE = " \t\r\n\f\v\u3000\xa0\u2002\u2003\u200b\ufeff"
 
 
-def parse_document(text: str) -> html.HtmlElement:
-    """Parse decoded HTML; tolerant of anything a broken site sends."""
-    # An XML declaration is not HTML; libxml2 would read its encoding.
-    if text.lstrip().startswith("<?xml"):
-        text = re.sub(r"^\s*<\?xml[^>]*>", "", text, count=1)
-    if not text.strip():
-        text = "<html></html>"
-    # Handed over as UTF-8 with the encoding fixed: libxml2 reads bytes faster than a
-    # str, and never re-decodes by a <meta charset> (the text is decoded already).
-    # surrogatepass: a lone surrogate (only an odd decoder leaves one) becomes
-    # replacement characters instead of ending its text node.
-    try:
-        return html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=_PARSER)
-    except (etree.ParserError, ValueError):
-        # Nothing parsable was left ("<!--", a bare "<?xml"): an empty document, not an error.
-        return html.document_fromstring(b"<html></html>", parser=_PARSER)
-
-
-_PARSER = html.HTMLParser(remove_comments=True, remove_pis=True, recover=True, encoding="utf-8")
-# lxml.html picks a class per element by a lookup written in Python (form fields get
-# their own classes), called for every element the cleaning touches; nothing here uses
-# those classes, so every element is a plain HtmlElement, chosen in C.
-_PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
-    element=html.HtmlElement, comment=html.HtmlComment, pi=html.HtmlProcessingInstruction, entity=html.HtmlEntity,
-))
-
-
 def first_match(root: html.HtmlElement, selectors: Iterable[str]) -> html.HtmlElement | None:
     for css in selectors:
         found = compiled_selector(css)(root)
