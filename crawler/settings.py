@@ -49,7 +49,8 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
 # Retries wait: Retry-After when a 429/503 gives one (at most RETRY_AFTER_MAX seconds),
-# else RETRY_BACKOFF_BASE * 2**attempt seconds (crawler.middlewares.BackoffRetryMiddleware).
+# else RETRY_BACKOFF_BASE * 2**attempt seconds (crawler.middlewares.BackoffRetryMiddleware);
+# a Retry-After holds back the host's other requests as long (crawler.politeness.RetryAfterHold).
 RETRY_BACKOFF_BASE = 1.0
 RETRY_BACKOFF_MAX = 60.0
 RETRY_AFTER_MAX = 120.0
@@ -69,6 +70,9 @@ EXTENSIONS = {
     "crawler.extensions.CrawlRunLog": 500,
     "crawler.extensions.CrawlProgress": 510,
     "crawler.gc_tuning.CollectLessOften": 520,
+    # A site's robots.txt Crawl-delay and Retry-After answers pace its whole download slot.
+    "crawler.politeness.CrawlDelayFromRobots": 530,
+    "crawler.politeness.RetryAfterHold": 540,
 }
 # Net allocations between runs of the cyclic garbage collector while crawling (Python: 700; 0 leaves it).
 FANWEN_GC_THRESHOLD = 20_000

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
+
+
+class _GracefulOnSigtermCrawlerProcess(CrawlerProcess):
+    """Scrapy's ``CrawlerProcess``, except that only a second Ctrl-C forces an unclean stop.
+
+    One stop of a service may bring SIGTERM more than once: ``systemctl stop`` signals
+    every process of the service and ``fanwen schedule run`` passes the stop on to its
+    crawls.  Scrapy takes a second signal as "force", which stops the reactor before
+    the archive is closed; a service manager escalates with SIGKILL after its own timeout.
+    """
+
+    def _signal_kill(self, signum: int, frame: Any) -> None:  # Scrapy's handler once stopping
+        if signum == signal.SIGTERM:
+            return
+        super()._signal_kill(signum, frame)
 
 
 def project_settings(archive: str | Path, overrides: Mapping[str, Any] | None = None):
@@ -29,7 +45,7 @@ def run_crawls(
     overrides: Mapping[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Crawl each site into ``archive`` (concurrently, one reactor); return each crawl's Scrapy stats."""
-    process = CrawlerProcess(project_settings(archive, overrides))
+    process = _GracefulOnSigtermCrawlerProcess(project_settings(archive, overrides))
     crawlers = {}
     for site in sites:
         crawler = process.create_crawler(site)

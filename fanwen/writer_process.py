@@ -16,6 +16,7 @@ the writer inside it would.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import queue
@@ -31,6 +32,8 @@ from pipelines.rules import ExtractionRules
 from .archive import SaveCounts
 
 _POLL_SECONDS = 0.5
+# The signals that stop a crawl; the crawl's process handles them, its writer ignores them.
+_OWNER_STOPS = (signal.SIGINT, signal.SIGTERM)
 # Items travel in lists of up to this many (one pickle, one write, one wake-up of the
 # sending thread each), or fewer when the first has waited this long (a slow crawl).
 _SEND_BATCH = 16
@@ -57,9 +60,15 @@ class _WriterOptions:
 def _run_writer(options: _WriterOptions, items, replies: multiprocessing.Queue) -> None:
     from .archive_writer import ArchiveDiskError, ArchiveWriter
 
-    # Ctrl-C reaches the whole process group; the crawl answers it by shutting
-    # down gracefully, which needs this writer to store what is queued.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C, `timeout` and `systemctl stop` signal every process of the crawl.  The crawl
+    # answers by shutting down gracefully, which needs this writer to store what is queued,
+    # so the writer leaves stopping to its owner: it ends on the owner's None, or at
+    # end-of-file once the owner is gone.  They were blocked since the spawn, so that one sent
+    # while this process started did not kill it (_start_with_stop_signals_blocked); unblocked
+    # now, such a pending signal is ignored.
+    for stop_signal in _OWNER_STOPS:
+        signal.signal(stop_signal, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _OWNER_STOPS)
     try:
         writer = ArchiveWriter(
             options.archive_path, warc_prefix=options.warc_prefix, batch_size=options.batch_size,
@@ -100,6 +109,21 @@ def _run_writer(options: _WriterOptions, items, replies: multiprocessing.Queue) 
         raise SystemExit(1) from None
 
 
+def _start_with_stop_signals_blocked(process: multiprocessing.process.BaseProcess) -> None:
+    """Start ``process`` with the stop signals blocked, so that one arriving while the child
+    starts up (before it can ignore them) waits instead of killing it.
+
+    A spawned child starts with its parent's signal mask; it unblocks them once it ignores them.
+    Blocked here only in this thread and only for the spawn: a stop signal meant for the
+    crawl meanwhile reaches another of its threads, or waits the few milliseconds.
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _OWNER_STOPS)
+    try:
+        process.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 class ArchiveWriterProcess:
     """``ArchiveWriter``'s interface (``add``, ``counts``, ``close``), with the writing done in a child process.
 
@@ -128,13 +152,14 @@ class ArchiveWriterProcess:
         self._process = context.Process(
             target=_run_writer, args=(options, receiving_end, self._replies), name="fanwen-archive-writer", daemon=True,
         )
-        self._process.start()
+        _start_with_stop_signals_blocked(self._process)
         receiving_end.close()  # the child holds the only read end: its death breaks our pipe, ours gives it EOF
         self._outbox: queue.Queue = queue.Queue(maxsize=max(1, max_pending // _SEND_BATCH))
         self._batch: list = []
         self._batch_started = time.monotonic()
         self._sender = threading.Thread(target=self._send_items, name="fanwen-archive-sender", daemon=True)
         self._sender.start()
+        atexit.register(self._hang_up_at_exit)
         self.counts = SaveCounts()
         self.clusters: int | None = None
         self.cleaned_without_text: list[tuple[str, str]] = []
@@ -194,7 +219,16 @@ class ArchiveWriterProcess:
         self._sender.join()
         self._sending_end.close()
         self._replies.close()
+        atexit.unregister(self._hang_up_at_exit)
         return self.clusters
+
+    def _hang_up_at_exit(self) -> None:
+        """At exit without ``close`` (a forced stop): end the writer by end-of-file, as if this process had died.
+
+        multiprocessing ends daemon children at exit with SIGTERM, which the writer ignores,
+        then waits for them: without end-of-file both processes would wait for ever.
+        """
+        self._sending_end.close()
 
     def _read_replies(self, timeout: float | None = None) -> str | None:
         """Apply the writer's replies that have arrived; returns the kind of the last one."""

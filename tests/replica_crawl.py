@@ -35,8 +35,10 @@ def channel_profile(directory: Path, name: str, *channels: str, **navigation: ob
 
 def crawl(site: str, base_url: str, archive: Path, profile_dir: Path | None = None, timeout: float = 240,
           **settings: object) -> dict:
-    """Crawl ``site`` at ``base_url`` into ``archive``; returns the crawl's Scrapy stats (JSON-able part)."""
-    overrides = {**FAST, **settings}
+    """Crawl ``site`` at ``base_url`` into ``archive``; returns the crawl's Scrapy stats (JSON-able part).
+
+    A setting given as None is not set (one of ``FAST`` is left to the profile)."""
+    overrides = {key: value for key, value in {**FAST, **settings}.items() if value is not None}
     if profile_dir is not None:
         overrides["FANWEN_PROFILE_DIRS"] = [str(profile_dir)]
     args = json.dumps({"site": site, "base_url": base_url, "archive": str(archive), "overrides": overrides})

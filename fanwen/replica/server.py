@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections import Counter
 from collections.abc import Sequence
 from resource import RUSAGE_SELF, getrusage
@@ -31,6 +32,10 @@ class ReplicaResource(resource.Resource):
         self.latency = latency
         self.requests: Counter[str] = Counter()
         self.gone: dict[str, int] = {}  # path -> 404/410, set by POST /__replica__/gone
+        # When each request arrived (time.monotonic(), target), for tests of the crawler's pace.
+        self.arrivals: list[tuple[float, str]] = []
+        # (index in arrivals, Retry-After seconds) of the request to answer 429, set by POST /__replica__/throttle
+        self.throttled: tuple[int, int] | None = None
 
     def render_GET(self, request: server.Request) -> bytes | int:
         if request.path == CONTROL_PREFIX.encode() + b"requests":
@@ -41,7 +46,15 @@ class ReplicaResource(resource.Resource):
             usage = getrusage(RUSAGE_SELF)
             request.setHeader(b"Content-Type", b"application/json")
             return json.dumps({"cpu_seconds": usage.ru_utime + usage.ru_stime}).encode()
+        if request.path == CONTROL_PREFIX.encode() + b"arrivals":
+            request.setHeader(b"Content-Type", b"application/json")
+            return json.dumps(self.arrivals).encode()
         self.requests[request.uri.decode("utf-8", "replace")] += 1
+        self.arrivals.append((time.monotonic(), request.uri.decode("utf-8", "replace")))
+        if self.throttled is not None and self.throttled[0] == len(self.arrivals) - 1:
+            request.setResponseCode(429)
+            request.setHeader(b"Retry-After", str(self.throttled[1]).encode())
+            return b"too many requests\n"
         if (gone := self.gone.get(request.path.decode("utf-8", "replace"))) is not None:
             request.setResponseCode(gone)
             return b"gone\n"
@@ -99,6 +112,14 @@ class ReplicaResource(resource.Resource):
             self.gone[path] = int(request.args.get(b"status", [b"404"])[0])
             request.setHeader(b"Content-Type", b"application/json")
             return json.dumps([path]).encode()
+        if action == "throttle":
+            # ``/__replica__/throttle?after=N&retry_after=S``: the Nth request from now answers
+            # 429 Too Many Requests with ``Retry-After: S``, whatever it asks for.  Answers with
+            # that request's index in ``/__replica__/arrivals``.
+            index = len(self.arrivals) + int(request.args[b"after"][0]) - 1
+            self.throttled = (index, int(request.args.get(b"retry_after", [b"1"])[0]))
+            request.setHeader(b"Content-Type", b"application/json")
+            return json.dumps({"arrival": index}).encode()
         count = int(request.args.get(b"count", [b"1"])[0])
         change = {"publish": self.site.publish, "edit": self.site.edit}.get(action)
         if change is None:
@@ -115,6 +136,7 @@ def serve(
 
     ``latency`` (seconds) delays every answer, like a distant or slow site;
     ``GET /__replica__/requests`` tells how often each target was requested,
+    ``GET /__replica__/arrivals`` when each request arrived (``[monotonic seconds, target]``),
     ``GET /__replica__/cpu`` the CPU seconds the server has used.
     """
     urls: dict[str, str] = {}
