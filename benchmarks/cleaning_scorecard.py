@@ -7,7 +7,7 @@ Each part prints a markdown table:
 * **realpages**: char-bag F1 (mean, median) of fanwen's generic mode, readability-lxml and
   trafilatura (defaults, favor_precision) on the real pages of ``DIR/cwced``, scored by the
   dataset's own ``DIR/extract_eval.py`` (loaded from there at run time, so the figures are its own);
-* **traps**: the over-deletion corpus of ``fanwen.replica.trap_pages``: sentences that carry
+* **traps**: the over-deletion corpus of ``replica.trap_pages``: sentences that carry
   boilerplate's words inside speeches (kept whole?), the speech paragraphs (kept?), the pages'
   boilerplate (leaked?) and the truncated flag (right?);
 * **gold**: text F1 and leaked boilerplate on ``tests/fixtures/gold``, through
@@ -58,7 +58,7 @@ REALPAGE_URL = "http://realpages.invalid/page.html"
 def fanwen_generic_text(html: str) -> str:
     """``f(html: str) -> str`` for ``extract_eval.py run --py``: fanwen's generic mode, texts joined."""
     from pipelines.extraction import extract_texts
-    from pipelines.records import FetchedPage
+    from records.texts import FetchedPage
 
     page = FetchedPage(url=REALPAGE_URL, body=html.encode("utf-8"), content_type="text/html; charset=utf-8")
     return "\n\n".join(text.text for text in extract_texts([page]).texts)
@@ -415,9 +415,9 @@ def section(title: str, build: Callable[[], str]) -> None:
 
 def load_trap_pages() -> tuple[Sequence | None, str]:
     try:
-        module = importlib.import_module("fanwen.replica.trap_pages")
+        module = importlib.import_module("replica.trap_pages")
     except ImportError as error:
-        return None, f"skipped: fanwen.replica.trap_pages is not importable ({error})"
+        return None, f"skipped: replica.trap_pages is not importable ({error})"
     return list(module.trap_pages()), ""
 
 
@@ -444,7 +444,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             realpages_results(args.realpages)) if args.realpages else no_realpages)
     if "traps" in parts:
         pages, why_not = load_trap_pages()
-        section("Over-deletion traps (fanwen.replica.trap_pages)",
+        section("Over-deletion traps (replica.trap_pages)",
                 lambda: f"{trap_corpus_summary(pages)}\n\n{traps_table(pages)}" if pages else why_not or "no pages")
     if "gold" in parts:
         section("Gold corpus (tests/fixtures/gold, via extraction_quality.py)", lambda: gold_table(args.gold))

@@ -59,7 +59,7 @@ def child(mode: str, site: str, base_url: str, archive: str, settings: list[str]
     if mode == "bare":
         overrides["ITEM_PIPELINES"] = {}
     elif mode == "extract":  # the cleaning core without the archive: where the writer's cost starts
-        overrides["ITEM_PIPELINES"] = {"pipelines.item_pipelines.ExtractTextsPipeline": 300}
+        overrides["ITEM_PIPELINES"] = {"crawler.item_pipelines.ExtractTextsPipeline": 300}
     process = CrawlerProcess(project_settings(archive, overrides))
     crawler = process.create_crawler(site)
     marks: dict[str, float] = {}
@@ -98,7 +98,7 @@ def child(mode: str, site: str, base_url: str, archive: str, settings: list[str]
 
 
 def run_child(mode: str, site: str, base_url: str, settings: list[str]) -> dict:
-    from fanwen.replica.process import replica_cpu_seconds
+    from replica.process import replica_cpu_seconds
 
     served_before = replica_cpu_seconds(base_url)
     with tempfile.TemporaryDirectory() as workdir:
@@ -126,7 +126,7 @@ def main() -> None:
         child(args.child, args.profile, args.base_url, args.archive, args.setting)
         return
 
-    from fanwen.replica.process import running_replicas
+    from replica.process import running_replicas
 
     with running_replicas([args.replica]) as urls:
         base_url = urls[args.replica]

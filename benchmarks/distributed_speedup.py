@@ -53,8 +53,8 @@ import redis  # noqa: E402
 
 from crawler.distributed import SiteKeys  # noqa: E402
 from crawler.profiles import BUNDLED_PROFILES, load_profile_file  # noqa: E402
-from fanwen.replica.process import replica_request_counts, running_replicas  # noqa: E402
-from fanwen.replica.site import load_site  # noqa: E402
+from replica.process import replica_request_counts, running_replicas  # noqa: E402
+from replica.site import load_site  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 

@@ -23,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from fanwen.replica.process import change_replica, running_replicas  # noqa: E402
+from replica.process import change_replica, running_replicas  # noqa: E402
 
 
 def crawl(archive: Path, profile: str, base_url: str, delay: float) -> dict:

@@ -40,8 +40,8 @@ from extraction_quality import (  # noqa: E402  (the gold-corpus scorer, same di
     score_page,
     text_scores,
 )
-from fanwen.replica.process import running_replicas  # noqa: E402
-from fanwen.replica.site import load_site  # noqa: E402
+from replica.process import running_replicas  # noqa: E402
+from replica.site import load_site  # noqa: E402
 
 LAYOUTS = ["huabo", "ruiwen", "xuexila", "liuxue86", "diyifanwen"]
 

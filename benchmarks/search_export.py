@@ -20,7 +20,7 @@ size it reports:
   than" truncation line; and ``fanwen export`` MB/s.
 
 Then a log-log fit of the latencies and sizes over the sizes, extrapolated to
-1,000,000 texts.  Texts come from fanwen.replica.corpus, joined so that their
+1,000,000 texts.  Texts come from replica.corpus, joined so that their
 lengths follow a log-normal (median 3,200 characters) clipped to 1,500–8,000.
 """
 
@@ -46,11 +46,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from fanwen import search_index  # noqa: E402
-from fanwen.archive import Archive, TextToArchive  # noqa: E402
+from archive.database import Archive, TextToArchive  # noqa: E402
 from fanwen.export import export_csv  # noqa: E402
-from fanwen.replica.corpus import generate_texts  # noqa: E402
+from replica.corpus import generate_texts  # noqa: E402
 from fanwen.serve import datasette_arguments, metadata_for  # noqa: E402
-from pipelines.records import ExtractedText  # noqa: E402
+from records.texts import ExtractedText  # noqa: E402
 
 BATCH = 500
 CHUNK = 5000  # texts generated per corpus call (titles are unique within a call)

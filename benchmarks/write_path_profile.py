@@ -40,14 +40,14 @@ import numpy as np  # noqa: E402
 from datasketch import MinHash  # noqa: E402
 from isal import isal_zlib  # noqa: E402
 
-from crawler.items import ArticleItem  # noqa: E402
+from records.crawl_items import ArticleItem  # noqa: E402
 from fanwen import dedup, search_index, warc_store  # noqa: E402
 from crawler.profiles import load_profile  # noqa: E402
-from fanwen.archive_writer import ArchiveWriter  # noqa: E402
-from fanwen.replica.site import load_site  # noqa: E402
+from archive.writer import ArchiveWriter  # noqa: E402
+from replica.site import load_site  # noqa: E402
 from pipelines.decoding import TextCensus, decode_html  # noqa: E402
 from pipelines.extraction import extract_texts  # noqa: E402
-from pipelines.records import FetchedPage  # noqa: E402
+from records.texts import FetchedPage  # noqa: E402
 
 
 def main() -> None:

@@ -18,8 +18,8 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.connection import get_redis_from_settings
 from twisted.internet import task
 
-from fanwen.archive import Archive, CrawlRunSummary, SaveCounts
-from pipelines.item_pipelines import NO_TEXT_IN_WRITER_STAT
+from archive.database import Archive, CrawlRunSummary, SaveCounts
+from crawler.item_pipelines import NO_TEXT_IN_WRITER_STAT
 
 
 def errors_by_kind(stats: dict) -> dict[str, int]:
@@ -50,7 +50,7 @@ def articles_archived(stats: dict) -> int:
     return stats.get("item_scraped_count", 0) - stats.get(NO_TEXT_IN_WRITER_STAT, 0)
 
 
-progress_log = logging.getLogger("fanwen.progress")
+log = logging.getLogger(__name__)
 REDIS_UNAVAILABLE = "redis_unavailable"
 
 
@@ -175,7 +175,7 @@ class CrawlProgress:
         if self.live is not None:
             self.live.update(self.table())
         else:
-            progress_log.info(self.line())
+            log.info(self.line())
 
     def spider_opened(self, spider) -> None:
         self.started = time.monotonic()
@@ -196,7 +196,7 @@ class CrawlProgress:
             self.live.stop()
             self.live = None
         else:
-            progress_log.info(self.line())
+            log.info(self.line())
 
 
 class RedisHealth:
@@ -232,7 +232,7 @@ class RedisHealth:
             spider = self.crawler.spider
             self.server.set(spider.redis_keys.worker(spider.worker_id), "1", ex=5)
         except RedisError as error:
-            logging.getLogger("fanwen.redis").error(
+            log.error(
                 "lost the Redis server at %s (%s): stopping this worker; once Redis is back, restart the workers "
                 "and run `fanwen reconcile` to re-queue requests that were in flight", self.url, error,
             )

@@ -25,7 +25,7 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.middlewares import retry_after_seconds
 
-log = logging.getLogger("fanwen.politeness")
+log = logging.getLogger(__name__)
 
 
 def crawl_delay_stat(host: str) -> str:

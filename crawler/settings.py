@@ -11,7 +11,7 @@ FANWEN_PROFILE_DIRS: list[str] = []
 FANWEN_ARCHIVE = "archive.db"
 # Texts written per transaction.
 FANWEN_ARCHIVE_BATCH = 200
-# Articles cleaned back to back (pipelines.item_pipelines.ExtractTextsPipeline): at most
+# Articles cleaned back to back (crawler.item_pipelines.ExtractTextsPipeline): at most
 # this many, or this many bytes of pages, each waiting at most FANWEN_EXTRACT_WAIT seconds.
 FANWEN_EXTRACT_BATCH = 32
 FANWEN_EXTRACT_BATCH_BYTES = 1 << 20
@@ -19,7 +19,7 @@ FANWEN_EXTRACT_WAIT = 0.05
 # ... or handed to the archive writer process uncleaned, for it to clean, while fewer
 # than this many articles wait there (0: always cleaned in the crawl's process).
 FANWEN_CLEAN_IN_WRITER = 64
-# Write the archive from a process of its own (fanwen/writer_process.py), so
+# Write the archive from a process of its own (archive/writer_process.py), so
 # the crawl's reactor is not stalled by WARC, index and signature work.
 FANWEN_WRITER_PROCESS = True
 # What started the crawl, recorded in crawl_runs: "manual" or "schedule".
@@ -82,8 +82,8 @@ FANWEN_PROGRESS = "auto"
 FANWEN_PROGRESS_INTERVAL = 30.0
 
 ITEM_PIPELINES = {
-    "pipelines.item_pipelines.ExtractTextsPipeline": 300,
-    "pipelines.item_pipelines.ArchiveTextsPipeline": 800,
+    "crawler.item_pipelines.ExtractTextsPipeline": 300,
+    "crawler.item_pipelines.ArchiveTextsPipeline": 800,
 }
 
 LOG_LEVEL = "INFO"

@@ -1,1 +1,1 @@
-"""fanwen-archive: crawl, clean and archive Chinese sample-speech (范文) sites."""
+"""The ``fanwen`` command: crawl, schedule, serve, export, ingest, the demo, and the profile tools."""

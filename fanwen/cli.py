@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-# fanwen.archive's default, repeated here so that loading this module does not import the archive
+# archive.database's default, repeated here so that loading this module does not import the archive
 # (sqlite-utils, numpy): `fanwen extract` is timed as a whole process. tests/test_extract_cli.py checks both agree.
 DEFAULT_ARCHIVE = Path("archive.db")
 
@@ -95,8 +95,8 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
     from crawler.extensions import articles_without_text
     from crawler.profiles import ProfileError, load_profile
 
-    from .crawl import run_crawls
-    from .locks import SiteBusy, site_locks
+    from fanwen.crawl import run_crawls
+    from archive.locks import SiteBusy, site_locks
 
     overrides: dict[str, object] = _parse_settings(settings)
     # `-s FANWEN_PROFILE_DIRS=DIR[,DIR]` adds user profile directories, as for `scrapy crawl`.
@@ -119,7 +119,7 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
         from crawler.distributed import worker_settings
         from crawler.extensions import REDIS_UNAVAILABLE
 
-        from .ingest import start_fresh
+        from fanwen.ingest import start_fresh
 
         if fresh:
             start_fresh(redis_url, sites)
@@ -165,8 +165,8 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
 
 def _open_archive_or_fail(archive: Path) -> None:
     """Create or migrate the archive before anything is fetched, so a full disk fails here, clearly."""
-    from .archive import Archive
-    from .archive_writer import is_disk_problem
+    from archive.database import Archive
+    from archive.writer import is_disk_problem
 
     try:
         Archive(archive).close()
@@ -186,7 +186,7 @@ def _open_archive_or_fail(archive: Path) -> None:
                    "(from `datasette hash-password`). Required for any --host but loopback.")
 def serve(archive, host, port, auth_user) -> None:
     """Browse the archive in Datasette (read-only)."""
-    from .serve import ServeRefused, serve_archive
+    from fanwen.serve import ServeRefused, serve_archive
 
     if not archive.exists():
         raise click.ClickException(f"no archive at {archive}: run `fanwen crawl SITE` or `fanwen demo` first")
@@ -211,8 +211,8 @@ def serve(archive, host, port, auth_user) -> None:
                    "= + - @ ' (formula-safe is the default; only for programs, never open it in a spreadsheet).")
 def export(archive, fmt, output, site, genre, since, search, excel, exact) -> None:
     """Export the clean texts, one row per text."""
-    from .archive import Archive
-    from .export import ExportFilter, export_csv, export_jsonl
+    from archive.database import Archive
+    from fanwen.export import ExportFilter, export_csv, export_jsonl
 
     if not archive.exists():
         raise click.ClickException(f"no archive at {archive}")
@@ -236,11 +236,11 @@ def export(archive, fmt, output, site, genre, since, search, excel, exact) -> No
 @click.option("--port", type=int, default=8001, show_default=True, help="Datasette's port.")
 def demo(archive, serve, port) -> None:
     """Serve the bundled replica sites on 127.0.0.1, crawl them, then browse the archive."""
-    from .demo import run_demo
+    from fanwen.demo import run_demo
 
     run_demo(archive)
     if serve:
-        from .serve import serve_archive
+        from fanwen.serve import serve_archive
 
         click.echo(f"Datasette on http://127.0.0.1:{port}/ (Ctrl-C stops it)")
         serve_archive(archive, "127.0.0.1", port)
@@ -257,7 +257,7 @@ def ingest(sites, archive, redis_url, until_idle) -> None:
 
     from crawler.profiles import profile_paths
 
-    from .ingest import RedisUnavailable, ingest as run_ingest
+    from fanwen.ingest import RedisUnavailable, ingest as run_ingest
 
     stopping = []
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -280,7 +280,7 @@ def ingest(sites, archive, redis_url, until_idle) -> None:
 @click.option("--redis", "redis_url", metavar="URL", required=True)
 def reconcile(site, archive, redis_url) -> None:
     """Re-queue articles that workers saw but the archive lacks (requests lost with a killed worker)."""
-    from .ingest import RedisUnavailable, reconcile as run_reconcile
+    from fanwen.ingest import RedisUnavailable, reconcile as run_reconcile
 
     try:
         count = run_reconcile(redis_url, archive, site)
@@ -294,8 +294,8 @@ def reconcile(site, archive, redis_url) -> None:
 @click.option("--site", help="Only this site's texts.")
 def reclean(archive, site) -> None:
     """Re-extract every text from the stored captures with the current rules (no network)."""
-    from .archive import Archive
-    from .reclean import reclean as reclean_archive
+    from archive.database import Archive
+    from fanwen.reclean import reclean as reclean_archive
 
     if not archive.exists():
         raise click.ClickException(f"no archive at {archive}")
@@ -322,7 +322,7 @@ SCHEDULES_OPTION = click.option(
 def _load_schedules(schedules_file):
     from crawler.profiles import ProfileError
 
-    from .scheduler import load_schedules
+    from fanwen.scheduler import load_schedules
 
     try:
         return load_schedules(schedules_file)
@@ -335,8 +335,8 @@ def _load_schedules(schedules_file):
 @SCHEDULES_OPTION
 def schedule_list(archive, schedules_file) -> None:
     """Show each scheduled site's cron expression, next run and last crawl."""
-    from .archive import last_runs_of
-    from .scheduler import utc_now
+    from archive.database import last_runs_of
+    from fanwen.scheduler import utc_now
 
     last_runs = last_runs_of(archive)
     now = utc_now()
@@ -354,7 +354,7 @@ def schedule_run(archive, schedules_file, duration) -> None:
     """Run the scheduler in the foreground (for systemd, a container or a terminal)."""
     import logging
 
-    from .scheduler import Scheduler
+    from fanwen.scheduler import Scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     Scheduler(_load_schedules(schedules_file), archive).run(duration)
@@ -370,8 +370,8 @@ def replica() -> None:
 @click.option("--any-port", is_flag=True, help="Listen on free ports instead of the sites' default ports.")
 def replica_serve(sites, any_port) -> None:
     """Serve replica SITES (default: all) on 127.0.0.1 until interrupted."""
-    from .replica.server import serve as serve_replicas
-    from .replica.site import available_sites
+    from replica.server import serve as serve_replicas
+    from replica.site import available_sites
 
     names = sites or available_sites()
     serve_replicas(names, {name: 0 for name in names} if any_port else None)

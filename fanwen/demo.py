@@ -8,9 +8,9 @@ import click
 
 from crawler.profiles import profile_paths
 
-from .crawl import run_crawls
-from .replica.process import running_replicas
-from .replica.site import available_sites
+from fanwen.crawl import run_crawls
+from replica.process import running_replicas
+from replica.site import available_sites
 
 # The replica is local: no politeness delay is needed, and robots.txt is still obeyed.
 DEMO_OVERRIDES = {"DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "WARNING"}

@@ -20,8 +20,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from . import search_index
-from .archive import TEXT_COLUMNS, Archive
+from archive import search_index
+from archive.database import TEXT_COLUMNS, Archive
 
 EXPORT_COLUMNS: Sequence[str] = tuple(c for c in TEXT_COLUMNS if c not in ("content_hash", "encoding"))
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")

@@ -22,7 +22,7 @@ from typing import BinaryIO
 import click
 
 from pipelines.extraction import extract_texts
-from pipelines.records import ExtractedText, FetchedPage, PageExtraction
+from records.texts import ExtractedText, FetchedPage, PageExtraction
 from pipelines.rules import GENERIC_RULES, ExtractionRules
 
 # The fields printed for each text, in this order (``encoding`` says how the bytes were read).

@@ -24,15 +24,15 @@ import redis
 from redis.exceptions import RedisError
 
 from crawler.distributed import SiteKeys
-from crawler.item_codec import decode_item
-from crawler.items import ArticleItem
+from records.item_codec import decode_item
+from records.crawl_items import ArticleItem
 from crawler.profiles import load_profile
 
-from .archive import Archive, SaveCounts
-from .archive_writer import ArchiveWriter
+from archive.database import Archive, SaveCounts
+from archive.writer import ArchiveWriter
 
 
-logger = logging.getLogger("fanwen.ingest")
+logger = logging.getLogger(__name__)
 
 
 class RedisUnavailable(RuntimeError):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from pipelines.decoding import decode_html
 from pipelines.extraction import bounded_document, extract_texts
-from pipelines.records import CleaningReport, FetchedPage, PageExtraction
+from records.texts import CleaningReport, FetchedPage, PageExtraction
 from pipelines.rules import ExtractionRules, compiled_selector
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .archive import DEFAULT_ARCHIVE, last_runs_of
+from archive.database import DEFAULT_ARCHIVE, last_runs_of
 
 USER_AGENT = "fanwen-archive/0.1 (+research archive of public sample speeches)"
 
@@ -71,7 +71,7 @@ def profile_check(name, page, url, profile_dirs) -> None:
     """Show what profile NAME extracts from PAGE (a saved .html file or a URL) and which rules fired."""
     from crawler.profiles import ProfileError, load_profile, load_profile_file
 
-    from .profile_check import check_page, format_report
+    from fanwen.profile_check import check_page, format_report
 
     try:
         site = load_profile_file(Path(name)) if name.endswith(".toml") else load_profile(name, profile_dirs)
@@ -99,7 +99,7 @@ def profile_learn_template(name, archive_path, min_share, profile_dirs) -> None:
     from crawler.profiles import ProfileError, load_profile
     from pipelines.site_template import learn_template_lines
 
-    from .archive import Archive
+    from archive.database import Archive
 
     try:
         site = load_profile(name, profile_dirs)
@@ -132,7 +132,7 @@ def profile_suggest(article, listing, output, name, article_url, list_url) -> No
 
     from crawler.profiles import ProfileError, load_profile_file
 
-    from .profile_suggest import parse_page, render_profile, suggest
+    from fanwen.profile_suggest import parse_page, render_profile, suggest
 
     body, url, content_type = read_source(article)
     article_page = parse_page(body, article_url or url, content_type)

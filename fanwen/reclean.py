@@ -14,8 +14,8 @@ from crawler.profiles import load_profile
 from pipelines.extraction import extract_texts
 from pipelines.rules import ExtractionRules
 
-from .archive import Archive, SaveCounts, TextToArchive, warc_directory
-from .warc_store import read_page
+from archive.database import Archive, SaveCounts, TextToArchive, warc_directory
+from archive.warc_store import read_page
 
 
 @dataclass

@@ -31,10 +31,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from crawler.profiles import ProfileError, Schedule, load_profile, profile_paths
 
-from .archive import Archive
-from .locks import is_locked
+from archive.database import Archive
+from archive.locks import is_locked
 
-log = logging.getLogger("fanwen.scheduler")
+log = logging.getLogger(__name__)
 
 
 class _FileEntry(Schedule):

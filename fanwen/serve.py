@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from .archive import Archive
+from archive.database import Archive
 
 
 def config_dir() -> Path:

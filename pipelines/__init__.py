@@ -1,6 +1,6 @@
-"""Cleaning core and the thin Scrapy item pipelines over it.
+"""The cleaning core: page bytes, URL and extraction rules in, records out.
 
-The cleaning modules (``decoding``, ``rules``, ``html_blocks``, ``text_rules``,
-``metadata``, ``extraction``) import nothing from Scrapy: bytes + URL + rules
-in, documents out.  ``item_pipelines`` is the only Scrapy-facing module.
+Pure functions over lxml trees (BeautifulSoup4 + html5lib when lxml's tree is suspect);
+nothing here imports Scrapy, SQLite or Datasette.  The Scrapy item pipelines that call
+it are in ``crawler.item_pipelines``.
 """

@@ -16,7 +16,7 @@ from bs4.element import NavigableString, PreformattedString, Tag
 from html5lib.treebuilders.base import ActiveFormattingElements
 from lxml import etree, html
 
-from .parsing import LXML_PARSER
+from pipelines.parsing import LXML_PARSER
 
 
 class _OutOfTime(Exception):

@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .html_blocks import Block
-from .text_rules import is_prose
+from pipelines.html_blocks import Block
+from pipelines.text_rules import is_prose
 
 _NUMERAL = "一二三四五六七八九十百零〇"
 _TITLE_COUNT = re.compile(r"[(（](?:通用|精选|汇总|优秀|热门|最新|推荐|实用|经典|合集)?(\d{1,3})篇[)）]|(\d{1,3})篇(?:范文)?$")

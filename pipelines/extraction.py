@@ -17,19 +17,19 @@ from urllib.parse import urljoin
 
 from lxml import etree, html
 
-from .collection_pages import split_collection
-from .decoding import TextCensus, decode_html, looks_like_binary
-from .hidden_text import hidden_classes, is_hidden, white_text_hidden
-from .html_blocks import block_lines, locate_body, prune
-from .metadata import find_placeholders, genre_from_title
-from .mirrors import strip_mirror_artefacts
-from .page_checks import is_challenge_page, is_script_shell
-from .page_meta import date_near_title, meta_date, page_date, page_title, site_name
-from .parsing import browser_tree, parse_html
-from .records import CleaningReport, ExtractedText, FetchedPage, PageExtraction, Removal
-from .rules import GENERIC_RULES, ExtractionRules, compiled_selector
-from .text_rules import clean_lines, drop_continuation_head
-from .truncation import is_truncation_notice, may_hold_a_notice, preview_pages
+from pipelines.collection_pages import split_collection
+from pipelines.decoding import TextCensus, decode_html, looks_like_binary
+from pipelines.hidden_text import hidden_classes, is_hidden, white_text_hidden
+from pipelines.html_blocks import block_lines, locate_body, prune
+from pipelines.metadata import find_placeholders, genre_from_title
+from pipelines.mirrors import strip_mirror_artefacts
+from pipelines.page_checks import is_challenge_page, is_script_shell
+from pipelines.page_meta import date_near_title, meta_date, page_date, page_title, site_name
+from pipelines.parsing import browser_tree, parse_html
+from records.texts import CleaningReport, ExtractedText, FetchedPage, PageExtraction, Removal
+from pipelines.rules import GENERIC_RULES, ExtractionRules, compiled_selector
+from pipelines.text_rules import clean_lines, drop_continuation_head
+from pipelines.truncation import is_truncation_notice, may_hold_a_notice, preview_pages
 
 
 def continuation_links(root: html.HtmlElement, rules: ExtractionRules, base_url: str) -> tuple[str, ...]:

@@ -11,10 +11,10 @@ from collections.abc import Iterable
 
 from lxml import etree, html
 
-from .hidden_text import is_hidden
-from .main_content import linked_chars, locate_main_block
-from .records import Removal
-from .rules import ExtractionRules, compiled_selector
+from pipelines.hidden_text import is_hidden
+from pipelines.main_content import linked_chars, locate_main_block
+from records.texts import Removal
+from pipelines.rules import ExtractionRules, compiled_selector
 
 # Elements that never carry article text.
 _NEVER_TEXT = ("script", "style", "noscript", "iframe", "template", "form", "button",

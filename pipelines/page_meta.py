@@ -12,9 +12,9 @@ import re
 
 from lxml import etree, html
 
-from .html_blocks import normalise_line, select_text
-from .rules import ExtractionRules
-from .text_rules import iso_date, parse_date_line
+from pipelines.html_blocks import normalise_line, select_text
+from pipelines.rules import ExtractionRules
+from pipelines.text_rules import iso_date, parse_date_line
 
 # No \s* around the separator: on a title holding a long run of spaces (U+3000
 # included) and no separator, a leading \s* is retried at every position of the

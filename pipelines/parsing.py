@@ -125,6 +125,6 @@ def browser_tree(text: str, *, max_chars: int = 1_500_000, max_seconds: float = 
 
     See ``browser_parse.browser_tree``; imported here on first use.
     """
-    from .browser_parse import browser_tree as parse
+    from pipelines.browser_parse import browser_tree as parse
 
     return parse(text, max_chars=max_chars, max_seconds=max_seconds)

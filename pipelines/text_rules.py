@@ -19,9 +19,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .html_blocks import Block
-from .records import Removal
-from .truncation import is_truncation_notice
+from pipelines.html_blocks import Block
+from records.texts import Removal
+from pipelines.truncation import is_truncation_notice
 
 
 class _Guarded:

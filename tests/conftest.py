@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fanwen.replica.process import running_replicas
+from replica.process import running_replicas
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).with_name("fixtures")

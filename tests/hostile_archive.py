@@ -10,8 +10,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from fanwen.archive import Archive, TextToArchive
-from pipelines.records import ExtractedText
+from archive.database import Archive, TextToArchive
+from records.texts import ExtractedText
 
 from .conftest import REPO, fanwen_command, free_port
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from crawler.items import ArticleItem
+from records.crawl_items import ArticleItem
 from crawler.profiles import load_profile
-from fanwen.replica.site import load_site
+from replica.site import load_site
 from pipelines.extraction import extract_texts
-from pipelines.records import FetchedPage
+from records.texts import FetchedPage
 
 
 def replica_items(count: int, *, site: str = "huabo", cleaned: bool = True) -> list[ArticleItem]:

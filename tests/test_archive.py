@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from fanwen.archive import Archive, TextToArchive, migrations
-from pipelines.records import ExtractedText
+from archive.database import Archive, TextToArchive, migrations
+from records.texts import ExtractedText
 
 
 def text(url="http://127.0.0.1/a/1.html", body="第一段。\n第二段。", truncated=False):

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from fanwen.archive import Archive, migrations, warc_directory
-from fanwen.replica.process import change_replica, running_replicas
-from fanwen.replica.site import load_site
+from archive.database import Archive, migrations, warc_directory
+from replica.process import change_replica, running_replicas
+from replica.site import load_site
 
 from .conftest import run_fanwen
 
@@ -38,7 +38,7 @@ def test_warc_files_pass_warcio_check_and_index(demo_archive):
 
 
 def test_every_text_points_at_its_capture_and_the_capture_reads_back(demo_archive):
-    from fanwen.warc_store import read_page
+    from archive.warc_store import read_page
 
     texts = rows(demo_archive, "select count(*) from texts where capture_id is null")
     assert texts == [(0,)]
@@ -124,7 +124,7 @@ def test_older_archive_is_upgraded_in_place(tmp_path):
 
 
 def test_create_texts_table_matches_the_migrated_schema(tmp_path):
-    from fanwen.archive import create_texts_table
+    from archive.database import create_texts_table
 
     with Archive(tmp_path / "migrated.db") as migrated:
         migrated_columns = migrated.db["texts"].columns_dict
@@ -161,14 +161,14 @@ def test_planted_copies_found_as_duplicates_across_sites(demo_archive):
 
 def test_captures_take_the_encodings_extraction_found_without_decoding_again(tmp_path, monkeypatch):
     # Issue 2: the writer decoded every page a second time only to record its encodings.
-    from crawler.item_codec import decode_item, encode_item
-    from crawler.items import ArticleItem
+    from records.item_codec import decode_item, encode_item
+    from records.crawl_items import ArticleItem
     from crawler.profiles import load_profile
-    from fanwen import archive_writer
-    from fanwen.archive_writer import ArchiveWriter
+    from archive import writer as archive_writer
+    from archive.writer import ArchiveWriter
     from pipelines.decoding import decode_html
     from pipelines.extraction import extract_texts
-    from pipelines.records import FetchedPage
+    from records.texts import FetchedPage
 
     site, rules = load_site("ruiwen"), load_profile("ruiwen").extract  # GBK pages
     article = site.articles[0]
@@ -198,10 +198,10 @@ def test_a_malformed_encodings_list_from_a_worker_is_dropped_and_the_page_decode
     # A distributed worker's item is input: its encodings are used only when well formed.
     import json
 
-    from crawler.item_codec import decode_item, encode_item
-    from crawler.items import ArticleItem
-    from fanwen.archive_writer import ArchiveWriter
-    from pipelines.records import FetchedPage
+    from records.item_codec import decode_item, encode_item
+    from records.crawl_items import ArticleItem
+    from archive.writer import ArchiveWriter
+    from records.texts import FetchedPage
 
     body = "<html><head><meta charset='gbk'></head><body><h1>讲话</h1><p>同志们，今天召开会议。</p></body></html>".encode("gbk")
     page = FetchedPage("http://127.0.0.1:1/a.html", body, "text/html", 200, (("Content-Type", "text/html"),), (), None,
@@ -224,8 +224,8 @@ def test_warc_digests_given_to_warcio_are_the_ones_it_computes_itself(tmp_path):
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
-    from fanwen.warc_store import WarcStore
-    from pipelines.records import FetchedPage
+    from archive.warc_store import WarcStore
+    from records.texts import FetchedPage
 
     body = "<html><meta charset=gbk><p>坚持以人民为中心的发展思想</p></html>".encode("gbk")
     page = FetchedPage(

@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.items import ArticleItem
+from records.crawl_items import ArticleItem
 from crawler.profiles import load_profile
-from fanwen.replica.process import running_replicas
-from fanwen.writer_process import ArchiveWriterProcess
-from pipelines.records import FetchedPage
+from replica.process import running_replicas
+from archive.writer_process import ArchiveWriterProcess
+from records.texts import FetchedPage
 
 from .replica_crawl import channel_profile, crawl
 from .replica_items import make_cleaning_fail_on, replica_items
@@ -100,7 +100,7 @@ def test_articles_without_text_are_counted_wherever_they_were_cleaned(fault_craw
 
 
 def test_an_article_the_cleaning_core_trips_on_is_kept_as_a_capture_and_the_writer_goes_on(tmp_path, monkeypatch):
-    from fanwen.archive_writer import ArchiveWriter
+    from archive.writer import ArchiveWriter
     from pipelines import extraction
 
     items = replica_items(5, cleaned=False)

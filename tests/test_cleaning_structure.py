@@ -11,9 +11,9 @@ import json
 
 import pytest
 
-from fanwen.replica.trap_pages import trap_pages
+from replica.trap_pages import trap_pages
 from pipelines.extraction import extract_texts
-from pipelines.records import FetchedPage
+from records.texts import FetchedPage
 
 # The seven paragraphs of the issue's plain page: every one holds a word boilerplate also uses.
 SPEECH = list(next(page for page in trap_pages() if page.layout == "issue17_plain").speech)

@@ -1,4 +1,4 @@
-"""Tests for the replica sites' text generator (fanwen/replica/corpus.py)."""
+"""Tests for the replica sites' text generator (replica/corpus.py)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from fanwen.replica.corpus import GENRE_TITLE_KEYWORDS, GENRES, SampleText, generate_texts
+from replica.corpus import GENRE_TITLE_KEYWORDS, GENRES, SampleText, generate_texts
 
-PHRASEBANK = Path(__file__).resolve().parents[1] / "fanwen" / "replica" / "phrasebank.toml"
+PHRASEBANK = Path(__file__).resolve().parents[1] / "replica" / "phrasebank.toml"
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 HEADING = re.compile(r"^([一二三四五六七八九十])、")
@@ -59,7 +59,7 @@ def test_same_arguments_give_identical_texts():
 
 _DIGEST_SCRIPT = """
 import hashlib, sys
-from fanwen.replica.corpus import generate_texts
+from replica.corpus import generate_texts
 texts = generate_texts(150, seed=99, genres=["讲话稿", "心得体会", "述职报告"])
 print(hashlib.sha256(repr(texts).encode("utf-8")).hexdigest())
 """

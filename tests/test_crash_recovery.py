@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from fanwen.archive import content_hash, warc_directory
-from fanwen.replica.process import running_replicas
-from fanwen.warc_store import read_page
-from pipelines.records import ExtractedText
+from archive.database import content_hash, warc_directory
+from replica.process import running_replicas
+from archive.warc_store import read_page
+from records.texts import ExtractedText
 
 from .conftest import REPO, fanwen_command, run_fanwen
 

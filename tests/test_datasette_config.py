@@ -26,8 +26,8 @@ def archive(demo_archive, tmp_path_factory):
     """A copy of the demo archive with one text changed in place (so it has an earlier version)."""
     path = tmp_path_factory.mktemp("served") / "archive.db"
     shutil.copy(demo_archive, path)
-    from fanwen.archive import Archive, TextToArchive
-    from pipelines.records import ExtractedText
+    from archive.database import Archive, TextToArchive
+    from records.texts import ExtractedText
 
     with Archive(path) as opened:
         url, title, published, genre = opened.db.execute(

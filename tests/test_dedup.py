@@ -1,4 +1,4 @@
-"""Tests for duplicate detection (fanwen/dedup.py, issue 4).
+"""Tests for duplicate detection (archive/dedup.py, issue 4).
 
 The quality test plants copies of generated speeches with the edits copying sites make
 (verbatim, retitled, swapped placeholders, an inserted paragraph, a truncated preview,
@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fanwen.dedup import (
+from archive.dedup import (
     TextForDedup,
     cluster_texts,
     exact_key,
@@ -33,7 +33,7 @@ from fanwen.dedup import (
     signature_params,
     similarity,
 )
-from fanwen.replica.corpus import PLACEHOLDER_PATTERN, generate_texts
+from replica.corpus import PLACEHOLDER_PATTERN, generate_texts
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -331,7 +331,7 @@ def test_signature_values_are_the_ones_datasketch_itself_computes(planted):
     # datasketch's affine32 MinHash of the same shingle hashes, or old and new ones differ.
     from datasketch import MinHash
 
-    from fanwen.dedup import HEAD_CHARS, NUM_PERM, SHINGLE, _shingle_hashes, normalised_for_shingles
+    from archive.dedup import HEAD_CHARS, NUM_PERM, SHINGLE, _shingle_hashes, normalised_for_shingles
 
     for text in [planted.texts[0].text, planted.texts[1].text, "短", ""]:
         hashes = _shingle_hashes(normalised_for_shingles(text), SHINGLE)
@@ -355,7 +355,7 @@ _TRICKY = (
 def test_fast_normalisation_equals_the_character_table(text):
     # The regex fast paths must give exactly what the per-character decision gives:
     # stored exact keys are compared with new ones for as long as the archive lives.
-    from fanwen.dedup import _HASH_TABLE, _PLACEHOLDER, normalised_for_hash
+    from archive.dedup import _HASH_TABLE, _PLACEHOLDER, normalised_for_hash
 
     assert normalised_for_hash(text) == text.translate(_HASH_TABLE)
     reference = re.compile(r"[0-9０-９]*(?:[XxＸｘ×]+|[_＿]{2,}|某+)[0-9０-９]*")
@@ -367,7 +367,7 @@ def test_permutations_are_the_ones_datasketch_draws(num_perm):
     # Drawn without importing datasketch (scipy comes with it); they must stay its affine32 ones.
     from datasketch import MinHash
 
-    from fanwen.dedup import _permutations
+    from archive.dedup import _permutations
 
     a, b = MinHash(num_perm=num_perm, seed=1, scheme="affine32").permutations
     ours = _permutations(num_perm)
@@ -378,7 +378,7 @@ def test_permutations_are_the_ones_datasketch_draws(num_perm):
 def test_writing_the_archive_does_not_import_datasketch(tmp_path):
     # datasketch imports scipy, most of an archive writer's start-up (issue 2).
     code = (
-        "import sys; from fanwen.archive_writer import ArchiveWriter; from fanwen import dedup; "
+        "import sys; from archive.writer import ArchiveWriter; from fanwen import dedup; "
         "dedup.signature('十四五规划开局之年的工作报告' * 20); "
         f"ArchiveWriter({str(tmp_path / 'archive.db')!r}).close(); "
         "print('datasketch' in sys.modules, 'scipy' in sys.modules)"
@@ -391,7 +391,7 @@ def test_band_pairs_are_the_candidates_datasketch_lsh_proposes(planted):
     # The banding is done in numpy; it must propose exactly what datasketch's MinHashLSH would.
     from datasketch import LeanMinHash, MinHashLSH
 
-    from fanwen.dedup import LSH_BANDS, NUM_PERM, _band_pairs, _decode
+    from archive.dedup import LSH_BANDS, NUM_PERM, _band_pairs, _decode
 
     sketches = {text.id: _decode(signature(text.text))[1] for text in planted.texts}
     for part in ("whole", "head"):
@@ -408,7 +408,7 @@ def test_band_pairs_are_the_candidates_datasketch_lsh_proposes(planted):
 
 def test_band_pairs_survive_folded_keys_that_collide(planted, monkeypatch):
     # Every band's key folded to one value: all texts share a run, and only equal rows may pair.
-    from fanwen import dedup
+    from archive import dedup
 
     sketches = {text.id: dedup._decode(signature(text.text))[1] for text in planted.texts}
     expected = dedup._band_pairs(sketches, "whole", dedup.LSH_BANDS, dedup.NUM_PERM)
@@ -419,7 +419,7 @@ def test_band_pairs_survive_folded_keys_that_collide(planted, monkeypatch):
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=6), max_size=40))
 def test_equal_key_runs_are_the_repeated_keys(values):
-    from fanwen.dedup import _equal_key_runs
+    from archive.dedup import _equal_key_runs
 
     keys = np.array(values, dtype=np.uint64)
     order, runs = _equal_key_runs(keys)

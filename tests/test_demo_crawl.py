@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from fanwen.replica.site import load_site
+from replica.site import load_site
 
 BOILERPLATE = ("预览阅读已结束", "联系老师", "相关阅读", "最近更新", "华博范文网 首页", "德育素材网 首页", "代笔",
                "原创材料代写", "分享到")

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from fanwen.archive import warc_directory
+from archive.database import warc_directory
 
 from .conftest import REPO, run_fanwen
 from .test_crash_recovery import TEXT_COLUMNS, assert_archive_whole, crawl_command, query, reference, replica  # noqa: F401

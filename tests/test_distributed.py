@@ -12,8 +12,8 @@ import time
 import pytest
 import redis
 
-from fanwen.replica.process import replica_request_counts, running_replicas
-from fanwen.replica.site import load_site
+from replica.process import replica_request_counts, running_replicas
+from replica.site import load_site
 
 from .conftest import REPO, fanwen_command, free_port, run_fanwen
 from .redis_server import RedisServer
@@ -202,7 +202,7 @@ def test_idle_worker_takes_new_work_within_a_second_not_at_the_next_heartbeat(re
 def test_unreadable_items_are_set_aside_and_the_rest_is_stored(redis_server, tmp_path):
     """A damaged item in the queue (or left in processing by the last ingester) must not stop ingesting."""
     from crawler.distributed import SiteKeys
-    from crawler.item_codec import encode_item
+    from records.item_codec import encode_item
     from fanwen.ingest import ingest as run_ingest
 
     from .replica_items import replica_items

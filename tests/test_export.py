@@ -58,9 +58,9 @@ def test_genre_filter(demo_archive, tmp_path):
 
 
 def test_csv_is_formula_safe_by_default_reversibly_and_exact_on_request(tmp_path):
-    from fanwen.archive import Archive, TextToArchive
+    from archive.database import Archive, TextToArchive
     from fanwen.export import restore_cell
-    from pipelines.records import ExtractedText
+    from records.texts import ExtractedText
 
     archive_path = tmp_path / "archive.db"
     bodies = {"=HYPERLINK(\"http://evil\")": "'=HYPERLINK(\"http://evil\")", "+86 电话": "'+86 电话",

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 import fanwen.extract_command as extract_command
 from fanwen.cli import main
-from pipelines.records import CleaningReport, Removal
+from records.texts import CleaningReport, Removal
 from pipelines.rules import GENERIC_RULES
 
 from .conftest import FIXTURES, REPO, fanwen_command
@@ -204,7 +204,7 @@ def test_removal_listing_reads_every_form_of_the_cleaning_record():
 
 def test_extract_imports_neither_scrapy_nor_the_archive_nor_profiles_in_generic_mode():
     """`fanwen extract` is timed as a whole process against trafilatura: its start-up is the cleaning core's."""
-    heavy = ("scrapy", "twisted", "datasette", "sqlite_utils", "fanwen.archive", "crawler.profiles")
+    heavy = ("scrapy", "twisted", "datasette", "sqlite_utils", "archive.database", "crawler.profiles")
     program = (
         "import sys; from click.testing import CliRunner; from fanwen.cli import main; "
         f"r = CliRunner().invoke(main, ['extract', '--generic', {str(GOLD / 'mirror_1.html')!r}]); "

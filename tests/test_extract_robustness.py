@@ -10,7 +10,7 @@ import pytest
 
 from crawler.profiles import load_profile
 from pipelines.extraction import extract_texts
-from pipelines.records import FetchedPage
+from records.texts import FetchedPage
 from pipelines.rules import ExtractionRules
 
 from .conftest import FIXTURES

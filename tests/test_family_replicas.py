@@ -1,6 +1,6 @@
 """Each shipped family profile crawls its replica over HTTP: every text archived, equal to what the page shows.
 
-The replicas (fanwen/replica/sites/{ruiwen,xuexila,liuxue86}.toml) are built to the
+The replicas (replica/sites/{ruiwen,xuexila,liuxue86}.toml) are built to the
 layouts sites.md describes; the profiles are the shipped ones, only rebased to
 the replica's origin (``--base-url``), as a user would point them at a mirror.
 """
@@ -12,8 +12,8 @@ import sqlite3
 import pytest
 
 from crawler.profiles import load_profile
-from fanwen.replica.process import replica_request_counts, running_replicas
-from fanwen.replica.site import load_site
+from replica.process import replica_request_counts, running_replicas
+from replica.site import load_site
 
 from .conftest import run_fanwen
 

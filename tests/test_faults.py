@@ -20,9 +20,9 @@ import pytest
 
 from crawler.middlewares import retry_after_seconds
 from crawler.urls import redirect_refusal
-from fanwen.replica.faults import FAULTS, fault_path
-from fanwen.replica.process import replica_request_counts, running_replicas
-from fanwen.replica.site import load_site
+from replica.faults import FAULTS, fault_path
+from replica.process import replica_request_counts, running_replicas
+from replica.site import load_site
 from tests.replica_crawl import REPO, channel_profile, crawl
 
 SITE = load_site("diyifanwen")
@@ -178,8 +178,8 @@ def test_retry_after_header_forms():
 
 
 def test_rejected_and_gone_records_survive_the_distributed_item_codec():
-    from crawler.item_codec import decode_item, encode_item
-    from crawler.items import ArticleGone, PageRejected
+    from records.item_codec import decode_item, encode_item
+    from records.crawl_items import ArticleGone, PageRejected
 
     rejected = PageRejected("diyifanwen", "http://h/fanwen/a/1.html", "timeout", "2024-01-01T00:00:00+00:00", "took 2 s")
     gone = ArticleGone("diyifanwen", "http://h/fanwen/a/2.html", 410, "2024-01-01T00:00:00+00:00")
@@ -219,7 +219,7 @@ print(json.dumps(outcome))
 
 
 def test_a_public_site_cannot_redirect_the_crawler_into_its_own_network(tmp_path):
-    from fanwen.replica.faults import PRIVATE_REDIRECT, PRIVATE_TARGET
+    from replica.faults import PRIVATE_REDIRECT, PRIVATE_TARGET
 
     with running_replicas(["diyifanwen"]) as urls:
         # The replica poses as the public www.diyifanwen.com: the probe reaches it through an HTTP proxy,

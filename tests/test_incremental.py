@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from fanwen.replica.process import change_replica, running_replicas
-from fanwen.replica.site import load_site
+from replica.process import change_replica, running_replicas
+from replica.site import load_site
 
 from .conftest import REPO, fanwen_command, run_fanwen
 
@@ -130,7 +130,7 @@ def test_sigterm_then_next_run_completes_the_site(replica_url, tmp_path):
 
 
 def test_crawl_refuses_to_overlap_itself(replica_url, tmp_path):
-    from fanwen.locks import lock_dir_for, site_lock
+    from archive.locks import lock_dir_for, site_lock
 
     archive = tmp_path / "archive.db"
     with site_lock(lock_dir_for(archive), "huabo"):
@@ -166,12 +166,12 @@ def test_schedule_that_fires_during_a_running_crawl_is_skipped_and_logged(replic
 
 
 def test_site_lock_is_released_when_its_holder_is_killed(tmp_path):
-    from fanwen.locks import is_locked
+    from archive.locks import is_locked
 
     archive = tmp_path / "archive.db"
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from fanwen.locks import lock_dir_for, site_lock\n"
+         "import sys, time; from archive.locks import lock_dir_for, site_lock\n"
          f"with site_lock(lock_dir_for({str(archive)!r}), 'huabo'):\n"
          "    print('locked', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},

@@ -1,6 +1,6 @@
 """Issue 17: speech that uses boilerplate's words comes out of the cleaner whole.
 
-The trap pages (fanwen/replica/trap_pages.py) put every sentence of the phrase bank's
+The trap pages (replica/trap_pages.py) put every sentence of the phrase bank's
 [traps] (版权, 代写, 联系, 下载, 公众号, 全文, 上一篇, 附件1 …) into speeches, at the first,
 a middle and the last paragraph and right before a preview notice, on layouts unlike the
 replica sites.  Each page is cleaned in generic mode, as a page of an unknown site is:
@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from fanwen.replica.corpus import generate_texts
-from fanwen.replica.trap_pages import TrapPage, trap_pages, trap_sentences, truncation_notices
+from replica.corpus import generate_texts
+from replica.trap_pages import TrapPage, trap_pages, trap_sentences, truncation_notices
 from pipelines.extraction import extract_texts
-from pipelines.records import FetchedPage
+from records.texts import FetchedPage
 
 PAGES = trap_pages()
 NAMES = [page.name for page in PAGES]
@@ -121,7 +121,7 @@ def _charset(declaration: str | bytes) -> str | None:
 
 _DIGEST_SCRIPT = """
 import hashlib
-from fanwen.replica.trap_pages import trap_pages
+from replica.trap_pages import trap_pages
 print(hashlib.sha256(repr(trap_pages()).encode("utf-8")).hexdigest())
 """
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from lxml import etree, html
 
-from fanwen.replica.corpus import generate_texts
+from replica.corpus import generate_texts
 from pipelines.parsing import CONTENT_AFTER_HTML_END, DEPTH_LIMIT, browser_tree, parse_html
 
 FIXTURES = Path(__file__).with_name("fixtures")

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from crawler.politeness import crawl_delay_stat
-from fanwen.replica.process import running_replicas
+from replica.process import running_replicas
 from tests.replica_crawl import REPO, crawl
 
-CRAWL_DELAY = 1.0  # fanwen/replica/sites/huabo.toml
+CRAWL_DELAY = 1.0  # replica/sites/huabo.toml
 RETRY_AFTER = 2
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from fanwen.replica.site import load_site
+from replica.site import load_site
 
 from .conftest import REPO, fanwen_command, run_fanwen
 

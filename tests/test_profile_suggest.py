@@ -15,8 +15,8 @@ import tomllib
 import pytest
 
 from crawler.profiles import load_profile_file
-from fanwen.replica.process import running_replicas
-from fanwen.replica.site import load_site
+from replica.process import running_replicas
+from replica.site import load_site
 
 from .conftest import run_fanwen
 from .test_gold import scorer
@@ -99,7 +99,7 @@ def test_suggested_rules_on_the_gold_corpus(layout):
     """Rules suggested from a layout's first saved page extract all its pages (table layouts too: gold/wmjy)."""
     from fanwen.profile_suggest import parse_page, suggest
     from pipelines.extraction import extract_texts
-    from pipelines.records import FetchedPage
+    from records.texts import FetchedPage
     from pipelines.rules import ExtractionRules
 
     pages = [page for page in scorer.load_gold(scorer.GOLD) if page.layout == layout]

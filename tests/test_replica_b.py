@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from fanwen.replica.dedecms import GBK_ONLY_PARAGRAPH
-from fanwen.replica.process import replica_request_counts, running_replicas
-from fanwen.replica.site import load_site
+from replica.dedecms import GBK_ONLY_PARAGRAPH
+from replica.process import replica_request_counts, running_replicas
+from replica.site import load_site
 from tests.replica_crawl import crawl
 
 SITE = load_site("diyifanwen")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from fanwen.replica.site import ReplicaSite, load_site
+from replica.site import ReplicaSite, load_site
 
 
 def fresh_site() -> ReplicaSite:
@@ -47,7 +47,7 @@ def test_edited_article_is_served_revised_with_a_new_etag():
 def test_running_replica_reports_the_cpu_it_has_used():
     import urllib.request
 
-    from fanwen.replica.process import replica_cpu_seconds, running_replicas
+    from replica.process import replica_cpu_seconds, running_replicas
 
     with running_replicas(["huabo"]) as urls:
         base = urls["huabo"]

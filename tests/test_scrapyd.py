@@ -16,7 +16,7 @@ import pytest
 
 from .conftest import REPO, free_port
 
-PROJECT_FILES = ("crawler", "pipelines", "fanwen", "datasette_config", "setup.py", "pyproject.toml", "scrapy.cfg", "README.md")
+PROJECT_FILES = ("records", "pipelines", "archive", "crawler", "fanwen", "replica", "datasette_config", "setup.py", "pyproject.toml", "scrapy.cfg", "README.md")
 BIN = Path(sys.executable).parent
 
 

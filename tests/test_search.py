@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from fanwen import search_index
-from fanwen.archive import Archive, TextToArchive, migrations
+from archive import search_index
+from archive.database import Archive, TextToArchive, migrations
 from fanwen.serve import datasette_instance
-from pipelines.records import ExtractedText
+from records.texts import ExtractedText
 
 CJK_RUN = re.compile(f"[{search_index.CJK_CHARS}]+")
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from fanwen.replica.process import running_replicas
+from replica.process import running_replicas
 
 from .conftest import REPO, fanwen_command
 

@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from crawler.urls import canonical_url
-from fanwen.replica.faults import TRACKING_SUFFIXES
-from fanwen.replica.process import replica_request_counts, running_replicas
-from fanwen.replica.site import load_site
+from replica.faults import TRACKING_SUFFIXES
+from replica.process import replica_request_counts, running_replicas
+from replica.site import load_site
 from tests.replica_crawl import channel_profile, crawl
 
 SITE = load_site("diyifanwen")

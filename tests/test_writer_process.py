@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from fanwen.archive import warc_directory
-from fanwen.archive_writer import ArchiveWriter
-from fanwen.replica.site import load_site
-from fanwen.writer_process import ArchiveWriteError, ArchiveWriterProcess
+from archive.database import warc_directory
+from archive.writer import ArchiveWriter
+from replica.site import load_site
+from archive.writer_process import ArchiveWriteError, ArchiveWriterProcess
 
 from .conftest import REPO, fanwen_command
 from .replica_items import replica_items
@@ -90,7 +90,7 @@ def test_the_writer_stops_when_the_crawl_process_is_killed(tmp_path):
         import sys, time
         sys.path.insert(0, {str(REPO)!r})
         from tests.replica_items import replica_items
-        from fanwen.writer_process import ArchiveWriterProcess
+        from archive.writer_process import ArchiveWriterProcess
         if __name__ == "__main__":
             items = replica_items(10)
             writer = ArchiveWriterProcess({str(tmp_path / 'archive.db')!r}, batch_size=1000)

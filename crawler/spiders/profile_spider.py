@@ -37,10 +37,10 @@ from scrapy.utils.reactor import CallLaterOnce
 from scrapy.utils.sitemap import Sitemap
 
 from crawler.distributed import SiteKeys
-from crawler.items import ArticleGone, ArticleItem, ArticleNotModified, PageRejected
+from records.crawl_items import ArticleGone, ArticleItem, ArticleNotModified, PageRejected
 from crawler.profiles import SiteProfile
 from crawler.urls import canonical_url
-from pipelines.records import FetchedPage
+from records.texts import FetchedPage
 
 
 def _is_newer(lastmod: str, fetched_at: str) -> bool:
@@ -151,7 +151,7 @@ class ProfileSpider(scrapy.Spider):
         if settings.get("FANWEN_REDIS_URL"):
             spider._join_distributed_crawl(crawler)
         elif settings.getbool("FANWEN_INCREMENTAL"):
-            from fanwen.archive import Archive
+            from archive.database import Archive
 
             with Archive(settings.get("FANWEN_ARCHIVE")) as archive:
                 spider.last_seen = archive.last_seen_by_url(spider.name)

@@ -14,7 +14,7 @@ import json
 
 from datasette import hookimpl
 
-from fanwen import search_index
+from archive import search_index
 
 
 @hookimpl(trylast=True)

@@ -25,7 +25,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipelines.records import FetchedPage
+from records.texts import FetchedPage
 
 # Scrapy hands us bodies already decompressed and de-chunked; keeping these
 # headers would make WARC readers decode the payload a second time.

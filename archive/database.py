@@ -18,10 +18,10 @@ from pathlib import Path
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from fanwen import search_index
-from fanwen.dedup import TextForDedup, cluster_texts, exact_key, signature
-from fanwen.warc_store import WarcLocation
-from pipelines.records import ExtractedText, FetchedPage
+from archive import search_index
+from archive.dedup import TextForDedup, cluster_texts, exact_key, signature
+from archive.warc_store import WarcLocation
+from records.texts import ExtractedText, FetchedPage
 
 DEFAULT_ARCHIVE = Path("archive.db")
 # How long a write waits for another process's write transaction (the duplicate
@@ -119,7 +119,7 @@ def m003_captures_versions_duplicates(db: Database) -> None:
 
 @migrations()
 def m004_texts_full_text_index(db: Database) -> None:
-    """Chinese full-text index over title and text (CJK bigrams, see fanwen.search_index); fills it for old archives."""
+    """Chinese full-text index over title and text (CJK bigrams, see archive.search_index); fills it for old archives."""
     db.execute(search_index.CREATE_INDEX_SQL)
     db.conn.executemany(
         f"insert into {search_index.FTS_TABLE} (rowid, title, text) values (?, ?, ?)",

@@ -11,7 +11,7 @@ index).  That gives substring semantics for Chinese: the research in
 jieba word segmentation lost a third of the hits and trigram cannot express 1–2
 character words.
 
-The index writer (fanwen.archive) and the query rewriter (the Datasette plugin
+The index writer (archive.database) and the query rewriter (the Datasette plugin
 in datasette_config/plugins/) must agree on what a CJK character is, so both use
 this module.  Everything that is not CJK is left to ``unicode61`` (Latin words
 and numbers are whole tokens; punctuation separates).

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from pipelines.rules import ExtractionRules
 
-from .archive import SaveCounts
+from archive.database import SaveCounts
 
 _POLL_SECONDS = 0.5
 # The signals that stop a crawl; the crawl's process handles them, its writer ignores them.
@@ -58,7 +58,7 @@ class _WriterOptions:
 
 
 def _run_writer(options: _WriterOptions, items, replies: multiprocessing.Queue) -> None:
-    from .archive_writer import ArchiveDiskError, ArchiveWriter
+    from archive.writer import ArchiveDiskError, ArchiveWriter
 
     # Ctrl-C, `timeout` and `systemctl stop` signal every process of the crawl.  The crawl
     # answers by shutting down gracefully, which needs this writer to store what is queued,

@@ -18,7 +18,7 @@ def running_replicas(
     sites: Sequence[str] = (), *, any_port: bool = True, latency: float = 0.0
 ) -> Iterator[dict[str, str]]:
     """Serve the replica sites in a subprocess; yield ``{site: base_url}``; stop it on exit."""
-    command = [sys.executable, "-m", "fanwen.replica", *sites, "--latency", str(latency)]
+    command = [sys.executable, "-m", "replica", *sites, "--latency", str(latency)]
     if any_port:
         command.append("--any-port")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import uuid4
 
-from pipelines.records import ExtractedText, FetchedPage, PageExtraction
+from records.texts import ExtractedText, FetchedPage, PageExtraction
 
 
 @dataclass
@@ -20,7 +20,7 @@ class ArticleItem:
     # One id per fetch of the article: the archive stores a fetch once, however often it is delivered.
     fetch_id: str = field(default_factory=lambda: uuid4().hex)
     # Handed to the archive writer process uncleaned, for it to clean while it has time to
-    # spare (pipelines.item_pipelines.ExtractTextsPipeline decides); never set on an item
+    # spare (crawler.item_pipelines.ExtractTextsPipeline decides); never set on an item
     # that leaves the crawl's machine.
     clean_in_writer: bool = False
 

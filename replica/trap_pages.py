@@ -3,7 +3,7 @@
 Issue 17: a cleaner that deletes every line holding 版权, 代写, 联系, 下载, 公众号, 全文,
 上一篇, 附件1 … deletes speech with the chrome, and test data written to avoid those
 words never shows it.  These pages put every sentence of the phrase bank's [traps]
-into speeches (filler paragraphs from ``fanwen.replica.corpus``) at every position
+into speeches (filler paragraphs from ``replica.corpus``) at every position
 a cleaner treats differently: the first paragraph, the middle, the last paragraph,
 and the paragraph right before a preview-ended notice.  The speeches are shown on
 nine layout families unlike the replica sites (``trap_layouts``), in GBK and UTF-8,

@@ -1,4 +1,4 @@
-"""``python -m fanwen.replica SITE [SITE…] [--port-zero]``: serve replica sites (see server.py)."""
+"""``python -m replica SITE [SITE…] [--port-zero]``: serve replica sites (see server.py)."""
 
 import argparse
 
@@ -7,7 +7,7 @@ from .site import available_sites
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m fanwen.replica", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m replica", description=__doc__)
     parser.add_argument("sites", nargs="*", default=None, help=f"replica sites (default: all of {available_sites()})")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--any-port", action="store_true", help="listen on free ports instead of the default ones")

@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from crawler.items import ArticleGone, ArticleItem, ArticleNotModified, PageRejected
+from records.crawl_items import ArticleGone, ArticleItem, ArticleNotModified, PageRejected
 from pipelines.decoding import decode_html
 from pipelines.extraction import extract_or_report
 from pipelines.rules import ExtractionRules
 
-from .archive import Archive, ArticleToArchive, GonePage, PageToCapture, RejectedPage, SaveCounts, warc_directory
-from .warc_store import WarcStore
+from archive.database import Archive, ArticleToArchive, GonePage, PageToCapture, RejectedPage, SaveCounts, warc_directory
+from archive.warc_store import WarcStore
 
 
 # A full disk, a full quota, or a file-size limit (RLIMIT_FSIZE): the archive cannot grow.

@@ -9,11 +9,13 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
-from crawler.items import ArticleItem, ArticleNotModified
-from fanwen.archive_writer import ArchiveDiskError, ArchiveWriter
-from fanwen.writer_process import ArchiveWriteError, ArchiveWriterProcess
+from records.crawl_items import ArticleItem, ArticleNotModified
+from archive.writer import ArchiveDiskError, ArchiveWriter
+from archive.writer_process import ArchiveWriteError, ArchiveWriterProcess
 
-from .extraction import extract_or_report
+from pipelines.extraction import extract_or_report
+
+log = logging.getLogger(__name__)
 
 
 # Where ArchiveTextsPipeline leaves its writer on the crawler for ExtractTextsPipeline to ask.
@@ -195,7 +197,7 @@ class ArchiveTextsPipeline:
             for url, reason in self.writer.cleaned_without_text:
                 stats.inc_value(f"fanwen/no_text/{reason}")
                 stats.inc_value(NO_TEXT_IN_WRITER_STAT)
-                logging.getLogger("fanwen.archive").log(
+                log.log(
                     level if isinstance(level, int) else logging.WARNING, "Dropped: no text in %s: %s", url, reason)
             self.writer.cleaned_without_text.clear()
         counts = self.writer.counts
@@ -212,7 +214,7 @@ class ArchiveTextsPipeline:
         disk_full = isinstance(error, ArchiveDiskError) or error.disk_full
         stat, reason = (DISK_ERROR_STAT, DISK_FULL) if disk_full else (ARCHIVE_ERROR_STAT, ARCHIVE_ERROR)
         self.crawler.stats.set_value(stat, str(error).splitlines()[0])
-        logging.getLogger("fanwen.archive").error(
+        log.error(
             "%s; stopping the crawl (the archive keeps only complete texts)", error)
         self._update_stats()
         self._forget_writer()

@@ -10,9 +10,9 @@ import base64
 import dataclasses
 import json
 
-from pipelines.records import CleaningReport, ExtractedText, FetchedPage, Removal
+from records.texts import CleaningReport, ExtractedText, FetchedPage, Removal
 
-from .items import ArticleGone, ArticleItem, ArticleNotModified, PageRejected
+from records.crawl_items import ArticleGone, ArticleItem, ArticleNotModified, PageRejected
 
 # Items that are plain records of strings and numbers, by their kind tag.
 _RECORD_KINDS = {"not_modified": ArticleNotModified, "rejected": PageRejected, "gone": ArticleGone}

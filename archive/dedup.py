@@ -1,7 +1,7 @@
 """Exact and near-duplicate detection across the archive's texts (issue 4).
 
 When ten sites copy the same speech, a reader should see one text with ten sources.
-This module is pure: texts in, clusters out.  ``fanwen.archive`` stores what it
+This module is pure: texts in, clusters out.  ``archive.database`` stores what it
 computes (the exact key and the signature per text, the cluster per text).
 
 Two kinds of duplicate:
@@ -17,7 +17,7 @@ Two kinds of duplicate:
 
 The trap is the genre itself: these texts are assembled from the same stock
 phrases, so two *unrelated* speeches on one topic share a lot.  Measured on the
-replica corpus (``fanwen.replica.corpus``, whose texts share one phrase bank), the
+replica corpus (``replica.corpus``, whose texts share one phrase bank), the
 closest unrelated pairs reach a shingle Jaccard of 0.6 and a containment of 0.8 with
 5-character shingles (500 texts), 0.43 and 0.63 with the 12-character shingles used
 here (5,000 texts), while edited copies keep ≥ 0.75 (they share long runs, which

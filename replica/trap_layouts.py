@@ -1,4 +1,4 @@
-"""The page layouts of the over-deletion trap pages (fanwen/replica/trap_pages.py).
+"""The page layouts of the over-deletion trap pages (replica/trap_pages.py).
 
 Nine families of article page, each unlike the replica sites' templates: a news
 CMS with two sidebars and comments, a WordPress post, an old table-layout site in
