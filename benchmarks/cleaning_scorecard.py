@@ -11,7 +11,7 @@ Each part prints a markdown table:
   boilerplate's words inside speeches (kept whole?), the speech paragraphs (kept?), the pages'
   boilerplate (leaked?) and the truncated flag (right?);
 * **gold**: text F1 and leaked boilerplate on ``tests/fixtures/gold``, through
-  ``benchmarks/extraction_quality.py``;
+  ``evaluation/gold_scoring.py``;
 * **speed**: ``fanwen extract --generic`` over every ``DIR/cwced/html`` page as one process against
   one process of trafilatura over the same bytes (wall time, start-up included, alternating rounds),
   and fanwen's time per page in-process (the slowest page must stay under 1 s).
@@ -42,10 +42,8 @@ from pathlib import Path
 from types import ModuleType
 
 REPO = Path(__file__).resolve().parents[1]
-BENCHMARKS = Path(__file__).resolve().parent
-for _path in (REPO, BENCHMARKS):  # the project, and extraction_quality.py beside this file
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
 PARTS = ("realpages", "traps", "gold", "speed")
 SLOW_PAGE_SECONDS = 1.0
@@ -242,7 +240,7 @@ def trap_corpus_summary(pages: Sequence) -> str:
 # -- c. gold corpus ------------------------------------------------------------------------------
 
 def gold_table(gold_dir: Path | None) -> str:
-    import extraction_quality as quality
+    from evaluation import gold_scoring as quality
 
     gold = quality.load_gold(gold_dir or quality.GOLD)
     rows = [f"{len(gold)} pages, {sum(len(page.documents) for page in gold)} texts", "",
@@ -447,7 +445,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         section("Over-deletion traps (replica.trap_pages)",
                 lambda: f"{trap_corpus_summary(pages)}\n\n{traps_table(pages)}" if pages else why_not or "no pages")
     if "gold" in parts:
-        section("Gold corpus (tests/fixtures/gold, via extraction_quality.py)", lambda: gold_table(args.gold))
+        section("Gold corpus (tests/fixtures/gold, via evaluation/gold_scoring.py)", lambda: gold_table(args.gold))
     if "speed" in parts:
         section("Speed on real-size pages (cwced/html)",
                 lambda: speed_report(args.realpages, args.rounds) if args.realpages else no_realpages)

@@ -51,12 +51,12 @@ sys.path.insert(0, str(REPO))
 
 import redis  # noqa: E402
 
-from crawler.distributed import SiteKeys  # noqa: E402
+from crawler.distributed.keys import SiteKeys  # noqa: E402
 from crawler.profiles import BUNDLED_PROFILES, load_profile_file  # noqa: E402
 from replica.process import replica_request_counts, running_replicas  # noqa: E402
 from replica.site import load_site  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
-from tests.redis_server import RedisServer  # noqa: E402
+from replica.loopback import free_port  # noqa: E402
+from replica.redis_server import RedisServer  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 ARTICLE_PATH = re.compile(r"^/article/\d+\.html$")

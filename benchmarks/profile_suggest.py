@@ -6,7 +6,7 @@ For each replica layout: one article page and its category's first list page
 are fetched from the running replica, ``fanwen profile suggest`` writes a
 profile (no hand edits), ``fanwen crawl`` crawls the replica with it, and the
 archived texts are scored against the replica's truth with the gold-corpus
-scorer (char-bag F1, benchmarks/extraction_quality.py; a text the crawl missed
+scorer (char-bag F1, evaluation/gold_scoring.py; a text the crawl missed
 scores 0).  The baseline, in the same run, is the shipped hand-written profile
 of the same name crawling the same replica.
 
@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from extraction_quality import (  # noqa: E402  (the gold-corpus scorer, same directory)
+from evaluation.gold_scoring import (  # noqa: E402
     Output,
     evaluate,
     fanwen_extractor,

@@ -7,15 +7,12 @@ import sys
 import time
 from collections import Counter
 
-from redis.exceptions import RedisError
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import deferred_from_coro
-from scrapy_redis.connection import get_redis_from_settings
 from twisted.internet import task
 
 from archive.database import Archive, CrawlRunSummary, SaveCounts
@@ -51,7 +48,6 @@ def articles_archived(stats: dict) -> int:
 
 
 log = logging.getLogger(__name__)
-REDIS_UNAVAILABLE = "redis_unavailable"
 
 
 def _finish_reason(stats: dict, reason: str) -> str:
@@ -81,7 +77,7 @@ class CrawlRunLog:
 
     def spider_opened(self, spider) -> None:
         with self._archive() as archive:
-            self.run_id = archive.start_run(spider.name, self.crawler.settings.get("FANWEN_TRIGGER", "manual"))
+            self.run_id = archive.start_run(spider.name, self.crawler.settings.get("FANWEN_TRIGGER"))
 
     def spider_closed(self, spider, reason: str) -> None:
         if self.run_id is None:
@@ -112,11 +108,11 @@ class CrawlProgress:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        mode = crawler.settings.get("FANWEN_PROGRESS", "auto")
+        mode = crawler.settings.get("FANWEN_PROGRESS")
         if mode == "auto":
             mode = "live" if sys.stderr.isatty() else "log"
         self.mode = mode
-        self.interval = crawler.settings.getfloat("FANWEN_PROGRESS_INTERVAL", 30.0)
+        self.interval = crawler.settings.getfloat("FANWEN_PROGRESS_INTERVAL")
         self.started = 0.0
         self.loop = None
         self.live = None
@@ -197,45 +193,3 @@ class CrawlProgress:
             self.live = None
         else:
             log.info(self.line())
-
-
-class RedisHealth:
-    """Stops a distributed-crawl worker with a clear message when its Redis server goes away.
-
-    The worker's unfinished requests stay in (or were popped from) the shared
-    queue; `fanwen reconcile` re-queues what was lost once Redis is back.
-    """
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.url = crawler.settings.get("FANWEN_REDIS_URL")
-        self.server = get_redis_from_settings(crawler.settings)
-        self.loop = task.LoopingCall(self.check)
-        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> RedisHealth:
-        if not crawler.settings.get("FANWEN_REDIS_URL"):
-            raise NotConfigured
-        return cls(crawler)
-
-    def spider_opened(self, spider) -> None:
-        self.loop.start(1.0, now=False)
-
-    def spider_closed(self, spider, reason: str) -> None:
-        if self.loop.running:
-            self.loop.stop()
-
-    def check(self) -> None:
-        try:
-            spider = self.crawler.spider
-            self.server.set(spider.redis_keys.worker(spider.worker_id), "1", ex=5)
-        except RedisError as error:
-            log.error(
-                "lost the Redis server at %s (%s): stopping this worker; once Redis is back, restart the workers "
-                "and run `fanwen reconcile` to re-queue requests that were in flight", self.url, error,
-            )
-            self.loop.stop()
-            self.crawler.stats.set_value("fanwen/redis_unavailable", 1)
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason=REDIS_UNAVAILABLE))

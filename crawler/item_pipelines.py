@@ -56,14 +56,14 @@ class ExtractTextsPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         settings = crawler.settings
-        self.batch_size = max(1, settings.getint("FANWEN_EXTRACT_BATCH", 1))
-        self.batch_bytes = settings.getint("FANWEN_EXTRACT_BATCH_BYTES", 1 << 20)
-        self.max_wait = settings.getfloat("FANWEN_EXTRACT_WAIT", 0.05)
+        self.batch_size = max(1, settings.getint("FANWEN_EXTRACT_BATCH"))
+        self.batch_bytes = settings.getint("FANWEN_EXTRACT_BATCH_BYTES")
+        self.max_wait = settings.getfloat("FANWEN_EXTRACT_WAIT")
         self._batch: list[tuple[ArticleItem, asyncio.Future]] = []
         self._batch_bytes = 0
         self._timer: asyncio.TimerHandle | None = None
         self._engine = None  # the crawl's, once it runs (open_spider)
-        self.clean_in_writer_below = settings.getint("FANWEN_CLEAN_IN_WRITER", 0)
+        self.clean_in_writer_below = settings.getint("FANWEN_CLEAN_IN_WRITER")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractTextsPipeline:

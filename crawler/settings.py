@@ -1,38 +1,15 @@
 """Scrapy settings for fanwen-archive.  Per-site politeness comes from each profile."""
 
+from crawler.defaults import USER_AGENT as DEFAULT_USER_AGENT
+
 BOT_NAME = "fanwen"
 SPIDER_LOADER_CLASS = "crawler.spider_loader.ProfileSpiderLoader"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
-# Extra directories of user site profiles (*.toml), searched after the bundled ones.
-FANWEN_PROFILE_DIRS: list[str] = []
-# The archive the pipelines write to, relative to the working directory.
-FANWEN_ARCHIVE = "archive.db"
-# Texts written per transaction.
-FANWEN_ARCHIVE_BATCH = 200
-# Articles cleaned back to back (crawler.item_pipelines.ExtractTextsPipeline): at most
-# this many, or this many bytes of pages, each waiting at most FANWEN_EXTRACT_WAIT seconds.
-FANWEN_EXTRACT_BATCH = 32
-FANWEN_EXTRACT_BATCH_BYTES = 1 << 20
-FANWEN_EXTRACT_WAIT = 0.05
-# ... or handed to the archive writer process uncleaned, for it to clean, while fewer
-# than this many articles wait there (0: always cleaned in the crawl's process).
-FANWEN_CLEAN_IN_WRITER = 64
-# Write the archive from a process of its own (archive/writer_process.py), so
-# the crawl's reactor is not stalled by WARC, index and signature work.
-FANWEN_WRITER_PROCESS = True
-# What started the crawl, recorded in crawl_runs: "manual" or "schedule".
-FANWEN_TRIGGER = "manual"
-# Incremental crawling: archived articles are not requested again, and a
-# category's pager is followed for at most this many list pages past the first
-# page whose article links are all archived already.
-FANWEN_INCREMENTAL = True
-FANWEN_LIST_LOOKAHEAD = 1
-# Re-request archived articles too (changed texts are updated).
-FANWEN_REFRESH = False
+# The FANWEN_* settings and their defaults: crawler/defaults.py.
 
-USER_AGENT = "fanwen-archive/0.1 (+research archive of public sample speeches)"
+USER_AGENT = DEFAULT_USER_AGENT
 ROBOTSTXT_OBEY = True
 DOWNLOAD_DELAY = 2.0
 CONCURRENT_REQUESTS = 16
@@ -74,12 +51,6 @@ EXTENSIONS = {
     "crawler.politeness.CrawlDelayFromRobots": 530,
     "crawler.politeness.RetryAfterHold": 540,
 }
-# Net allocations between runs of the cyclic garbage collector while crawling (Python: 700; 0 leaves it).
-FANWEN_GC_THRESHOLD = 20_000
-# Crawl progress: "auto" (a live table on a terminal, else a log line per
-# interval), "live", "log" or "off".
-FANWEN_PROGRESS = "auto"
-FANWEN_PROGRESS_INTERVAL = 30.0
 
 ITEM_PIPELINES = {
     "crawler.item_pipelines.ExtractTextsPipeline": 300,

@@ -116,8 +116,8 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
         overrides["LOG_LEVEL"] = "WARNING"  # the live progress table replaces the INFO log
     base_url_map = _parse_base_urls(sites, base_urls)
     if redis_url:
-        from crawler.distributed import worker_settings
-        from crawler.extensions import REDIS_UNAVAILABLE
+        from crawler.distributed.keys import worker_settings
+        from crawler.distributed.redis_health import REDIS_UNAVAILABLE
 
         from fanwen.ingest import start_fresh
 

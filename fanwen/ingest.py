@@ -23,7 +23,7 @@ from pathlib import Path
 import redis
 from redis.exceptions import RedisError
 
-from crawler.distributed import SiteKeys
+from crawler.distributed.keys import SiteKeys
 from records.item_codec import decode_item
 from records.crawl_items import ArticleItem
 from crawler.profiles import load_profile

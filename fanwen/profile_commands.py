@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from archive.database import DEFAULT_ARCHIVE, last_runs_of
+from crawler.defaults import USER_AGENT
 
-USER_AGENT = "fanwen-archive/0.1 (+research archive of public sample speeches)"
 
 PROFILE_DIR_OPTION = click.option(
     "--profile-dir", "profile_dirs", multiple=True, type=click.Path(file_okay=False, exists=True),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from replica.loopback import free_port  # noqa: F401  (tests import it from here)
 from replica.process import running_replicas
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,12 +28,6 @@ def run_fanwen(*args: str, cwd: Path | None = None, timeout: float = 600) -> sub
     )
     assert result.returncode == 0, f"fanwen {' '.join(args)} failed:\n{result.stdout}\n{result.stderr[-4000:]}"
     return result
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from replica.process import replica_request_counts, running_replicas
 from replica.site import load_site
 
 from .conftest import REPO, fanwen_command, free_port, run_fanwen
-from .redis_server import RedisServer
+from replica.redis_server import RedisServer
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 
@@ -152,7 +152,7 @@ def test_shared_queue_serves_the_next_list_page_before_the_articles_it_listed(re
     from crawler.spider_loader import spider_class_for
 
     spider = spider_class_for(load_profile("huabo"))(base_url=replica_urls["huabo"])
-    spider.redis, spider.last_seen, spider.refresh, spider.stop_paging_early = None, {}, False, False
+    spider.shared_queue, spider.last_seen, spider.refresh, spider.stop_paging_early = None, {}, False, False
     queue = PriorityQueue(redis.Redis.from_url(redis_server.url), spider, "huabo:requests", picklecompat)
     for page in (1, 2, 3):
         url = f"{replica_urls['huabo']}list/jianghua/" + (f"?page={page}" if page > 1 else "")
@@ -201,7 +201,7 @@ def test_idle_worker_takes_new_work_within_a_second_not_at_the_next_heartbeat(re
 
 def test_unreadable_items_are_set_aside_and_the_rest_is_stored(redis_server, tmp_path):
     """A damaged item in the queue (or left in processing by the last ingester) must not stop ingesting."""
-    from crawler.distributed import SiteKeys
+    from crawler.distributed.keys import SiteKeys
     from records.item_codec import encode_item
     from fanwen.ingest import ingest as run_ingest
 

@@ -1,6 +1,6 @@
 """Quality floors on the gold corpus (tests/fixtures/gold), pinned.
 
-The scorer is benchmarks/extraction_quality.py; these tests run its fanwen
+The scorer is evaluation/gold_scoring.py; these tests run its fanwen
 extractors (with profiles, and generic with profiles switched off) over every
 saved page and hold the floors the issue sets.  trafilatura is compared in
 the benchmark only (it is an optional dependency).
@@ -8,27 +8,19 @@ the benchmark only (it is an optional dependency).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from collections import Counter
 
 import pytest
 
+from evaluation import gold_scoring as scorer
+
 from .conftest import FIXTURES, REPO
 
 GOLD = FIXTURES / "gold"
 
 
-def _load_scorer():
-    spec = importlib.util.spec_from_file_location("extraction_quality", REPO / "benchmarks" / "extraction_quality.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-scorer = _load_scorer()
 GOLD_PAGES = scorer.load_gold(GOLD)
 
 

@@ -4,7 +4,7 @@ For every replica layout: one article page and one list page are fetched from
 the running replica, `fanwen profile suggest` writes a profile into a temporary
 profile directory, `fanwen crawl` crawls the replica with it unedited, and the
 archived texts are scored against the replica's truth with the gold-corpus
-scorer (benchmarks/extraction_quality.py).  A text the crawl missed scores 0.
+scorer (evaluation/gold_scoring.py).  A text the crawl missed scores 0.
 """
 
 from __future__ import annotations

@@ -13,8 +13,6 @@ sites list newest first.
 from __future__ import annotations
 
 import re
-import time
-from uuid import uuid4
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -24,19 +22,18 @@ from urllib.parse import urljoin
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import (
-    DontCloseSpider, DownloadCancelledError, DownloadConnectionRefusedError, DownloadFailedError,
+    DownloadCancelledError, DownloadConnectionRefusedError, DownloadFailedError,
     DownloadTimeoutError, IgnoreRequest,
 )
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionLost, DNSLookupError, TCPTimedOutError, TimeoutError as TwistedTimeoutError
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 from scrapy.http import Response
-from scrapy_redis.connection import get_redis_from_settings
 from scrapy.utils.gz import gunzip
-from scrapy.utils.reactor import CallLaterOnce
 from scrapy.utils.sitemap import Sitemap
 
-from crawler.distributed import SiteKeys
+from crawler.defaults import apply_defaults
+from crawler.distributed.shared_queue import SharedSiteQueue
 from records.crawl_items import ArticleGone, ArticleItem, ArticleNotModified, PageRejected
 from crawler.profiles import SiteProfile
 from crawler.urls import canonical_url
@@ -118,8 +115,6 @@ def failure_reason(failure: Any) -> tuple[str, str | None]:
 # the queue then ran dry each time the pager was downloaded, and idle workers
 # slept until Scrapy's next 5 s heartbeat (benchmarks/distributed_speedup.py).
 LIST_PAGE_PRIORITY = 1
-# How often an idle distributed worker looks at the shared queue again.
-IDLE_POLL_SECONDS = 0.5
 
 
 class ProfileSpider(scrapy.Spider):
@@ -137,6 +132,11 @@ class ProfileSpider(scrapy.Spider):
         self._article_url = re.compile(navigation.article_url_pattern)
 
     @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        super().update_settings(settings)
+        apply_defaults(settings)
+
+    @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ProfileSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
@@ -147,9 +147,10 @@ class ProfileSpider(scrapy.Spider):
         # after an interrupted run the pager is walked to its end (known articles
         # are still skipped), so the next run completes the site.
         spider.stop_paging_early = False
-        spider.redis = None
+        spider.shared_queue = None
         if settings.get("FANWEN_REDIS_URL"):
-            spider._join_distributed_crawl(crawler)
+            spider.shared_queue = SharedSiteQueue(crawler, spider.name, spider.request_again)
+            spider.last_seen = spider.shared_queue.archived_urls()
         elif settings.getbool("FANWEN_INCREMENTAL"):
             from archive.database import Archive
 
@@ -158,59 +159,8 @@ class ProfileSpider(scrapy.Spider):
                 spider.stop_paging_early = archive.last_run_completed(spider.name) and not spider.refresh
         return spider
 
-    # -- distributed crawls (scrapy-redis) ----------------------------------------------------
-
-    def _join_distributed_crawl(self, crawler: Any) -> None:
-        """Share the site's queue through Redis; skip what the ingester archived already."""
-        self.redis = get_redis_from_settings(crawler.settings)
-        self.redis_keys = SiteKeys(self.name)
-        self.idle_limit = crawler.settings.getfloat("FANWEN_REDIS_IDLE_SECONDS", 5.0)
-        self.idle_since: float | None = None
-        self.worker_id = uuid4().hex
-        self.last_seen = {url.decode(): "" for url in self.redis.smembers(self.redis_keys.archived)}
-        # Scrapy looks at an idle engine's scheduler only on its 5 s heartbeat; a worker
-        # whose share of the queue ran dry (at the start, or while others fetch the
-        # pager) would sleep that long while the queue refills, so poll sooner.
-        self.idle_poll = CallLaterOnce(self._poll_shared_queue)
-        crawler.signals.connect(self._distributed_idle, signal=signals.spider_idle)
-        crawler.signals.connect(self.idle_poll.cancel, signal=signals.spider_closed)
-
-    def _poll_shared_queue(self) -> None:
-        slot = getattr(self.crawler.engine, "_slot", None)  # Scrapy has no public "look again now"
-        if slot is not None:
-            slot.nextcall.schedule()
-
-    def _other_workers_alive(self) -> bool:
-        """Whether another worker of this site is running (each refreshes a short-lived key, see RedisHealth)."""
-        mine = self.redis_keys.worker(self.worker_id)
-        return any(key.decode() != mine for key in self.redis.scan_iter(self.redis_keys.worker("*")))
-
-    def _queued_requests(self) -> int:
-        key = self.redis_keys.requests
-        kind = self.redis.type(key)
-        return self.redis.zcard(key) if kind == b"zset" else self.redis.llen(key) if kind == b"list" else 0
-
-    def _distributed_idle(self) -> None:
-        """Stay open while the shared queue has work (other workers may still add to it)."""
-        requeued = 0
-        while raw := self.redis.lpop(self.redis_keys.requeue):
-            self.crawler.engine.crawl(self._redo(raw.decode()))
-            requeued += 1
-        # Other workers still downloading may add requests: stay while anything is queued or in flight.
-        if requeued or self._queued_requests() or (
-            self.redis.hlen(self.redis_keys.in_flight) and self._other_workers_alive()
-        ):
-            self.idle_since = None
-            self.idle_poll.schedule(IDLE_POLL_SECONDS)
-            raise DontCloseSpider
-        now = time.monotonic()
-        self.idle_since = self.idle_since or now
-        if now - self.idle_since < self.idle_limit:
-            self.idle_poll.schedule(IDLE_POLL_SECONDS)
-            raise DontCloseSpider
-
-    def _redo(self, entry: str) -> scrapy.Request:
-        """A request again from its in-flight entry (see crawler.distributed.redo_entry)."""
+    def request_again(self, entry: str) -> scrapy.Request:
+        """A request again from its in-flight entry (see crawler.distributed.in_flight.redo_entry)."""
         kind, url, category = entry.split("\t")
         callback, kwargs = {
             "article": (self.parse_article, {"category": category or None}),
@@ -274,9 +224,8 @@ class ProfileSpider(scrapy.Spider):
             if category:
                 break
         links = list(dict.fromkeys(self._links(response, navigation.article_links, self._article_url)))
-        if self.redis is not None and links:
-            # What `fanwen reconcile` compares with the archive to find lost requests.
-            self.redis.hset(self.redis_keys.seen_articles, mapping={url: category or "" for url in links})
+        if self.shared_queue is not None:
+            self.shared_queue.record_list_links({url: category or "" for url in links})
         new_links = [url for url in links if url not in self.last_seen]
         for url in new_links:
             yield self._article_request(url, category)

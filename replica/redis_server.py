@@ -1,4 +1,4 @@
-"""A real Redis server on a free loopback port, for the distributed-crawl tests."""
+"""A real Redis server on a free loopback port, for distributed crawls in the tests and benchmarks."""
 
 from __future__ import annotations
 
