@@ -63,24 +63,31 @@ class WarcStore:
         self._sequence += 1
         self._name = f"{self.prefix}-{stamp}-{os.getpid()}-{self._sequence:05d}.warc.gz"
         self._handle = open(self.directory / self._name, "ab")
-        self._writer = WARCWriter(self._record, gzip=False)
-        info = self._writer.create_warcinfo_record(self._name, {"software": "fanwen-archive", "format": "WARC File Format 1.1"})
+        self._writer = writer = WARCWriter(self._record, gzip=False)
+        info = writer.create_warcinfo_record(self._name, {"software": "fanwen-archive", "format": "WARC File Format 1.1"})
         self._write_record(info)
+
+    def _open_file(self) -> tuple[WARCWriter, io.BufferedWriter]:
+        """The open WARC file's record writer and handle."""
+        if self._writer is None or self._handle is None:
+            raise RuntimeError("no WARC file is open")
+        return self._writer, self._handle
 
     def _write_record(self, record) -> None:
         """Append one record as a gzip member of its own."""
+        writer, handle = self._open_file()
         self._record.seek(0)
         self._record.truncate()
-        self._writer.write_record(record)
+        writer.write_record(record)
         compressor = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, 16 + isal_zlib.MAX_WBITS)  # gzip framing
         with self._record.getbuffer() as serialized:
             member = compressor.compress(serialized) + compressor.flush()
-        self._handle.write(member)
+        handle.write(member)
 
     def write_page(self, page: FetchedPage) -> WarcLocation:
-        if self._writer is None or self._handle.tell() >= self.max_bytes:
+        if self._handle is None or self._handle.tell() >= self.max_bytes:
             self._open_next()
-        writer = self._writer
+        writer, handle = self._open_file()
         request_headers = StatusAndHeaders(f"GET {_request_target(page)} HTTP/1.1", list(page.request_headers), is_http_request=True)
         request = writer.create_warc_record(page.requested_url or page.url, "request", http_headers=request_headers)
         headers = [(k, v) for k, v in page.headers if k.lower() not in _TRANSFER_HEADERS]
@@ -101,9 +108,9 @@ class WarcStore:
         request.rec_headers.replace_header("WARC-Date", response.rec_headers.get_header("WARC-Date"))
         request.rec_headers.add_header("WARC-Concurrent-To", response.rec_headers.get_header("WARC-Record-ID"))
         self._write_record(request)
-        offset = self._handle.tell()
+        offset = handle.tell()
         self._write_record(response)
-        length = self._handle.tell() - offset
+        length = handle.tell() - offset
         return WarcLocation(
             file=self._name, offset=offset, length=length,
             payload_digest=response.rec_headers.get_header("WARC-Payload-Digest") or "",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING, cast
 
+from scrapy.core.engine import ExecutionEngine
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
@@ -14,6 +16,9 @@ from archive.writer import ArchiveDiskError, ArchiveWriter
 from archive.writer_process import ArchiveWriteError, ArchiveWriterProcess
 
 from pipelines.extraction import extract_or_report
+
+if TYPE_CHECKING:
+    from crawler.spiders.profile_spider import ProfileSpider
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +34,11 @@ DISK_ERROR_STAT = "fanwen/disk_error"
 # ... and because it failed otherwise (the writer process died, a bug).
 ARCHIVE_ERROR = "archive_error"
 ARCHIVE_ERROR_STAT = "fanwen/archive_error"
+
+
+def profile_spider(crawler: Crawler) -> ProfileSpider:
+    """The crawl's spider: every spider of this project is a ProfileSpider."""
+    return cast("ProfileSpider", crawler.spider)
 
 
 class NoTextFound(DropItem):
@@ -62,7 +72,7 @@ class ExtractTextsPipeline:
         self._batch: list[tuple[ArticleItem, asyncio.Future]] = []
         self._batch_bytes = 0
         self._timer: asyncio.TimerHandle | None = None
-        self._engine = None  # the crawl's, once it runs (open_spider)
+        self._engine: ExecutionEngine | None = None  # the crawl's, once it runs (open_spider)
         self.clean_in_writer_below = settings.getint("FANWEN_CLEAN_IN_WRITER")
 
     @classmethod
@@ -132,7 +142,7 @@ class ExtractTextsPipeline:
 
     def _extract(self, item: ArticleItem | ArticleNotModified) -> ArticleItem | ArticleNotModified:
         if isinstance(item, ArticleItem):
-            item.take_extraction(extract_or_report(item.pages, self.crawler.spider.profile.extract))
+            item.take_extraction(extract_or_report(item.pages, profile_spider(self.crawler).profile.extract))
         return item
 
 
@@ -164,17 +174,17 @@ class ArchiveTextsPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        spider, settings = self.crawler.spider, self.crawler.settings
+        spider, settings = profile_spider(self.crawler), self.crawler.settings
         encoding = spider.profile.extract.encoding
-        options = {
-            "warc_prefix": spider.name, "batch_size": settings.getint("FANWEN_ARCHIVE_BATCH"),
-        }
+        archive, batch_size = settings.get("FANWEN_ARCHIVE"), settings.getint("FANWEN_ARCHIVE_BATCH")
         if settings.getbool("FANWEN_WRITER_PROCESS"):
             self.writer = ArchiveWriterProcess(
-                settings.get("FANWEN_ARCHIVE"), forced_encoding=encoding, clean_rules=spider.profile.extract, **options)
+                archive, forced_encoding=encoding, clean_rules=spider.profile.extract,
+                warc_prefix=spider.name, batch_size=batch_size)
             setattr(self.crawler, ARCHIVE_WRITER_ATTRIBUTE, self.writer)
         else:
-            self.writer = ArchiveWriter(settings.get("FANWEN_ARCHIVE"), forced_encoding=lambda site: encoding, **options)
+            self.writer = ArchiveWriter(
+                archive, forced_encoding=lambda site: encoding, warc_prefix=spider.name, batch_size=batch_size)
 
     def process_item(self, item: ArticleItem | ArticleNotModified) -> ArticleItem | ArticleNotModified:
         if self.writer is None:
@@ -189,6 +199,8 @@ class ArchiveTextsPipeline:
         return item
 
     def _update_stats(self) -> None:
+        if self.writer is None:
+            return
         stats = self.crawler.stats
         if isinstance(self.writer, ArchiveWriterProcess) and self.writer.cleaned_without_text:
             # Logged and counted as count_without_text does for those cleaned here.

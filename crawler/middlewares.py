@@ -61,17 +61,18 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def _wait(self, seconds: float) -> None:
         if seconds > 0:
-            self.crawler.stats.inc_value("retry/waited_seconds", seconds)
+            self.crawler.stats.inc_value("retry/waited_seconds", seconds)  # type: ignore[arg-type]  # stats hold floats too
             await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
 
-    async def process_response(self, request: Request, response: Response, spider=None):  # noqa: ANN001
+    # Scrapy awaits a downloader middleware's coroutine methods; its stubs type only the plain ones.
+    async def process_response(self, request: Request, response: Response, spider=None):  # type: ignore[override]
         if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
             return response
         if request.meta.get("retry_times", 0) < request.meta.get("max_retry_times", self.max_retry_times):
             await self._wait(self.delay(request, response))
         return super().process_response(request, response)
 
-    async def process_exception(self, request: Request, exception: Exception, spider=None):  # noqa: ANN001
+    async def process_exception(self, request: Request, exception: Exception, spider=None):  # type: ignore[override]
         if isinstance(exception, self.exceptions_to_retry) and not request.meta.get("dont_retry"):
             if request.meta.get("retry_times", 0) < request.meta.get("max_retry_times", self.max_retry_times):
                 await self._wait(self.delay(request))

@@ -115,7 +115,7 @@ class RetryAfterHold:
         if slot is None or until <= held:
             return
         self.held_until[key] = until
-        self.crawler.stats.inc_value("retry/host_held_seconds", until - held)
+        self.crawler.stats.inc_value("retry/host_held_seconds", until - held)  # type: ignore[arg-type]  # stats hold floats too
         log.info("holding back requests to %s for %g s (Retry-After)", key, seconds)
         # response_downloaded is sent before the downloader frees this request's place in the
         # slot and sends the next one, so the hold starts before anything else leaves.  A slot

@@ -8,6 +8,7 @@ article pages, how politely to do it, and how to extract the text (the
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 import tomllib
 from functools import lru_cache
 from importlib.resources import files
@@ -135,7 +136,7 @@ class SiteProfile(BaseModel):
         return sorted({urlsplit(url).hostname or "" for url in self.start_urls})
 
 
-def _format_validation_error(path: Path, error: ValidationError) -> str:
+def _format_validation_error(path: Path | Traversable, error: ValidationError) -> str:
     problems = []
     for issue in error.errors():
         field = ".".join(str(part) for part in issue["loc"]) or "(top level)"
@@ -165,7 +166,7 @@ def load_profile_file(path: Path | Traversable) -> SiteProfile:
     return profile
 
 
-def profile_paths(extra_dirs: list[str] | tuple[str, ...] = ()) -> dict[str, Path | Traversable]:
+def profile_paths(extra_dirs: Sequence[str] = ()) -> dict[str, Path | Traversable]:
     """Profile name → file; a user directory's profile overrides a bundled one of the same name."""
     paths: dict[str, Path | Traversable] = {}
     for directory in (BUNDLED_PROFILES, *map(Path, extra_dirs)):
@@ -177,7 +178,7 @@ def profile_paths(extra_dirs: list[str] | tuple[str, ...] = ()) -> dict[str, Pat
     return paths
 
 
-def load_profile(name: str, extra_dirs: list[str] | tuple[str, ...] = ()) -> SiteProfile:
+def load_profile(name: str, extra_dirs: Sequence[str] = ()) -> SiteProfile:
     paths = profile_paths(extra_dirs)
     if name not in paths:
         known = ", ".join(sorted(paths)) or "none"

@@ -6,6 +6,8 @@ the profile file is loaded, validated, and bound to ``ProfileSpider``.
 
 from __future__ import annotations
 
+import builtins
+
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,6 +51,6 @@ class ProfileSpiderLoader:
     def list(self) -> list[str]:
         return sorted(profile_paths(self._profile_dirs))
 
-    def find_by_request(self, request: Request) -> list[str]:
+    def find_by_request(self, request: Request) -> builtins.list[str]:
         host = urlsplit(request.url).hostname
         return [name for name in self.list() if host in load_profile(name, self._profile_dirs).domains]

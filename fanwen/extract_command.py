@@ -46,6 +46,7 @@ def rules_for_url(url: str | None, profile_name: str | None = None, *, generic: 
 
     if profile_name:
         return load_profile(profile_name).extract, profile_name
+    assert url is not None  # neither generic nor named: the URL picks the profile
     profile = profile_for_url(url)
     return (profile.extract, profile.name) if profile else (GENERIC_RULES, None)
 
@@ -125,8 +126,7 @@ def synthetic_url(path: str) -> str:
 
 def cleaning_record(text: ExtractedText) -> object:
     """The text's cleaning report as JSON-able data (None when the cleaner gave none)."""
-    cleaning = getattr(text, "cleaning", None)
-    return cleaning.as_json() if hasattr(cleaning, "as_json") else cleaning
+    return text.cleaning.as_json() if text.cleaning is not None else None
 
 
 def removed_items(cleaning: object) -> list[tuple[str, int, str]]:

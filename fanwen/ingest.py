@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any, cast
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -70,8 +71,8 @@ def ingest(
     try:
         # Items a previous ingester took but did not commit come first.
         for key in keys:
-            for raw in server.lrange(key.processing, 0, -1):
-                _add(server, key, writer, raw, archived[key], report)
+            for taken_before in server.lrange(key.processing, 0, -1):
+                _add(server, key, writer, taken_before, archived[key], report)
         _commit(server, writer, archived)
         while not should_stop():
             taken = 0
@@ -99,7 +100,7 @@ def ingest(
     return report
 
 
-def _add(server: redis.Redis, key: SiteKeys, writer: ArchiveWriter, raw: bytes, urls: list[str], report: IngestReport) -> None:
+def _add(server: redis.Redis, key: SiteKeys, writer: ArchiveWriter, raw: Any, urls: list[str], report: IngestReport) -> None:
     try:
         item = decode_item(raw)
     except (ValueError, KeyError, TypeError, AttributeError) as error:
@@ -140,8 +141,9 @@ def reconcile(redis_url: str, archive_path: str | Path, site: str) -> int:
                 f"{waiting} items of {site} are still waiting for the ingester: run `fanwen ingest` until they "
                 "are stored, then reconcile"
             )
-        in_flight = {url.decode(): entry.decode() for url, entry in server.hgetall(key.in_flight).items()}
-        seen = {url.decode(): category.decode() for url, category in server.hgetall(key.seen_articles).items()}
+        # A client without decode_responses answers bytes; redis-py's types also allow str.
+        in_flight = {url.decode(): entry.decode() for url, entry in cast(dict[bytes, bytes], server.hgetall(key.in_flight)).items()}
+        seen = {url.decode(): category.decode() for url, category in cast(dict[bytes, bytes], server.hgetall(key.seen_articles)).items()}
         with Archive(archive_path) as archive:
             stored = archive.archived_urls(site)
         redo = dict(in_flight)  # requests taken by a worker that never finished them (list pages too)

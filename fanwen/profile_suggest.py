@@ -177,7 +177,7 @@ def list_url_pattern(list_url: str, pager_links: list[str]) -> str:
     else:
         prefix = re.escape(parts.path)
     base = list_url.split("?")[0]
-    suffixes = Counter()
+    suffixes: Counter[str] = Counter()
     for link in pager_links:
         if link.startswith(base) and link != list_url:
             rest = link[len(base):]

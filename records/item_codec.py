@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+from typing import Any
 
 from records.texts import CleaningReport, ExtractedText, FetchedPage, Removal
 
@@ -35,7 +36,7 @@ def _page_from_json(data: dict) -> FetchedPage:
 
 
 def _text_from_json(data: dict) -> ExtractedText:
-    fields = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
+    fields: dict[str, Any] = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
     cleaning = fields.get("cleaning")
     if isinstance(cleaning, dict):
         fields["cleaning"] = CleaningReport(**{
@@ -58,8 +59,8 @@ def _encodings_from_json(value) -> list[tuple[str | None, str]]:
 
 
 def encode_item(item: ArticleItem | ArticleNotModified | PageRejected | ArticleGone) -> bytes:
-    kind = next((kind for kind, cls in _RECORD_KINDS.items() if isinstance(item, cls)), None)
-    if kind is not None:
+    if not isinstance(item, ArticleItem):
+        kind = next(kind for kind, cls in _RECORD_KINDS.items() if isinstance(item, cls))
         payload = {"format": FORMAT, "kind": kind, **dataclasses.asdict(item)}
     else:
         payload = {

@@ -45,7 +45,7 @@ class RedisHealth:
 
     def check(self) -> None:
         try:
-            self.crawler.spider.shared_queue.mark_alive()
+            self.crawler.spider.shared_queue.mark_alive()  # type: ignore[union-attr]  # a worker's ProfileSpider
         except RedisError as error:
             log.error(
                 "lost the Redis server at %s (%s): stopping this worker; once Redis is back, restart the workers "

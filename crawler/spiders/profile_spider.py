@@ -13,7 +13,7 @@ sites list newest first.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from typing import Any, ClassVar
@@ -120,7 +120,12 @@ LIST_PAGE_PRIORITY = 1
 class ProfileSpider(scrapy.Spider):
     """Crawl one site as its profile describes.  Arguments: ``base_url`` (rebase the profile)."""
 
-    profile: ClassVar[SiteProfile]
+    profile: SiteProfile  # set on each site's subclass by crawler.spider_loader
+    refresh: bool
+    list_lookahead: int
+    last_seen: dict[str, str]  # archived article URL -> when it was fetched ("" when unknown)
+    stop_paging_early: bool
+    shared_queue: SharedSiteQueue | None
 
     def __init__(self, *args: Any, base_url: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -142,7 +147,7 @@ class ProfileSpider(scrapy.Spider):
         settings = crawler.settings
         spider.refresh = settings.getbool("FANWEN_REFRESH")
         spider.list_lookahead = settings.getint("FANWEN_LIST_LOOKAHEAD")
-        spider.last_seen: dict[str, str] = {}
+        spider.last_seen = {}
         # Stopping a pager early is only sound when everything older was crawled:
         # after an interrupted run the pager is walked to its end (known articles
         # are still skipped), so the next run completes the site.
@@ -162,11 +167,12 @@ class ProfileSpider(scrapy.Spider):
     def request_again(self, entry: str) -> scrapy.Request:
         """A request again from its in-flight entry (see crawler.distributed.in_flight.redo_entry)."""
         kind, url, category = entry.split("\t")
-        callback, kwargs = {
+        callbacks: dict[str, tuple[Callable[..., Any], dict[str, Any]]] = {
             "article": (self.parse_article, {"category": category or None}),
             "list": (self.parse_list, {}),
             "sitemap": (self.parse_sitemap, {}),
-        }.get(kind, (self.parse, {}))
+        }
+        callback, kwargs = callbacks.get(kind, (self.parse, {}))
         priority = 0 if kind == "article" else LIST_PAGE_PRIORITY
         return scrapy.Request(
             url, callback=callback, cb_kwargs=kwargs, dont_filter=True, priority=priority, errback=self.fetch_failed
@@ -282,7 +288,7 @@ class ProfileSpider(scrapy.Spider):
 
     def parse_article(
         self, response: Response, category: str | None, pages: tuple[FetchedPage, ...] = (), fetched_at: str = ""
-    ) -> Iterator[scrapy.Request | ArticleItem | ArticleNotModified]:
+    ) -> Iterator[scrapy.Request | ArticleItem | ArticleNotModified | ArticleGone]:
         if response.status == 304:
             self.crawler.stats.inc_value("fanwen/not_modified")
             yield ArticleNotModified(site=self.name, url=response.url, fetched_at=_now())
