@@ -1,4 +1,4 @@
-"""Exact and near-duplicate detection across the archive's texts (issue 4).
+"""Exact and near-duplicate detection across the archive's texts.
 
 When ten sites copy the same speech, a reader should see one text with ten sources.
 This module is pure: texts in, clusters out.  ``archive.database`` stores what it
@@ -205,7 +205,8 @@ def normalised_for_hash(text: str) -> str:
     return kept.translate(_HASH_TABLE) if _NEEDS_TABLE.search(kept) else kept
 
 
-# Template placeholders as these sites write them (sites.md 4.1, corpus.PLACEHOLDER_PATTERN):
+# Template placeholders as these sites write them (docs/site-families.md, "Template placeholders";
+# corpus.PLACEHOLDER_PATTERN):
 # X县 / XX县 / ××县 / 某县, 202x年 / 20xx年 / 20__年, ____%.  Copies swap one spelling
 # for another, so for shingling every spelling becomes one mark; digits glued to the
 # marks (the "202" of 202x) go with them.  Underscores must be folded before the

@@ -6,10 +6,10 @@ CJK characters to the index as its overlapping bigrams plus the run's last
 character alone (创建文明 → 创建 建文 文明 明), so every character position
 starts a token.  A query term then becomes the phrase of its own bigrams, and a
 one-character term the prefix query ``"文"*`` (served by the ``prefix='1'``
-index).  That gives substring semantics for Chinese: the research in
-``research/fts-perf.md`` measured recall 1.0 / precision 1.0 against LIKE, where
-jieba word segmentation lost a third of the hits and trigram cannot express 1–2
-character words.
+index).  That gives substring semantics for Chinese, the same hits as LIKE
+(benchmarks/search_export.py checks it against a substring scan), where jieba
+word segmentation loses hits and trigram cannot express 1–2 character words
+(docs/search.md, "Why character bigrams").
 
 The index writer (archive.database) and the query rewriter (the Datasette plugin
 in datasette_config/plugins/) must agree on what a CJK character is, so both use

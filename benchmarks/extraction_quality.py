@@ -11,7 +11,8 @@ a crawler has it).  Reported per extractor:
 * title and date exact-match rates, truncated accuracy, 合集 count accuracy
   (pages whose expected file holds several texts) and count accuracy on all pages;
 * leaked boilerplate: occurrences in the output of catalogue phrases
-  (sites.md 2) and of the page's own ``must_not_contain`` strings that the
+  (docs/site-families.md, "Boilerplate and traps") and of the page's own
+  ``must_not_contain`` strings that the
   expected text does not contain;
 * pages/s (best of ``--rounds`` timed passes) and the ratio to trafilatura's.
 

@@ -13,8 +13,12 @@ size it reports:
 - ranked search (the ``search`` canned query: count + top 20) and the table
   search box (``texts.json?_search=``) over HTTP against ``fanwen serve``'s
   Datasette: p50 / p95 / max, errors (the SQL time limit shows as one);
-- correctness of both against a substring scan over the texts in Python (the
-  same semantics as LIKE): recall, precision, wrong zero-hit answers;
+- correctness of both as set precision and set recall, per query, against the
+  ids a substring scan in Python finds (every term in the title or the text,
+  the semantics of LIKE / ``instr``), as mean and minimum over the query set;
+  every hit id is read, not a count (see ``ranked_hit_ids`` and
+  ``box_hit_ids`` for how); also wrong zero-hit answers, and whether the
+  ranked query's ``total`` and the box's row count equal the number of ids;
 - streamed CSV of every row (``texts.csv?_stream=on&_size=max``): MB/s, rows
   parsed back, and whether the file ends in Datasette's "CSV contains more
   than" truncation line; and ``fanwen export`` MB/s.
@@ -45,12 +49,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from fanwen import search_index  # noqa: E402
+from archive import search_index  # noqa: E402
 from archive.database import Archive, TextToArchive  # noqa: E402
 from fanwen.export import export_csv  # noqa: E402
-from replica.corpus import generate_texts  # noqa: E402
 from fanwen.serve import datasette_arguments, metadata_for  # noqa: E402
 from records.texts import ExtractedText  # noqa: E402
+from replica.corpus import generate_texts  # noqa: E402
 
 BATCH = 500
 CHUNK = 5000  # texts generated per corpus call (titles are unique within a call)
@@ -149,36 +153,119 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
+# Datasette's max_returned_rows (its default; fanwen.serve does not change it):
+# the most rows one JSON page holds.
+PAGE_ROWS = 1000
+
+# The ranked query's match clause, as the ``search`` canned query writes it
+# (datasette_config/metadata.yml), one page of rowids at a time.
+RANKED_MATCH_PAGE_SQL = (
+    "select rowid from texts_fts where texts_fts match cjk_fts_query(:q) "
+    f"and rowid > :after order by rowid limit {PAGE_ROWS}"
+)
+
+
+def ranked_hit_ids(base: str, query: str) -> set[int] | None:
+    """Every id the ranked search matches, read through Datasette's JSON (None on an error).
+
+    The ``search`` canned query returns only its top 20 rows (``limit 20`` in its
+    SQL) and the ``total`` of its match; the rest of its result set cannot be
+    paged through.  So the ids are read with the canned query's own match clause
+    (``texts_fts match cjk_fts_query(:q)``), run as SQL through the same
+    Datasette, ``PAGE_ROWS`` rowids a page, until a page comes back short.
+    """
+    ids: set[int] = set()
+    after = 0
+    while True:
+        params = urllib.parse.urlencode({"sql": RANKED_MATCH_PAGE_SQL, "q": query, "after": after, "_shape": "arrays"})
+        _, page = get_json(f"{base}/archive.json?{params}")
+        if page.get("error") or "rows" not in page:
+            return None
+        rows = [row[0] for row in page["rows"]]
+        ids.update(rows)
+        if len(rows) < PAGE_ROWS:
+            return ids
+        after = rows[-1]
+
+
+def box_hit_ids(base: str, query: str) -> set[int] | None:
+    """Every id the table search box lists, following Datasette's ``next_url`` pages (None on an error).
+
+    Facets and the count are switched off for these pages (``_nofacet``,
+    ``_nocount``): they do not change which rows are listed, and the timed
+    request measures them.
+    """
+    params = urllib.parse.urlencode({"_search": query, "_size": "max", "_col": "id", "_nofacet": 1, "_nocount": 1,
+                                     "_shape": "objects"})
+    url: str | None = f"{base}/archive/texts.json?{params}"
+    ids: set[int] = set()
+    while url:
+        _, page = get_json(url)
+        if page.get("error") or "rows" not in page:
+            return None
+        ids.update(row["id"] for row in page["rows"])
+        url = page.get("next_url")
+    return ids
+
+
+def set_quality(found: set[int], expected: set[int]) -> tuple[float, float]:
+    """(precision, recall) of one query's result set; an empty result has precision 1, an empty truth recall 1."""
+    right = len(found & expected)
+    return (right / len(found) if found else 1.0, right / len(expected) if expected else 1.0)
+
+
+def quality_summary(prefix: str, pairs: list[tuple[float, float]]) -> dict:
+    precision, recall = [p for p, _ in pairs], [r for _, r in pairs]
+    return {
+        f"{prefix}_precision_mean": statistics.mean(precision) if pairs else None,
+        f"{prefix}_precision_min": min(precision) if pairs else None,
+        f"{prefix}_recall_mean": statistics.mean(recall) if pairs else None,
+        f"{prefix}_recall_min": min(recall) if pairs else None,
+        f"{prefix}_queries_scored": len(pairs),
+    }
+
+
 def measure_search(base: str, queries, texts) -> dict:
     ranked_ms, box_ms, errors = [], [], 0
-    recall, precision, wrong_zero, box_wrong_count = [], [], 0, 0
+    ranked_quality, box_quality, top_precision = [], [], []
+    wrong_zero, ranked_wrong_total, box_wrong_count, top_outside = 0, 0, 0, 0
     for _, query in queries:
         expected = truth(texts, query)
         q = urllib.parse.quote(query)
         get_json(f"{base}/archive/search.json?q={q}&_shape=objects")  # warm
         ms, ranked = get_json(f"{base}/archive/search.json?q={q}&_shape=objects")
         ranked_ms.append(ms)
-        if "error" in ranked and ranked.get("error"):
+        ms, box = get_json(f"{base}/archive/texts.json?_search={q}&_size=20&_shape=objects")
+        box_ms.append(ms)
+        if ranked.get("error") or box.get("error"):
             errors += 1
             continue
+        # Quality, untimed: every id of both result sets.
         rows = ranked.get("rows", [])
         total = rows[0]["total"] if rows else 0
         top = {row["id"] for row in rows}
+        ranked_ids = ranked_hit_ids(base, query)
+        box_ids = box_hit_ids(base, query)
+        if ranked_ids is None or box_ids is None:
+            errors += 1
+            continue
         if expected and total == 0:
             wrong_zero += 1
-        precision.append(len(top & expected) / len(top) if top else 1.0)
-        recall.append(total / len(expected) if expected else 1.0)  # top-20 ⊆ truth checked by precision
-        ms, box = get_json(f"{base}/archive/texts.json?_search={q}&_size=20&_shape=objects")
-        box_ms.append(ms)
-        if box.get("error"):
-            errors += 1
-        elif box.get("filtered_table_rows_count") != len(expected):
-            box_wrong_count += 1
+        ranked_wrong_total += total != len(ranked_ids)
+        top_outside += not top <= ranked_ids
+        top_precision.append(set_quality(top, expected)[0])
+        ranked_quality.append(set_quality(ranked_ids, expected))
+        box_quality.append(set_quality(box_ids, expected))
+        box_wrong_count += box.get("filtered_table_rows_count") != len(box_ids)
     return {
-        "ranked_p50": percentile(ranked_ms, 0.5), "ranked_p95": percentile(ranked_ms, 0.95), "ranked_max": max(ranked_ms),
+        "ranked_p50": percentile(ranked_ms, 0.5), "ranked_p95": percentile(ranked_ms, 0.95),
+        "ranked_max": max(ranked_ms),
         "box_p50": percentile(box_ms, 0.5), "box_p95": percentile(box_ms, 0.95), "box_max": max(box_ms),
-        "errors": errors, "wrong_zero_hit": wrong_zero, "box_wrong_count": box_wrong_count,
-        "min_recall": min(recall), "min_precision": min(precision), "queries": len(queries),
+        "errors": errors, "wrong_zero_hit": wrong_zero, "queries": len(queries),
+        **quality_summary("ranked", ranked_quality), **quality_summary("box", box_quality),
+        "ranked_top20_precision_min": min(top_precision) if top_precision else None,
+        "ranked_total_not_ids": ranked_wrong_total, "ranked_top20_outside_ids": top_outside,
+        "box_count_not_ids": box_wrong_count,
     }
 
 
@@ -329,6 +416,17 @@ def main() -> None:
         }
         results.append(result)
         print(json.dumps(result, ensure_ascii=False), flush=True)
+        print(f"search quality at {size:,} texts, {result['queries']} queries, set precision / recall against the "
+              f"substring scan, mean (min): ranked search (every id its match selects) "
+              f"{result['ranked_precision_mean']:.4f} ({result['ranked_precision_min']:.4f}) / "
+              f"{result['ranked_recall_mean']:.4f} ({result['ranked_recall_min']:.4f}); "
+              f"search box (every id of every page) "
+              f"{result['box_precision_mean']:.4f} ({result['box_precision_min']:.4f}) / "
+              f"{result['box_recall_mean']:.4f} ({result['box_recall_min']:.4f}); "
+              f"ranked top-20 precision min {result['ranked_top20_precision_min']:.4f}; errors {result['errors']}, "
+              f"wrong zero-hit {result['wrong_zero_hit']}, ranked total ≠ ids {result['ranked_total_not_ids']}, "
+              f"top 20 outside ids {result['ranked_top20_outside_ids']}, box count ≠ ids {result['box_count_not_ids']}",
+              flush=True)
 
     if len(results) >= 2:
         xs = [r["size"] for r in results]

@@ -41,7 +41,7 @@ from datasketch import MinHash  # noqa: E402
 from isal import isal_zlib  # noqa: E402
 
 from records.crawl_items import ArticleItem  # noqa: E402
-from fanwen import dedup, search_index, warc_store  # noqa: E402
+from archive import dedup, search_index, warc_store  # noqa: E402
 from crawler.profiles import load_profile  # noqa: E402
 from archive.writer import ArchiveWriter  # noqa: E402
 from replica.site import load_site  # noqa: E402

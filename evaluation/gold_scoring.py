@@ -24,7 +24,8 @@ from pipelines.rules import GENERIC_RULES
 
 GOLD = REPO / "tests" / "fixtures" / "gold"
 
-# Boilerplate phrases of the catalogue (sites.md 2.1–2.6) that no clean text of the gold corpus holds.
+# Boilerplate phrases of the catalogue (docs/site-families.md, "Boilerplate and traps") that no clean
+# text of the gold corpus holds.
 BOILERPLATE = (
     "预览阅读已结束", "联系老师", "代笔", "相关阅读", "最近更新", "热门推荐", "相关推荐", "猜你喜欢", "热门关注",
     "上一篇", "下一篇", "小编", "下载文档", "推荐度", "Word文档", "当前位置", "您的位置", "扫码关注", "版权所有",

@@ -80,6 +80,12 @@ def profile_check(name, page, url, profile_dirs) -> None:
     body, page_url, content_type = read_source(page)
     report = check_page(body, url or page_url, site.extract, content_type)
     click.echo(format_report(report, site.name), nl=False)
+    if report.errors:
+        # Only these fail the check: the rule does nothing on the site as written. A selector that
+        # matches here but differently in a browser still works, and is a warning in the report.
+        raise click.ClickException(
+            f"{len(report.errors)} selector(s) match nothing in lxml's tree but match in a browser's: "
+            "see \"selectors in a browser's tree\" above for the fix")
 
 
 @profile.command("learn-template")

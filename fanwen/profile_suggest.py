@@ -20,12 +20,13 @@ from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+from cssselect import SelectorError
 from lxml import html
 
 from pipelines.decoding import decode_html
 from pipelines.main_content import locate_main_block
-from pipelines.parsing import parse_html
 from pipelines.rules import compiled_selector
+from pipelines.selector_trees import agrees, page_trees
 
 _DATE = re.compile(r"(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}")
 _TITLE_SEPARATOR = re.compile(r"\s*(?:_|\||－|—|–| - |-)\s*")
@@ -38,11 +39,15 @@ class Page:
     url: str
     root: html.HtmlElement
     encoding: str
+    # The page as a browser builds it (None past the parse's bounds): the tree a user sees in the
+    # developer tools, where a suggested selector must match what it matches in ``root``.
+    browser_root: html.HtmlElement | None = None
 
 
 def parse_page(body: bytes, url: str, content_type: str | None = None) -> Page:
     decoded = decode_html(body, content_type)
-    return Page(url=url, root=parse_html(decoded.text).root, encoding=decoded.encoding)
+    trees = page_trees(decoded.text)
+    return Page(url=url, root=trees.lxml_root, encoding=decoded.encoding, browser_root=trees.browser_root)
 
 
 # -- CSS selectors for chosen elements ---------------------------------------------------------
@@ -55,21 +60,44 @@ def _own_selector(element: html.HtmlElement) -> str:
     return element.tag + "".join(f".{c}" for c in classes)
 
 
-def css_for(element: html.HtmlElement, root: html.HtmlElement, max_depth: int = 4) -> str:
-    """A selector whose first match in ``root`` is ``element``: its own tag/class/id, prefixed by ancestors if needed."""
+def css_for(element: html.HtmlElement, root: html.HtmlElement, max_depth: int = 4,
+            browser_root: html.HtmlElement | None = None) -> str:
+    """A selector whose first match in ``root`` is ``element``: its own tag/class/id, prefixed by ancestors if needed.
+
+    Given ``browser_root``, the same page as a browser builds it, a selector matching
+    differently there is passed over for one that matches the same in both trees: an
+    ancestor that lxml and a browser place differently (a table that a browser moves
+    content out of) is left out.  When none agrees, the first that picks ``element`` is kept.
+    """
     parts = [_own_selector(element)]
     current = element
+    disagreeing = None
     for _ in range(max_depth):
         selector = " ".join(reversed(parts))
         matches = compiled_selector(selector)(root)
         if matches and matches[0] is element:
-            return selector
+            if browser_root is None or agrees(selector, root, browser_root):
+                return selector
+            disagreeing = disagreeing or selector
         current = current.getparent()
         if current is None or current.tag in ("html",):
             break
         if current.get("id") or current.get("class"):
             parts.append(_own_selector(current))
-    return " ".join(reversed(parts))
+    if browser_root is not None:
+        for ancestor in element.iterancestors():
+            if ancestor.tag in ("body", "html"):
+                break
+            if not (ancestor.get("id") or ancestor.get("class")):
+                continue
+            selector = f"{_own_selector(ancestor)} {parts[0]}"
+            try:
+                matches = compiled_selector(selector)(root)
+            except SelectorError:
+                continue  # a tag name CSS cannot write (Word's <o:p>, a CMS's own namespaced tags)
+            if matches and matches[0] is element and agrees(selector, root, browser_root):
+                return selector
+    return disagreeing or " ".join(reversed(parts))
 
 
 # -- article page ------------------------------------------------------------------------------
@@ -155,7 +183,7 @@ def article_url_pattern(article_url: str, list_url: str | None, list_links: list
             pattern.append(re.escape(segment))
     last = _shape(segments[-1])
     # Old article URLs often end in .htm and answer with a redirect to the .html one (DedeCMS
-    # sites that changed their URL rule, sites.md 5): a list may still link the old form.
+    # sites that changed their URL rule, docs/site-families.md, "DedeCMS sites"): a list may still link the old form.
     pattern.append(last + "?" if last.endswith(r"\.html") else last)
     return "/".join(pattern) + "$"
 
@@ -187,7 +215,8 @@ def list_url_pattern(list_url: str, pager_links: list[str]) -> str:
         suffix = suffixes.most_common(1)[0][0]
         if _PAGER_FILE.fullmatch(suffix):
             # A pager file (index_2.html): DedeCMS-style sites name the list pages of some
-            # channels list_<tid>_<page>.html instead (sites.md 1.1, 5), so any such name is a list page.
+            # channels list_<tid>_<page>.html instead, so any such name is a list page
+            # (docs/site-families.md, "List pages and pagers").
             suffix = _ANY_PAGER_FILE
         return f"{prefix}({suffix})?$"
     return f"{prefix}$"
@@ -228,9 +257,10 @@ def _link_group_selector(page: Page, anchors: list[html.HtmlElement]) -> str:
         parent.get("id") or parent.get("class")
     ):
         # The column around the list: 瑞文 lists one category as .list_news and the next as
-        # .list_pic inside the same column (sites.md 1.2), so the list's own class is too narrow.
+        # .list_pic inside the same column (docs/site-families.md, "The 瑞文系 network"), so the list's own
+        # class is too narrow.
         best = parent
-    return f"{css_for(best, page.root)} a"
+    return f"{css_for(best, page.root, browser_root=page.browser_root)} a"
 
 
 def next_link_selector(page: Page, anchors: list[html.HtmlElement]) -> list[str]:
@@ -238,7 +268,7 @@ def next_link_selector(page: Page, anchors: list[html.HtmlElement]) -> list[str]
     for anchor in anchors:
         text = anchor.text_content().strip()
         if any(word in text for word in _NEXT_WORDS) or text in (">", "»", "›"):
-            container = css_for(anchor.getparent(), page.root)
+            container = css_for(anchor.getparent(), page.root, browser_root=page.browser_root)
             classes = (anchor.get("class") or "").split()
             if classes:
                 return [f"{container} a.{classes[0]}"]
@@ -277,14 +307,19 @@ def suggest(article: Page, listing: Page | None = None, name: str | None = None)
     site_name, document_title = site_name_and_title(article.root)
     heading = title_element(article.root, document_title)
     container = body_container(article.root)
-    body = [css_for(container, article.root)] if container is not None else []
+    body = [css_for(container, article.root, browser_root=article.browser_root)] if container is not None else []
     if container is None:
         notes.append("no body container found: the generic detection will be used")
     dated = date_element(article.root, heading, container)
-    date = [css_for(dated, article.root)] if dated is not None else []
+    date = [css_for(dated, article.root, browser_root=article.browser_root)] if dated is not None else []
     if dated is None:
         notes.append("no date element outside the body: the body's date line is used if there is one")
-    title = [css_for(heading, article.root)] if heading is not None else []
+    title = [css_for(heading, article.root, browser_root=article.browser_root)] if heading is not None else []
+    for field, selectors in (("title", title), ("body", body), ("date", date)):
+        if article.browser_root is not None and selectors and not agrees(selectors[0], article.root,
+                                                                          article.browser_root):
+            notes.append(f"extract.{field} {selectors[0]!r} matches differently in a browser's tree "
+                         "(no selector found that matches the same in both): see `fanwen profile check`")
 
     # Continuation pages: links to "<article path stem>_<n>.<ext>".
     stem, _, extension = urlsplit(article.url).path.rpartition(".")
@@ -294,7 +329,8 @@ def suggest(article: Page, listing: Page | None = None, name: str | None = None)
     onward = [a for a in continuation if any(word in a.text_content() for word in _NEXT_WORDS)]
     if onward:
         # Later pages may hold their pager in another container (DedeCMS: #TxtPart on page 1,
-        # #ArtCutPage after it, sites.md 1.1); the 下一页 link itself looks the same on every page.
+        # #ArtCutPage after it); the 下一页 link itself looks the same on every page
+        # (docs/site-families.md, "Continuation pages").
         classes = (onward[0].get("class") or "").split()
         text = next(word for word in _NEXT_WORDS if word in onward[0].text_content())
         next_page.append(f"a.{classes[0]}" if classes else f'a:contains("{text}")')

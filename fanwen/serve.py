@@ -48,7 +48,7 @@ SETTINGS: dict[str, object] = {
     # Bound every query so one runaway request cannot hold the archive.
     "sql_time_limit_ms": 3000,
     # Facet suggestions run a GROUP BY per column on every table page and
-    # dominate page cost on long texts (research/fts-perf.md).
+    # dominate page cost on long texts (docs/search.md, "Datasette settings").
     "suggest_facets": False,
     "allow_csv_stream": True,
     # max_csv_mb counts characters, not bytes, and a capped download still ends

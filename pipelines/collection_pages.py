@@ -1,4 +1,4 @@
-"""合集 pages: one URL holding N texts, each under a numbered heading (docs/site-families.md).
+"""合集 pages: one URL holding N texts, each under a numbered heading (docs/site-families.md, "合集 pages").
 
 瑞文系 titles say the count ("…发言稿(通用5篇)", "(精选N篇)", "(汇总N篇)"); the
 texts start at headings numbered "…1", "…2", "篇一", "第二篇", or "…范文(一)"

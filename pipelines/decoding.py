@@ -4,9 +4,10 @@ Order of evidence: a BOM, then the charset of the Content-Type header, then the
 page's own ``<meta>`` declaration (also the malformed ``httpequiv`` spellings
 that w3lib's regex misses), then statistical detection.  A declared encoding
 is only believed if the bytes decode cleanly with it: 范文 sites send headers
-that disagree with their ``<meta>`` (sites.md 1.9), and a wrong header must not
-beat a right ``<meta>``.  Undeclared CJK bytes are read as GB18030 or Big5,
-whichever gives Han characters that real prose is made of.
+that disagree with their ``<meta>``, and a wrong header must not beat a right
+``<meta>`` (docs/site-families.md, "Encodings and charset quirks").  Undeclared
+CJK bytes are read as GB18030 or Big5, whichever gives Han characters that real
+prose is made of.
 
 A page that is text keeps no stray control characters (a NUL or a 0x05–0x08
 byte left in by an old CMS or a mirror's converter): they are dropped and

@@ -3,8 +3,8 @@
 DedeCMS ``RndString`` puts random junk before ``</p>`` inside an element whose
 class the page's own ``<style>`` hides, or inside a white ``<font>``; the Discuz
 "jammer" puts random ASCII in ``font.jammer`` or ``display:none`` spans
-(sites.md 2.3; fixtures ``gold/diyifanwen_*`` and ``gold/discuz_*``).  A tag
-stripper that ignores CSS keeps all of it.
+(fixtures ``gold/diyifanwen_*`` and ``gold/discuz_*``).  A tag stripper that
+ignores CSS keeps all of it (docs/site-families.md, "Hidden text").
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ _LINK_DENSITY = 0.5
 def is_link_list(element: html.HtmlElement) -> bool:
     """A block whose visible text is mostly link text: a link list, not prose.
 
-    Keyword links inside a sentence (学习啦, 瑞文; docs/site-families.md) are a small
+    Keyword links inside a sentence (学习啦, 瑞文; docs/site-families.md, "Keyword links") are a small
     share of their paragraph and are kept (unwrapped) by flattening.
     """
     chars = _visible_chars(element)

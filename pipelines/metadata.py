@@ -6,8 +6,8 @@ import re
 
 GENRES = ("讲话稿", "发言稿", "致辞", "主持词", "心得体会", "工作总结", "工作计划", "述职报告", "汇报材料", "演讲稿", "其他")
 
-# Title keyword → genre, most specific first (sites.md 4.2: 交流发言 before 发言,
-# 述职报告 before 报告, 思想汇报 before 汇报).
+# Title keyword → genre, most specific first (交流发言 before 发言, 述职报告 before 报告,
+# 思想汇报 before 汇报; docs/site-families.md, "Genre keywords").
 _GENRE_KEYWORDS: tuple[tuple[str, str], ...] = (
     ("述职述廉", "述职报告"), ("述职报告", "述职报告"), ("述职", "述职报告"),
     ("主持词", "主持词"), ("串词", "主持词"), ("主持稿", "主持词"),
@@ -23,7 +23,7 @@ _GENRE_KEYWORDS: tuple[tuple[str, str], ...] = (
     ("事迹材料", "汇报材料"), ("工作报告", "汇报材料"), ("汇报", "汇报材料"),
 )
 
-# Template placeholders (sites.md 4.1): runs of X/x/×/╳/＊/* or underscores next
+# Template placeholders (docs/site-families.md, "Template placeholders"): runs of X/x/×/╳/＊/* or underscores next
 # to a unit word, years with x digits, and 某/某某 before a unit.
 _UNIT = r"(?:县|市|省|区|镇|乡|村|局|委|厅|处|科|办|同志|书记|部长|主任|县长|市长|局长|年|月|日|届|次|分|%|％|人|名|家|个|项|万元|亿元|公司|单位|学校|大学)"
 # The lookahead names the characters a placeholder can start with, so the regex engine
@@ -39,8 +39,8 @@ _PLACEHOLDER = re.compile(
 
 
 # Traditional forms of the characters in the genre keywords, so a Traditional-script
-# mirror's title (sites.md 1.8, fixtures gold/mirror_*) gets its genre.  Used on a
-# throwaway copy for matching only: the title itself is never converted.
+# mirror's title (docs/site-families.md, "Traditional-script mirrors"; fixtures gold/mirror_*)
+# gets its genre.  Used on a throwaway copy for matching only: the title itself is never converted.
 _KEYWORD_CHARS_TO_SIMPLIFIED = str.maketrans(
     "講話發總結計劃匯報務體會說詞辭職廉演稿驗議彙經驗開閉賀歡讀後觀黨課事蹟",
     "讲话发总结计划汇报务体会说词辞职廉演稿验议汇经验开闭贺欢读后观党课事迹",

@@ -1,4 +1,4 @@
-"""Traditional-script mirror artefacts (sites.md 1.8).
+"""Traditional-script mirror artefacts (docs/site-families.md, "Traditional-script mirrors").
 
 Mirror sites machine-convert simplified originals and leave pinyin in brackets
 after converted characters ("領(lǐng)導(dǎo)") and escaped line breaks as the

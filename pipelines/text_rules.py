@@ -52,7 +52,7 @@ class _Guarded:
         return None
 
 
-# The ghost-writing offer of 范文 sites (docs/site-families.md): a service, a way to reach it.
+# The ghost-writing offer of 范文 sites (docs/site-families.md, "Ghost-writing offers"): a service, a way to reach it.
 # "严禁找人代写，发现代写问题的，请联系纪检部门举报。" names both words and is no offer: it
 # is a sentence, and offers are tried only on lines that are not.
 _CONTACT_AD = _Guarded(

@@ -12,7 +12,7 @@ hand-written phrase bank ``phrasebank.toml`` next to this module:
 * body paragraphs filled sentence by sentence up to a length budget;
 * in about one text in three, one or two sentences that use the words site
   boilerplate uses (版权, 代写, 联系, 下载, 公众号 …, the bank's [traps]), so that a
-  cleaner that deletes lines by keyword loses text the tests can see (issue 17).
+  cleaner that deletes lines by keyword loses text the tests can see.
 
 Determinism: every text has its own ``random.Random`` seeded with a string built
 from the call's seed and the text's index (string seeds are hashed with SHA-512
@@ -45,7 +45,7 @@ __all__ = [
 
 GENRES: tuple[str, ...] = ("讲话稿", "发言稿", "致辞", "主持词", "心得体会", "工作总结", "工作计划", "述职报告", "汇报材料", "演讲稿")
 
-# The keyword by which a title shows its genre (sites.md 4.2).  Every generated
+# The keyword by which a title shows its genre (docs/site-families.md, "Genre keywords").  Every generated
 # title contains its own genre's keyword and no other genre's keyword.
 GENRE_TITLE_KEYWORDS: dict[str, str] = {
     "讲话稿": "讲话",
@@ -217,7 +217,8 @@ def _place_trap(paragraphs: list[str], sentence: str, rng: random.Random) -> lis
     return [*paragraphs[:index], paragraphs[index] + sentence, *paragraphs[index + 1:]]
 
 
-# What counts as a template placeholder (sites.md 4.1): X县, xx局, ××同志, ____%, 某某镇, 20__年.
+# What counts as a template placeholder (docs/site-families.md, "Template placeholders"): X县, xx局, ××同志,
+# ____%, 某某镇, 20__年.
 PLACEHOLDER_PATTERN = re.compile(r"[Xx×]|_{2,}|某")
 
 

@@ -1,4 +1,4 @@
-"""Replica site B (sites.md 5): a 第一范文网-style DedeCMS site, GBK, with an ``m.`` host.
+"""Replica site B (docs/site-families.md, "Replica site B"): a 第一范文网-style DedeCMS site, GBK, with an ``m.`` host.
 
 Everything a DedeCMS site does that the template-only layouts cannot: channel
 lists named ``index_N.html`` or ``list_<tid>_<N>.html``, article IDs of eight
@@ -22,7 +22,8 @@ _OLD_ARTICLE = re.compile(r"^/fanwen/(?P<category>[a-z0-9]+)/(?P<digits>\d{15})\
 _LIST = re.compile(r"^/fanwen/(?P<category>[a-z0-9]+)/(?:index(?:_(?P<page>\d+))?\.html)?$")
 _LIST_TID = re.compile(r"^/fanwen/(?P<category>[a-z0-9]+)/list_(?P<tid>\d+)_(?P<page>\d+)\.html$")
 
-# Names that the GB2312 table lacks and GBK has (sites.md 1.9: 朱镕基, 王堃, 张喆).
+# Names that the GB2312 table lacks and GBK has: 朱镕基, 王堃, 张喆
+# (docs/site-families.md, "Encodings and charset quirks").
 GBK_ONLY_PARAGRAPH = "本次会议由朱镕同志主持，王堃、张喆同志作了交流发言。"
 
 # What each encoding variant sends: (Content-Type header, <meta> tag, body codec, BOM).

@@ -1,4 +1,4 @@
-"""Page shapes of the real site families that the seed layout does not have (sites.md 1.2, 1.3, 1.4).
+"""Page shapes of the real site families that the seed layout does not have.
 
 * 合集 pages (瑞文系, 出国留学网): one URL holding N texts under numbered
   headings, the title stating the count "(通用5篇)"; the numbering may skip a
@@ -7,7 +7,8 @@
   ``/a/<id>_2.html``…, sometimes with a last page whose body is empty.
 
 The shape of an article is drawn from its own seeded generator, so a site
-without ``[shapes]`` renders byte-identically to before.
+without ``[shapes]`` renders byte-identically to before.  The families are
+described in docs/site-families.md, "The 瑞文系 network", "出国留学网" and "学习啦".
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def shape_article(article, shapes: PageShapes, seed: str) -> ArticleShape | None
 
 # -- template filters ---------------------------------------------------------------------------
 
-# 瑞文系 link ordinary words to category pages; the words are content (sites.md 1.2).
+# 瑞文系 link ordinary words to category pages; the words are content (docs/site-families.md, "Keyword links").
 KEYWORD_LINKS = {"制度": "/zhidu/", "工作计划": "/gongzuojihua/", "总结": "/zongjie/", "心得体会": "/xindetihui/"}
 
 
@@ -107,7 +108,7 @@ def keyword_linked(text: str) -> Markup:
 
 
 def underlined_link(text: str, href: str = "/fanwen/jingyan/") -> Markup:
-    """学习啦's inline keyword link ``<a><u>经验</u></a>`` around two characters mid-sentence (sites.md 1.4)."""
+    """学习啦's inline keyword link ``<a><u>经验</u></a>`` around two characters mid-sentence."""
     if len(text) <= 12:
         return Markup(escape(text))
     return Markup(f'{escape(text[:4])}<a href="{href}"><u>{escape(text[4:6])}</u></a>{escape(text[6:])}')

@@ -349,7 +349,7 @@ class ReplicaSite:
         return dataclasses.replace(page, last_modified=article.last_modified)
 
     def sitemap_index(self, origin: str) -> ReplicaResponse:
-        """A sitemap index over two article sitemaps, the second gzipped (sites.md 5, site A)."""
+        """A sitemap index over two article sitemaps, the second gzipped (docs/site-families.md, "Replica site A")."""
         entries = "".join(
             f"<sitemap><loc>{origin}{path}</loc></sitemap>" for path in ("/sitemap-articles-1.xml", "/sitemap-articles-2.xml.gz")
         )
@@ -407,7 +407,8 @@ class ReplicaSite:
         size = self.definition.list_page_size
         items = self._by_category[slug][(page - 1) * size: page * size]
         category = next(c for c in self.definition.categories if c.slug == slug)
-        # Past the last page the real sites answer 200 with an empty list (sites.md 5).
+        # Past the last page the real sites answer 200 with an empty list
+        # (docs/site-families.md, "List pages and pagers").
         return self._html("list.html", category=category, items=items, page=page,
                           pages=self.list_pages(slug), origin=origin)
 

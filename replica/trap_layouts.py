@@ -52,7 +52,7 @@ class Encoding:
 UTF8 = Encoding("text/html; charset=utf-8", '<meta charset="utf-8">', "utf-8")
 UTF8_BARE_HEADER = Encoding("text/html", '<meta http-equiv="Content-Type" content="text/html; charset=utf-8">', "utf-8")
 UTF8_NO_HEADER = Encoding(None, '<meta charset="UTF-8">', "utf-8")
-# A server's default header against the page's own declaration (sites.md 1.9).
+# A server's default header against the page's own declaration (docs/site-families.md, "Encodings and charset quirks").
 UTF8_LATIN1_HEADER = Encoding("text/html; charset=ISO-8859-1", '<meta charset="utf-8">', "utf-8")
 UTF8_GBK_HEADER = Encoding("text/html; charset=gbk", '<meta charset="utf-8">', "utf-8")
 GBK = Encoding("text/html; charset=gbk", '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">', "gbk")

@@ -1,6 +1,6 @@
 """Pages that catch a cleaner deleting speech: sentences with boilerplate's words on unfamiliar layouts.
 
-Issue 17: a cleaner that deletes every line holding 版权, 代写, 联系, 下载, 公众号, 全文,
+A cleaner that deletes every line holding 版权, 代写, 联系, 下载, 公众号, 全文,
 上一篇, 附件1 … deletes speech with the chrome, and test data written to avoid those
 words never shows it.  These pages put every sentence of the phrase bank's [traps]
 into speeches (filler paragraphs from ``replica.corpus``) at every position

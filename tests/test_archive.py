@@ -78,7 +78,7 @@ def test_two_processes_write_one_archive_without_database_is_locked(tmp_path):
 
 def test_a_new_text_is_its_own_cluster_and_refresh_rewrites_only_copies(tmp_path):
     # Setting cluster_id after the insert rewrote every new row, text and all: half of
-    # the refresh at the end of a crawl (issue 2).  Only texts that join a cluster change.
+    # the refresh at the end of a crawl.  Only texts that join a cluster change.
     body = "同志们，今天我们召开全县文明城市创建工作推进会，主要任务是总结前一阶段工作，部署下一步任务。" * 4
     with Archive(tmp_path / "archive.db") as archive:
         archive.save_texts([

@@ -160,7 +160,7 @@ def test_planted_copies_found_as_duplicates_across_sites(demo_archive):
 
 
 def test_captures_take_the_encodings_extraction_found_without_decoding_again(tmp_path, monkeypatch):
-    # Issue 2: the writer decoded every page a second time only to record its encodings.
+    # The writer once decoded every page a second time only to record its encodings.
     from records.item_codec import decode_item, encode_item
     from records.crawl_items import ArticleItem
     from crawler.profiles import load_profile

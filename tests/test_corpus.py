@@ -22,7 +22,8 @@ PHRASEBANK = Path(__file__).resolve().parents[1] / "replica" / "phrasebank.toml"
 HAN = re.compile(r"[\u4e00-\u9fff]")
 HEADING = re.compile(r"^([一二三四五六七八九十])、")
 SENTENCE_END = re.compile(r"(?<=[。！？])")
-# sites.md 4.1: X县, xx局, ××同志, ____%, 某某镇, 202x年 / 20__年.
+# Template placeholders (docs/site-families.md, "Template placeholders"): X县, xx局, ××同志, ____%, 某某镇,
+# 202x年 / 20__年.
 PLACEHOLDER = re.compile(r"[Xx×]|_{2,}|某")
 ASCII_FORMS = str.maketrans({"，": ",", "：": ":", "；": ";", "（": "(", "）": ")"})
 
@@ -180,7 +181,7 @@ def test_no_markup_and_letters_only_in_trap_sentences(corpus):
 
 
 def test_trap_sentences_at_first_middle_and_last_paragraph(corpus):
-    """Issue 17: texts quote sentences with boilerplate's words, at the edges as in the middle."""
+    """Texts quote sentences with boilerplate's words, at the edges as in the middle."""
     bank = trap_bank()
     with_traps = 0
     positions = Counter()

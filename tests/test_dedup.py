@@ -1,4 +1,4 @@
-"""Tests for duplicate detection (archive/dedup.py, issue 4).
+"""Tests for duplicate detection (archive/dedup.py).
 
 The quality test plants copies of generated speeches with the edits copying sites make
 (verbatim, retitled, swapped placeholders, an inserted paragraph, a truncated preview,
@@ -376,9 +376,9 @@ def test_permutations_are_the_ones_datasketch_draws(num_perm):
 
 
 def test_writing_the_archive_does_not_import_datasketch(tmp_path):
-    # datasketch imports scipy, most of an archive writer's start-up (issue 2).
+    # datasketch imports scipy, most of an archive writer's start-up time.
     code = (
-        "import sys; from archive.writer import ArchiveWriter; from fanwen import dedup; "
+        "import sys; from archive.writer import ArchiveWriter; from archive import dedup; "
         "dedup.signature('十四五规划开局之年的工作报告' * 20); "
         f"ArchiveWriter({str(tmp_path / 'archive.db')!r}).close(); "
         "print('datasketch' in sys.modules, 'scipy' in sys.modules)"
@@ -429,7 +429,7 @@ def test_equal_key_runs_are_the_repeated_keys(values):
 
 
 def test_clusters_from_stored_signatures_read_only_the_texts_of_candidate_pairs(planted):
-    # The archive's refresh passes texts without their text (issue 2: reading every text was
+    # The archive's refresh passes texts without their text (reading every text was
     # most of a refresh); the clusters must be the same, and few texts read.
     by_id = {text.id: text for text in planted.texts}
     signatures = {text.id: signature(text.text) for text in planted.texts}

@@ -47,7 +47,8 @@ def test_texts_equal_what_the_page_shows(rows, replica):
 
 
 def test_no_boilerplate_in_any_text(rows, replica):
-    # A phrase the text itself says (代笔, 相关阅读 in a speech: issue 17) is no leak.
+    # A phrase the text itself says (代笔, 相关阅读 in a speech) is no leak
+    # (docs/site-families.md, "Speech with boilerplate's words").
     expected = {a.path.lstrip("/"): a.expected_text for a in replica.articles}
     leaked = {url: phrase for url, row in rows.items() for phrase in BOILERPLATE
               if phrase in row["text"] and phrase not in expected[url]}

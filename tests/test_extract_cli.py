@@ -217,9 +217,10 @@ def test_extract_imports_neither_scrapy_nor_the_archive_nor_profiles_in_generic_
 
 
 def test_cli_default_archive_is_the_archive_modules():
-    from fanwen import archive, cli
+    from archive import database
+    from fanwen import cli
 
-    assert cli.DEFAULT_ARCHIVE == archive.DEFAULT_ARCHIVE
+    assert cli.DEFAULT_ARCHIVE == database.DEFAULT_ARCHIVE
 
 
 @pytest.mark.parametrize("name", ["extract", "sites", "profile", "crawl"])

@@ -1,7 +1,7 @@
 """Each shipped family profile crawls its replica over HTTP: every text archived, equal to what the page shows.
 
 The replicas (replica/sites/{ruiwen,xuexila,liuxue86}.toml) are built to the
-layouts sites.md describes; the profiles are the shipped ones, only rebased to
+layouts of docs/site-families.md, "Family replicas"; the profiles are the shipped ones, only rebased to
 the replica's origin (``--base-url``), as a user would point them at a mirror.
 """
 
@@ -96,7 +96,8 @@ def test_metadata(rows, family):
 
 
 def test_no_boilerplate(rows, family):
-    # A phrase the text itself says (未完成, 上一篇 in a speech: issue 17) is no leak.
+    # A phrase the text itself says (未完成, 上一篇 in a speech) is no leak
+    # (docs/site-families.md, "Speech with boilerplate's words").
     site = load_site(family)
     expected = {(a.path, part): text for a in site.articles for part, text in enumerate(a.expected_texts, start=1)}
     leaked = {key: phrase for key, row in rows.items() for phrase in BOILERPLATE[family]

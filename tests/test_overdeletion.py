@@ -1,4 +1,4 @@
-"""Issue 17: speech that uses boilerplate's words comes out of the cleaner whole.
+"""Speech that uses boilerplate's words comes out of the cleaner whole.
 
 The trap pages (replica/trap_pages.py) put every sentence of the phrase bank's
 [traps] (版权, 代写, 联系, 下载, 公众号, 全文, 上一篇, 附件1 …) into speeches, at the first,

@@ -112,3 +112,46 @@ def test_suggested_rules_on_the_gold_corpus(layout):
         expected = "\n".join(doc["text"] for doc in page.documents)
         f1s.append(scorer.text_scores("\n".join(t.text for t in texts), expected)[2])
     assert sum(f1s) / len(f1s) >= MEAN_F1_FLOOR, (layout, found.body, f1s)
+
+
+# An article block left between a layout table's rows (no <tr><td> around it), and a sidebar
+# box with the same class before it: a browser moves the block out, before the table.
+FOSTERED_ARTICLE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>关于读书的演讲稿_范文网</title></head>
+<body>
+<div class="side"><div class="text"><a href="/a/1.html">热门范文</a> <a href="/a/2.html">最新范文</a></div></div>
+<div id="main">
+<h1>关于读书的演讲稿</h1>
+<table class="layout">
+<tr><td class="info">发布时间：2024-03-01 来源：范文网</td></tr>
+<div class="text">
+<p>尊敬的老师、亲爱的同学们：大家好！今天我演讲的题目是《读书伴我成长》。书籍是人类进步的阶梯，也是我们成长路上最好的朋友。</p>
+<p>从小，妈妈就给我讲书里的故事。上学以后，我学会了自己读书，从童话到历史，从科学到诗歌，每一本书都为我打开一扇新的窗户。</p>
+<p>读书让我学会思考。遇到难题时，书中人物的经历常常给我启发，让我知道困难并不可怕，只要肯想办法，总能找到出路。</p>
+<p>同学们，让我们多读书、读好书，让书香伴随我们一路成长。我的演讲完毕，谢谢大家！</p>
+</div>
+</table>
+</div>
+</body></html>
+"""
+
+
+def test_suggest_avoids_a_selector_that_matches_differently_in_a_browser():
+    from dataclasses import replace
+
+    from fanwen.profile_suggest import parse_page, suggest
+    from pipelines.selector_trees import agrees
+
+    page = parse_page(FOSTERED_ARTICLE.encode("utf-8"), "https://www.example.com/a/123.html")
+    assert page.browser_root is not None
+    # From lxml's tree alone the table is the nearest ancestor that tells the block apart from
+    # the sidebar's; in a browser's tree the block is no longer in the table.
+    lxml_only = suggest(replace(page, browser_root=None))
+    assert lxml_only.body == ["table.layout div.text"]
+    assert not agrees("table.layout div.text", page.root, page.browser_root)
+
+    found = suggest(page)
+    assert found.body == ["#main div.text"]
+    assert agrees("#main div.text", page.root, page.browser_root)
+    assert found.title == ["h1"] and found.date == ["td.info"]
+    assert not any("browser" in note for note in found.notes)

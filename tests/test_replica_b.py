@@ -1,8 +1,8 @@
 """Replica site B (第一范文网-style DedeCMS, GBK) crawled end to end over HTTP, and its encoding variants.
 
 Every archived text must equal what the replica shows, multi-page articles
-merged in reading order; each encoding variant of sites.md 5 decodes to the
-right characters (docs/reliability.md, Encodings).
+merged in reading order; each encoding case (docs/site-families.md, "Encodings and charset quirks")
+decodes to the right characters (docs/reliability.md, "Encodings").
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def test_mobile_host_is_utf8_with_canonical_to_desktop(replica_b):
     assert all(paragraph in page for paragraph in article.shown)
 
 
-# -- encodings (sites.md 5, site B) ----------------------------------------------------------
+# -- encodings (docs/site-families.md, "Encodings and charset quirks") ------------------------
 
 # variant -> (what the capture records as declared, the codec that decoded it)
 EXPECTED_DECODING = {

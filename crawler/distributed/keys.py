@@ -68,13 +68,11 @@ def worker_settings(redis_url: str) -> dict[str, Any]:
         "SCHEDULER_DUPEFILTER_KEY": "%(spider)s:dupefilter",
         # Keep queue and seen-set when a worker stops: other workers go on, a restarted one resumes.
         "SCHEDULER_PERSIST": True,
-        "REDIS_ITEMS_KEY": "%(spider)s:items",
-        "REDIS_ITEMS_SERIALIZER": "records.item_codec.encode_item",
         "DOWNLOADER_MIDDLEWARES": {"crawler.distributed.in_flight.InFlightRequests": 950},
         "SPIDER_MIDDLEWARES": {"crawler.distributed.in_flight.FinishedRequests": 10},
         "ITEM_PIPELINES": {
             "crawler.item_pipelines.ExtractTextsPipeline": 300,
-            "scrapy_redis.pipelines.RedisPipeline": 800,
+            "crawler.distributed.item_queue.PushItemsToRedis": 800,
         },
         # A worker has no archive of its own: the ingester keeps the crawl-run record.
         "EXTENSIONS": {
