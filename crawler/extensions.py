@@ -51,6 +51,7 @@ def articles_archived(stats: dict) -> int:
 
 
 progress_log = logging.getLogger("fanwen.progress")
+CRAWL_RUN_ID_STAT = "fanwen/crawl_run_id"
 REDIS_UNAVAILABLE = "redis_unavailable"
 
 
@@ -82,6 +83,8 @@ class CrawlRunLog:
     def spider_opened(self, spider) -> None:
         with self._archive() as archive:
             self.run_id = archive.start_run(spider.name, self.crawler.settings.get("FANWEN_TRIGGER", "manual"))
+        # The crawl's health monitor (crawler/health.py) stores its judgement on this row.
+        self.crawler.stats.set_value(CRAWL_RUN_ID_STAT, self.run_id)
 
     def spider_closed(self, spider, reason: str) -> None:
         if self.run_id is None:

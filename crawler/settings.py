@@ -73,7 +73,23 @@ EXTENSIONS = {
     # A site's robots.txt Crawl-delay and Retry-After answers pace its whole download slot.
     "crawler.politeness.CrawlDelayFromRobots": 530,
     "crawler.politeness.RetryAfterHold": 540,
+    # Runs crawler.health.CrawlHealthSuite at spider_closed, after CrawlRunLog (500) completed the row it judges.
+    "spidermon.contrib.scrapy.extensions.Spidermon": 560,
 }
+# Crawl health (crawler/health.py): each crawl is judged against the site's last
+# FANWEN_HEALTH_RECENT_RUNS crawls, and 'ok' or 'alert' is stored in crawl_runs.
+SPIDERMON_ENABLED = True
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["crawler.health.CrawlHealthSuite"]
+FANWEN_HEALTH_RECENT_RUNS = 5
+# Where an alert goes: e-mail addresses, and a URL that receives the alert as a JSON POST.
+# Empty: the alert is only stored. Mail goes through the SMTP server of Scrapy's MAIL_* settings
+# (MAIL_USER and MAIL_PASS to log in, MAIL_TLS for STARTTLS, MAIL_SSL for a TLS connection).
+FANWEN_ALERT_MAIL_TO: list[str] = []
+FANWEN_ALERT_WEBHOOK = ""
+FANWEN_ALERT_WEBHOOK_TIMEOUT = 30.0
+MAIL_HOST = "localhost"
+MAIL_PORT = 25
+MAIL_FROM = "fanwen-archive@localhost"
 # Net allocations between runs of the cyclic garbage collector while crawling (Python: 700; 0 leaves it).
 FANWEN_GC_THRESHOLD = 20_000
 # Crawl progress: "auto" (a live table on a terminal, else a log line per
