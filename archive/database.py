@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -19,7 +19,8 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from archive import search_index
-from archive.dedup import TextForDedup, cluster_texts, exact_key, signature
+from archive import dedup
+from archive.dedup import ArchivedText, TextForDedup, cluster_texts, exact_key, signature
 from archive.warc_store import WarcLocation
 from records.texts import ExtractedText, FetchedPage
 
@@ -28,6 +29,10 @@ DEFAULT_ARCHIVE = Path("archive.db")
 # refresh of a large archive holds one for seconds) before "database is locked".
 BUSY_TIMEOUT_MS = 120_000
 _READ_CHUNK = 500  # ids per "where id in (...)" read: well under SQLite's bound on parameters
+# A duplicate refresh with more texts new or changed than this share of the archive clusters
+# every text again: a changed text's lookups cost about four times a text's share of a full
+# pass (benchmarks/dedup_refresh.py), so past a quarter the full pass is cheaper.
+FULL_REFRESH_SHARE = 0.25
 SKIPPED_PREFIX = "skipped: "
 
 migrations = Migrations("fanwen-archive")
@@ -160,6 +165,49 @@ def m007_how_each_text_was_cleaned(db: Database) -> None:
     """What cleaning removed from each text's page and why (JSON), and a 合集 part's collection title."""
     db["texts"].add_column("cleaning", str)
     db["texts"].add_column("collection_title", str)
+
+
+@migrations()
+def m008_duplicate_band_index(db: Database) -> None:
+    """The LSH band keys of every signature, indexed, so that a refresh looks up only the changed texts' candidates.
+
+    ``dedup_bands`` files each text under its signature's band keys (``dedup.band_keys``),
+    filled here from the stored signatures; ``dedup_pending`` lists texts new or changed
+    since the last duplicate refresh; ``dedup_state`` records the schemes the band keys and
+    the clusters were made under.  No clusters scheme yet: the first refresh is a full one.
+    """
+    db.execute(
+        "create table dedup_bands (band_key integer not null, text_id integer not null, "
+        "primary key (band_key, text_id)) without rowid"
+    )
+    db.execute("create table dedup_pending (text_id integer not null)")
+    db.execute("create table dedup_state (name text primary key, value text not null)")
+    _file_band_keys(db, db.execute("select text_id, signature from text_signatures"))
+    db.execute("insert into dedup_state (name, value) values ('bands', ?)", [dedup.band_scheme()])
+
+
+def _file_band_keys(db: Database, signatures: Iterable[tuple[int, bytes]]) -> None:
+    """Insert the band keys of these (text id, signature) pairs, a chunk at a time, each chunk in key order.
+
+    Keys in order fill the index's pages one after another instead of touching a random page per key.
+    """
+    rows: list[tuple[int, int]] = []
+    for text_id, sig in signatures:
+        rows.extend((key, text_id) for key in dedup.band_keys(sig))
+        if len(rows) >= 200_000:
+            db.conn.executemany("insert or ignore into dedup_bands (band_key, text_id) values (?, ?)", sorted(rows))
+            rows.clear()
+    db.conn.executemany("insert or ignore into dedup_bands (band_key, text_id) values (?, ?)", sorted(rows))
+
+
+@migrations()
+def m009_crawl_health(db: Database) -> None:
+    """Each crawl's health ('ok' or 'alert'), the findings behind an alert (JSON), and how its texts'
+    bodies were located (JSON: locator -> texts), which later crawls of the site are compared with."""
+    runs = db["crawl_runs"]
+    runs.add_column("health", str)
+    runs.add_column("health_findings", str)
+    runs.add_column("texts_by_locator", str)
 
 
 @dataclass(frozen=True)
@@ -399,11 +447,28 @@ class Archive:
                     content_hash_of[existing[0]] = digest
                     counts.changed += 1
             self._index_texts(to_index)
-            self.db.conn.executemany(
-                "insert or replace into text_signatures (text_id, content_hash, signature) values (?, ?, ?)",
-                [(text_id, content_hash_of[text_id], signature(text)) for text_id, (_, text) in to_index.items()],
+            self._write_signatures(
+                [(text_id, content_hash_of[text_id], signature(text)) for text_id, (_, text) in to_index.items()]
             )
+            # The next duplicate refresh starts from these texts.
+            self.db.conn.executemany("insert into dedup_pending (text_id) values (?)", [(text_id,) for text_id in to_index])
         return counts
+
+    def _write_signatures(self, rows: Sequence[tuple[int, str, bytes]]) -> None:
+        """Store (text id, content hash, signature) rows, each text filed under its new band keys only."""
+        ids = [text_id for text_id, _, _ in rows]
+        old_keys: list[tuple[int, int]] = []
+        # The keys of the signatures being replaced: the index has no way to find a text's rows by its id.
+        for start in range(0, len(ids), _READ_CHUNK):
+            chunk = ids[start:start + _READ_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            for text_id, old in self.db.execute(f"select text_id, signature from text_signatures where text_id in ({marks})", chunk):
+                old_keys.extend((key, text_id) for key in dedup.band_keys(old))
+        self.db.conn.executemany("delete from dedup_bands where band_key = ? and text_id = ?", old_keys)
+        self.db.conn.executemany(
+            "insert or replace into text_signatures (text_id, content_hash, signature) values (?, ?, ?)", rows
+        )
+        _file_band_keys(self.db, ((text_id, sig) for text_id, _, sig in rows))
 
     # sqlite-utils' insert()/update() wrap every row in a SAVEPOINT of its own;
     # inside the batch's one transaction that bookkeeping was most of the cost
@@ -543,11 +608,47 @@ class Archive:
 
     def last_runs(self) -> dict[str, dict]:
         """Each site's most recent crawl run."""
+        columns = ("site", "started_at", "finished_at", "finish_reason", "texts_new", "health", "health_findings")
         rows = self.db.execute(
-            "select site, started_at, finished_at, finish_reason, texts_new from crawl_runs "
-            "where id in (select max(id) from crawl_runs group by site)"
+            f"select {', '.join(columns)} from crawl_runs where id in (select max(id) from crawl_runs group by site)"
         )
-        return {row[0]: dict(zip(("site", "started_at", "finished_at", "finish_reason", "texts_new"), row)) for row in rows}
+        return {row[0]: dict(zip(columns, row)) for row in rows}
+
+    def crawl_run(self, run_id: int) -> dict | None:
+        """One crawl_runs row, as a dict."""
+        rows = list(self.db["crawl_runs"].rows_where("id = ?", [run_id]))
+        return rows[0] if rows else None
+
+    def recent_runs(self, site: str, before_id: int, limit: int) -> list[dict]:
+        """The site's last ``limit`` crawl runs before run ``before_id`` that ran to an end (not skipped,
+        not killed), newest first."""
+        return list(self.db["crawl_runs"].rows_where(
+            "site = ? and id < ? and finished_at is not null and coalesce(finish_reason, '') not like ?",
+            [site, before_id, f"{SKIPPED_PREFIX}%"], order_by="id desc", limit=limit,
+        ))
+
+    def texts_by_locator(self, site: str, fetched_since: str) -> dict[str, int]:
+        """How the body of each of the site's texts cleaned from pages fetched since ``fetched_since``
+        (UTC ISO) was found: ``profile`` (a body selector matched), ``generic``, ``whole_page``.
+
+        Unchanged texts keep the capture and cleaning record they were first stored with, so
+        these are the texts a crawl added or changed.
+        """
+        rows = self.db.execute(
+            "select coalesce(json_extract(t.cleaning, '$.locator'), 'unknown'), count(*) from texts t "
+            "join captures c on c.id = t.capture_id where t.site = ? and c.fetched_at >= ? group by 1",
+            # captures keep whole seconds: a page fetched in the run's first second still counts
+            [site, fetched_since[:19]],
+        )
+        return dict(rows.fetchall())
+
+    def record_health(self, run_id: int, health: str, findings: Sequence[dict], texts_by_locator: dict[str, int]) -> None:
+        """A crawl's health judgement (``archive.crawl_health``): 'ok' or 'alert' and its findings."""
+        with self._writing():
+            self.db["crawl_runs"].update(run_id, {
+                "health": health, "health_findings": json.dumps(list(findings), ensure_ascii=False),
+                "texts_by_locator": json.dumps(texts_by_locator, sort_keys=True),
+            })
 
     def last_seen_by_url(self, site: str) -> dict[str, str]:
         """Article URLs of this site that already have a text in the archive → when last fetched (UTC ISO)."""
@@ -576,14 +677,49 @@ class Archive:
             ).fetchone()[0]
             yield ArticleFetch(pages[0]["site"], pages[0]["category"], article_url, pages, first_seen, last_seen)
 
-    def refresh_duplicates(self) -> int:
-        """Recompute duplicate clusters over all texts (signatures are cached per content hash).
+    def refresh_duplicates(self, *, full: bool = False) -> int:
+        """Bring the duplicate clusters up to date with the texts; returns the number of clusters of two or more.
 
-        Every text gets a ``cluster_id`` (its own id when it has no copy);
-        ``duplicate_clusters`` lists clusters of two or more texts with their
-        canonical text.  Returns the number of such clusters.
+        Every text has a ``cluster_id`` (its own id when it has no copy);
+        ``duplicate_clusters`` lists clusters of two or more texts with their canonical
+        text.  Only the texts new or changed since the last refresh, and the clusters
+        they reach, are looked at (``dedup.update_clusters``), unless ``full`` is given or
+        needed: clusters made under another scheme (an upgraded archive, changed
+        parameters) or most texts changed, when every text is clustered again.
         """
-        # The texts themselves are read only where a signature must be computed (and by
+        state = dict(self.db.execute("select name, value from dedup_state"))
+        if not full and state.get("clusters") == dedup.clustering_scheme() and state.get("bands") == dedup.band_scheme():
+            pending = self.db.execute("select count(distinct text_id) from dedup_pending").fetchone()[0]
+            full = pending > FULL_REFRESH_SHARE * self.count_texts()
+        else:
+            full = True
+        if full:
+            self._refresh_all(rebuild_bands=state.get("bands") != dedup.band_scheme())
+        else:
+            self._refresh_changed()
+        return self.db.execute("select count(*) from duplicate_clusters").fetchone()[0]
+
+    def duplicates_pending(self) -> bool:
+        """Are there texts new or changed since the last duplicate refresh?"""
+        return self.db.execute("select 1 from dedup_pending limit 1").fetchone() is not None
+
+    def _refresh_changed(self) -> None:
+        # One write transaction: the clusters read and those written are the same state,
+        # and a concurrent crawl's new texts wait for the next refresh.  It is short.
+        with self._writing():
+            pending = [text_id for (text_id,) in self.db.execute("select distinct text_id from dedup_pending")]
+            if not pending:
+                return
+            update = dedup.update_clusters(_ArchiveDuplicateIndex(self), pending)
+            self._store_clusters(update.members, update.canonical_of, replaced=update.replaced)
+            self.db.execute("delete from dedup_pending")
+
+    def _refresh_all(self, *, rebuild_bands: bool) -> None:
+        """Cluster every text again (signatures and exact keys are computed only where missing or stale)."""
+        # Texts saved after this mark (by a crawl running beside this refresh) may be missing
+        # from the snapshot read below: they stay pending for the next refresh.
+        pending_mark = self.db.execute("select coalesce(max(rowid), 0) from dedup_pending").fetchone()[0]
+        # The texts themselves are read only where a signature or key must be computed (and by
         # cluster_texts for its candidate pairs), not all of them.
         texts: list[TextForDedup] = []
         signatures: dict[int, bytes] = {}
@@ -596,36 +732,64 @@ class Archive:
             texts.append(TextForDedup(text_id, None, first_seen, bool(truncated), site, chars))
             if key:
                 exact_keys[text_id] = key
-            if cached is not None and cached_digest == digest:
+            if cached is not None and cached_digest == digest and dedup.signature_is_current(cached):
                 signatures[text_id] = cached
             else:
                 unsigned[text_id] = digest
-        fresh: list[dict] = []
-        unsigned_ids = list(unsigned)
-        for start in range(0, len(unsigned_ids), _READ_CHUNK):
-            for text_id, text in self._texts_by_id(unsigned_ids[start:start + _READ_CHUNK]).items():
-                signatures[text_id] = signature(text)
-                fresh.append({"text_id": text_id, "content_hash": unsigned[text_id], "signature": signatures[text_id]})
+        # Texts from before exact keys were stored get theirs: a later refresh looks texts up by key.
+        keyless = [text.id for text in texts if text.id not in exact_keys]
+        fresh: list[tuple[int, str, bytes]] = []
+        for wanting, compute in ((list(unsigned), "signature"), (keyless, "key")):
+            for start in range(0, len(wanting), _READ_CHUNK):
+                for text_id, text in self._texts_by_id(wanting[start:start + _READ_CHUNK]).items():
+                    if compute == "signature":
+                        signatures[text_id] = signature(text)
+                        fresh.append((text_id, unsigned[text_id], signatures[text_id]))
+                    else:
+                        exact_keys[text_id] = exact_key(text)
         clusters = cluster_texts(texts, signatures, exact_keys=exact_keys, load_texts=self._texts_by_id)
         members: dict[int, list[TextForDedup]] = {}
         for text in texts:
             members.setdefault(clusters.cluster_of[text.id], []).append(text)
         with self._writing():
-            if fresh:
-                self.db["text_signatures"].upsert_all(fresh, pk="text_id")
-            self.db.conn.executemany(
-                "update texts set cluster_id = ? where id = ? and cluster_id is not ?",
-                [(clusters.cluster_of[t.id], t.id, clusters.cluster_of[t.id]) for t in texts],
-            )
+            if rebuild_bands:
+                self.db.execute("delete from dedup_bands")
+            self._write_signatures(fresh)
+            if rebuild_bands:
+                renewed = {text_id for text_id, _, _ in fresh}
+                _file_band_keys(self.db, ((i, sig) for i, sig in signatures.items() if i not in renewed))
+            self.db.conn.executemany("update texts set exact_key = ? where id = ?", [(exact_keys[i], i) for i in keyless])
             self.db.execute("delete from duplicate_clusters")
-            self.db["duplicate_clusters"].insert_all(
-                {
-                    "cluster_id": cluster_id, "canonical_text_id": clusters.canonical_of[cluster_id],
-                    "size": len(group), "sites": json.dumps(sorted({t.site for t in group}), ensure_ascii=False),
-                }
-                for cluster_id, group in members.items() if len(group) > 1
+            self._store_clusters(members, clusters.canonical_of, replaced=None)
+            self.db.execute("delete from dedup_pending where rowid <= ?", [pending_mark])
+            self.db.conn.executemany(
+                "insert or replace into dedup_state (name, value) values (?, ?)",
+                [("bands", dedup.band_scheme()), ("clusters", dedup.clustering_scheme())],
             )
-        return sum(1 for group in members.values() if len(group) > 1)
+
+    def _store_clusters(
+        self, members: dict[int, list[TextForDedup]], canonical_of: dict[int, int], *, replaced: Iterable[int] | None
+    ) -> None:
+        """Write these clusters (cluster id -> its texts) in place of the ``replaced`` ones (None: all are gone already).
+
+        A text's row is written only when its cluster changes.
+        """
+        self.db.conn.executemany(
+            "update texts set cluster_id = ? where id = ? and cluster_id is not ?",
+            [(cluster_id, text.id, cluster_id) for cluster_id, group in members.items() for text in group],
+        )
+        stale = sorted({*replaced, *members}) if replaced is not None else []
+        for start in range(0, len(stale), _READ_CHUNK):
+            chunk = stale[start:start + _READ_CHUNK]
+            self.db.execute(f"delete from duplicate_clusters where cluster_id in ({', '.join('?' * len(chunk))})", chunk)
+        self.db.conn.executemany(
+            "insert into duplicate_clusters (cluster_id, canonical_text_id, size, sites) values (?, ?, ?, ?)",
+            [
+                (cluster_id, canonical_of[cluster_id], len(group),
+                 json.dumps(sorted({text.site for text in group}), ensure_ascii=False))
+                for cluster_id, group in members.items() if len(group) > 1
+            ],
+        )
 
     def _texts_by_id(self, ids: Sequence[int]) -> dict[int, str]:
         marks = ", ".join("?" * len(ids))
@@ -638,6 +802,8 @@ class Archive:
                 create_texts_table(self.db)
                 # The index described the dropped rows; their ids will be reused.
                 self.db.execute(f"insert into {search_index.FTS_TABLE} ({search_index.FTS_TABLE}) values ('delete-all')")
+                # So did the stored clusters: the next duplicate refresh starts from scratch.
+                self.db.execute("delete from dedup_state where name = 'clusters'")
 
     def iter_texts(self, columns: Iterable[str] = TEXT_COLUMNS) -> Iterator[dict]:
         selected = [c for c in columns if c in TEXT_COLUMNS]
@@ -677,3 +843,57 @@ class Archive:
         query = "select url, site, status, gone_at from gone_pages"
         rows = self.db.execute(query + (" where site = ?" if site else ""), [site] if site else [])
         return {row[0]: {"site": row[1], "status": row[2], "gone_at": row[3]} for row in rows}
+
+
+class _ArchiveDuplicateIndex:
+    """The archive as ``dedup.update_clusters`` reads it (``dedup.DuplicateIndex``), within the refresh's transaction."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.db = archive.db
+        self.load_texts = archive._texts_by_id
+
+    def _rows(self, query: str, values: Collection, *, fixed: Sequence = ()) -> Iterator[tuple]:
+        """``query``'s rows, its ``{marks}`` filled with the values a chunk at a time, its ``{fixed}`` with ``fixed``."""
+        values = list(values)
+        fixed_marks = ", ".join("?" * len(fixed))
+        for start in range(0, len(values), _READ_CHUNK):
+            chunk = values[start:start + _READ_CHUNK]
+            yield from self.db.execute(query.format(marks=", ".join("?" * len(chunk)), fixed=fixed_marks), [*chunk, *fixed])
+
+    _TEXT = (
+        "select id, coalesce(chars, length(text)), first_seen, truncated, site, exact_key, cluster_id from texts "
+        "where {column} in ({{marks}})"
+    )
+
+    def _texts_where(self, column: str, values: Collection) -> dict[int, ArchivedText]:
+        return {
+            text_id: ArchivedText(TextForDedup(text_id, None, first_seen, bool(truncated), site, chars), key, cluster_id)
+            for text_id, chars, first_seen, truncated, site, key, cluster_id
+            in self._rows(self._TEXT.format(column=column), values)
+        }
+
+    def texts(self, ids: Collection[int]) -> dict[int, ArchivedText]:
+        return self._texts_where("id", ids)
+
+    def cluster_members(self, cluster_ids: Collection[int]) -> dict[int, ArchivedText]:
+        return self._texts_where("cluster_id", cluster_ids)
+
+    def texts_with_keys(self, keys: Collection[str]) -> dict[int, ArchivedText]:
+        return self._texts_where("exact_key", keys)
+
+    def first_with_keys(self, keys: Collection[str]) -> dict[str, int]:
+        return dict(self._rows("select exact_key, min(id) from texts where exact_key in ({marks}) group by exact_key", keys))
+
+    def filed_under(self, keys: Collection[int], excluding: Collection[int] = ()) -> dict[int, list[int]]:
+        filed: dict[int, list[int]] = {}
+        # In key order: each chunk of lookups walks one stretch of the index instead of the whole of it.
+        query = "select band_key, text_id from dedup_bands where band_key in ({marks}) and text_id not in ({fixed})"
+        for key, text_id in self._rows(query, sorted(keys), fixed=list(excluding)):
+            filed.setdefault(key, []).append(text_id)
+        return filed
+
+    def signatures(self, ids: Collection[int]) -> dict[int, bytes]:
+        return dict(self._rows(
+            "select s.text_id, s.signature from text_signatures s join texts t on t.id = s.text_id "
+            "and t.content_hash = s.content_hash where s.text_id in ({marks})", ids,
+        ))

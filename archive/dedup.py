@@ -45,8 +45,9 @@ import string
 import struct
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -58,9 +59,15 @@ __all__ = [
     "NUM_PERM",
     "SHINGLE",
     "THRESHOLD",
+    "ArchivedText",
+    "ClusterUpdate",
     "Clusters",
+    "DuplicateIndex",
     "TextForDedup",
+    "band_keys",
+    "band_scheme",
     "cluster_texts",
+    "clustering_scheme",
     "exact_key",
     "normalised_for_hash",
     "normalised_for_shingles",
@@ -68,6 +75,7 @@ __all__ = [
     "signature_is_current",
     "signature_params",
     "similarity",
+    "update_clusters",
 ]
 
 # -- parameters (see the module docstring; measured in tests/test_dedup.py) --------------------
@@ -380,8 +388,11 @@ def similarity(sig_a: bytes, sig_b: bytes) -> float:
 
 
 class _UnionFind:
-    def __init__(self, ids: Sequence[int]) -> None:
+    def __init__(self, ids: Iterable[int]) -> None:
         self.parent = {i: i for i in ids}
+
+    def add(self, item: int) -> None:
+        self.parent.setdefault(item, item)
 
     def find(self, item: int) -> int:
         root = item
@@ -521,6 +532,67 @@ def _folded_keys(block: np.ndarray) -> np.ndarray:
     return keys
 
 
+# -- band keys: the LSH buckets of one signature, for an index kept beside the archive -----------
+#
+# A stored band key is one bucket of one band of one sketch: the band's slot (whole-text bands
+# first, then head bands) in the high bits, the top 32 bits of the band's folded rows below.
+# 32 bits keep a key at six bytes in SQLite; a key two texts share by chance is harmless, since
+# a pair is only proposed when the rows themselves agree (``_share_a_band``).
+_BAND_KEY_BITS = 32
+
+
+def band_scheme() -> str:
+    """What stored band keys depend on: keys made under another scheme must all be rebuilt."""
+    return (
+        f"affine32 seed {_SEED}, shingle {SHINGLE}, num_perm {NUM_PERM}, head {HEAD_CHARS}, "
+        f"bands {LSH_BANDS}, min shingles {MIN_SHINGLES}, key bits {_BAND_KEY_BITS}"
+    )
+
+
+def clustering_scheme() -> str:
+    """What stored clusters depend on: clusters made under another scheme need a full refresh."""
+    return (
+        f"{band_scheme()}; threshold {THRESHOLD}, containment {CONTAINMENT}, size ratio {MIN_SIZE_RATIO}, "
+        f"preview {MIN_PREVIEW_SHINGLES}, heads {HEADS_MATCH}, margin {SCREEN_MARGIN}"
+    )
+
+
+def _sketch_band_keys(sketches: Sequence[_Sketch]) -> np.ndarray:
+    """Band keys (int64), a row per sketch: one per band of the whole-text sketch, then one per band of the head."""
+    bands, rows = LSH_BANDS
+    if not sketches:
+        return np.empty((0, 2 * bands), dtype=np.int64)
+    keys = []
+    for slot, part in enumerate(("whole", "head")):
+        matrix = np.stack([getattr(sketch, part)[: bands * rows] for sketch in sketches])
+        # All bands of all sketches folded at once: one row of ``rows`` values per (sketch, band).
+        folded = _folded_keys(matrix.reshape(-1, rows)).reshape(len(sketches), bands) >> np.uint64(64 - _BAND_KEY_BITS)
+        band_slots = np.arange(slot * bands, (slot + 1) * bands, dtype=np.uint64)
+        keys.append((band_slots << np.uint64(_BAND_KEY_BITS)) | folded)
+    return np.concatenate(keys, axis=1).astype(np.int64)
+
+
+def band_keys(sig: bytes) -> list[int]:
+    """Band keys of a stored signature: the buckets its text is filed under, to find its candidates.
+
+    None for a signature made with other parameters or of a text too short for near-duplicate
+    matching (``MIN_SHINGLES``): such a text is never proposed, so it need not be filed.
+    """
+    if not signature_is_current(sig):
+        return []
+    sketch = _decode(sig)[1]
+    return _sketch_band_keys([sketch])[0].tolist() if sketch.size >= MIN_SHINGLES else []
+
+
+def _share_a_band(a: _Sketch, b: _Sketch) -> bool:
+    """Would ``_band_pairs`` propose this pair?  Their rows agree in one band of the wholes or of the heads."""
+    bands, rows = LSH_BANDS
+    return any(
+        bool((x[: bands * rows] == y[: bands * rows]).reshape(bands, rows).all(axis=1).any())
+        for x, y in ((a.whole, b.whole), (a.head, b.head))
+    )
+
+
 def _equal_key_runs(keys: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """The order that sorts ``keys``, and the (start, stop) of each run of two or more equal keys in it."""
     order = np.argsort(keys)
@@ -545,10 +617,15 @@ def _candidates(sketches: Mapping[int, _Sketch], threshold: float, num_perm: int
     """
     pairs = _band_pairs(sketches, "whole", LSH_BANDS, num_perm) | _band_pairs(sketches, "head", LSH_BANDS, num_perm)
     for text_id, other in sorted(pairs):
-        sketch = sketches[text_id]
-        heads_match = _estimate(sketch.head, sketches[other].head) >= HEADS_MATCH
-        if heads_match or _plausible(sketch, sketches[other], threshold):
+        heads_match = _screen(sketches[text_id], sketches[other], threshold)
+        if heads_match is not None:
             yield _Candidate(text_id, other, heads_match)
+
+
+def _screen(a: _Sketch, b: _Sketch, threshold: float) -> bool | None:
+    """None when a proposed pair cannot be the same text; else whether the two start alike."""
+    heads_match = _estimate(a.head, b.head) >= HEADS_MATCH
+    return heads_match if heads_match or _plausible(a, b, threshold) else None
 
 
 def _estimate(a: np.ndarray, b: np.ndarray) -> float:
@@ -626,3 +703,182 @@ def cluster_texts(
         members.setdefault(cluster_of[text_id], []).append(by_id[text_id])
     canonical_of = {cluster: min(group, key=_canonical_rank).id for cluster, group in members.items()}
     return Clusters(cluster_of=cluster_of, canonical_of=canonical_of)
+
+
+# -- incremental refresh ---------------------------------------------------------------------
+#
+# cluster_texts' clusters are the connected parts of a graph: texts with one exact key are
+# joined; the first text (smallest id) of each key, its representative, is joined to another
+# representative when a band proposes the pair and the shingle sets confirm it.  Whether
+# two texts are joined depends on those two texts alone.  So after some texts change (or
+# arrive), an edge between two texts that did not change is still there, and only edges at
+# the changed texts come or go, plus those of a representative whose key a changed text took
+# over.  A stored cluster holding none of those texts therefore stays whole and can only
+# grow, by an edge to a changed text; one holding one may come apart, so its members are
+# joined again from their own edges.  update_clusters does exactly that, and so gives what
+# cluster_texts gives over all the texts (tests/test_dedup_incremental.py compares them).
+
+
+@dataclass(frozen=True)
+class ArchivedText:
+    """A stored text as the refresh sees it: what ranks it, its exact key, the cluster it was last given."""
+
+    text: TextForDedup  # without its text (None): loaded only for a candidate pair
+    exact_key: str
+    cluster_id: int
+
+    @property
+    def id(self) -> int:
+        return self.text.id
+
+
+class DuplicateIndex(Protocol):
+    """What ``update_clusters`` reads from a store of texts, signatures and band keys.
+
+    The store holds, for every text, its exact key, its current signature filed under that
+    signature's ``band_keys``, and the cluster the last refresh gave it.  archive.database is one.
+    """
+
+    def texts(self, ids: Collection[int]) -> dict[int, ArchivedText]:
+        """Those of ``ids`` that are stored."""
+
+    def cluster_members(self, cluster_ids: Collection[int]) -> dict[int, ArchivedText]:
+        """Every text whose stored cluster is one of ``cluster_ids``."""
+
+    def texts_with_keys(self, keys: Collection[str]) -> dict[int, ArchivedText]:
+        """Every text whose exact key is one of ``keys``."""
+
+    def first_with_keys(self, keys: Collection[str]) -> dict[str, int]:
+        """Each key's smallest text id."""
+
+    def filed_under(self, keys: Collection[int], excluding: Collection[int] = ()) -> dict[int, list[int]]:
+        """Band key -> ids of the texts filed under it but ``excluding``, for those of ``keys`` that such a text holds."""
+
+    def signatures(self, ids: Collection[int]) -> dict[int, bytes]:
+        """Stored signatures of the texts' current contents."""
+
+    def load_texts(self, ids: Sequence[int]) -> dict[int, str]:
+        """The texts themselves."""
+
+
+@dataclass(frozen=True)
+class ClusterUpdate:
+    """The clusters ``update_clusters`` made anew; every other stored cluster stands as it was."""
+
+    members: dict[int, list[TextForDedup]]  # cluster id -> its texts
+    canonical_of: dict[int, int]  # cluster id -> id of its canonical text
+    replaced: set[int]  # stored cluster ids that no longer stand as they were (the new ids may reuse some)
+
+
+_LOOKUP_CHUNK = 256  # representatives whose candidates are looked up together
+
+
+def update_clusters(
+    index: DuplicateIndex, changed: Collection[int], *, threshold: float = THRESHOLD
+) -> ClusterUpdate:
+    """Remake the clusters that ``changed`` texts (new or with a new content) reach, as ``cluster_texts`` would.
+
+    The index's stored clusters must be ``cluster_texts``' result over the texts as they
+    stood before these changes, and every text's exact key, signature and band keys current.
+    Work and memory grow with the changed texts, the clusters they were and come to be in,
+    and their candidates, not with the archive.  Removed texts are not handled: the archive
+    does not remove texts.
+    """
+    changed_texts = index.texts(changed)
+    affected = {text.cluster_id for text in changed_texts.values()}
+    # A changed text with a smaller id than its key's first unchanged text takes the key over:
+    # that text stops being a representative and its edges go, so its cluster is remade too.
+    first_unchanged: dict[str, ArchivedText] = {}
+    for text in sorted(index.texts_with_keys({t.exact_key for t in changed_texts.values()}).values(), key=lambda t: t.id):
+        if text.id not in changed_texts:
+            first_unchanged.setdefault(text.exact_key, text)
+    for text in changed_texts.values():
+        taken_over = first_unchanged.get(text.exact_key)
+        if taken_over is not None and text.id < taken_over.id:
+            affected.add(taken_over.cluster_id)
+    regrouped = {**index.cluster_members(affected), **changed_texts}
+
+    groups = _UnionFind(regrouped)
+    # A text outside the regrouped clusters stands for its whole stored cluster (negative, so
+    # that a cluster's node is never a text's).
+    def node(text: ArchivedText) -> int:
+        if text.id in regrouped:
+            return text.id
+        groups.add(-1 - text.cluster_id)
+        return -1 - text.cluster_id
+
+    # Exact keys: each regrouped text joins its key's first text, which alone goes on to the bands.
+    firsts = index.first_with_keys({text.exact_key for text in regrouped.values()})
+    outside = index.texts([first for first in firsts.values() if first not in regrouped])
+    representatives = []
+    for text in regrouped.values():
+        first = firsts[text.exact_key]
+        if first == text.id:
+            representatives.append(text.id)
+        else:
+            groups.union(node(text), node(regrouped.get(first) or outside[first]))
+
+    # Near duplicates: the representatives' band keys propose, the exact shingle sets confirm.
+    by_id = {text.id: text.text for text in regrouped.values()}
+    text_of = _Texts(by_id, index.load_texts)
+    shingles = _ShingleCache(text_of, SHINGLE)
+    representatives.sort()
+    for start in range(0, len(representatives), _LOOKUP_CHUNK):
+        chunk = representatives[start:start + _LOOKUP_CHUNK]
+        sketches = _sketches(chunk, text_of, index.signatures(chunk), SHINGLE, NUM_PERM)
+        keys_of = dict(zip(sketches, _sketch_band_keys(list(sketches.values())).tolist()))
+        # The chunk's own texts are left out of the lookup (each would find itself under all its
+        # keys) and paired among themselves here.
+        filed = index.filed_under({key for keys in keys_of.values() for key in keys}, excluding=keys_of.keys())
+        for text_id, keys in keys_of.items():
+            for key in keys:
+                filed.setdefault(key, []).append(text_id)
+        proposed = {text_id: {other for key in keys for other in filed[key]} for text_id, keys in keys_of.items()}
+        for text_id, others in proposed.items():
+            others.discard(text_id)
+        others = {other for ids in proposed.values() for other in ids}
+        known = {other: regrouped[other] for other in others if other in regrouped}
+        known.update(index.texts(others - known.keys()))
+        other_firsts = index.first_with_keys({text.exact_key for text in known.values()})
+        # Only representatives pair; ids filed under a key but no longer stored are dropped here too.
+        known = {other: text for other, text in known.items() if other_firsts.get(text.exact_key) == other}
+        by_id.update((other, text.text) for other, text in known.items() if other not in by_id)
+        other_sketches = _sketches(
+            [other for other in known if other not in sketches], text_of, index.signatures(known.keys() - sketches.keys()),
+            SHINGLE, NUM_PERM,
+        )
+        other_sketches.update(sketches)
+        for text_id in chunk:
+            for other in sorted(proposed.get(text_id, ())):
+                if other not in known or other not in other_sketches:
+                    continue
+                a, b = node(regrouped[text_id]), node(known[other])
+                if groups.find(a) == groups.find(b):
+                    continue  # already joined: no proof needed
+                sketch, other_sketch = sketches[text_id], other_sketches[other]
+                if not _share_a_band(sketch, other_sketch):
+                    continue  # only their band keys collided
+                heads_match = _screen(sketch, other_sketch, threshold)
+                if heads_match is not None and _same_text(shingles[text_id], shingles[other], heads_match, threshold):
+                    groups.union(a, b)
+
+    # The remade clusters: every part that holds a regrouped text, with the stored clusters it took in.
+    parts: dict[int, list[int]] = {}
+    for item in list(groups.parent):
+        parts.setdefault(groups.find(item), []).append(item)
+    parts = {root: items for root, items in parts.items() if any(item >= 0 for item in items)}
+    taken_in = {-1 - item for items in parts.values() for item in items if item < 0}
+    members_of_taken = {}
+    for text in index.cluster_members(taken_in).values():
+        members_of_taken.setdefault(text.cluster_id, []).append(text.text)
+    members: dict[int, list[TextForDedup]] = {}
+    canonical_of: dict[int, int] = {}
+    for items in parts.values():
+        group = [
+            member for item in items
+            for member in (members_of_taken.get(-1 - item, []) if item < 0 else [regrouped[item].text])
+        ]
+        cluster = min(member.id for member in group)
+        members[cluster] = group
+        canonical_of[cluster] = min(group, key=_canonical_rank).id
+    return ClusterUpdate(members=members, canonical_of=canonical_of, replaced=affected | taken_in)

@@ -157,7 +157,10 @@ class ArchiveWriter:
             with self._room_guard():
                 self._flush()
                 self.warc.close()
-                return self.archive.refresh_duplicates() if self.counts.new or self.counts.changed else None
+                # Texts a killed crawl saved but never clustered wait in the archive for the next refresh.
+                if self.counts.new or self.counts.changed or self.archive.duplicates_pending():
+                    return self.archive.refresh_duplicates()
+                return None
         finally:
             self.warc.abandon()
             self.archive.close()

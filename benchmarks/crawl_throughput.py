@@ -1,4 +1,4 @@
-"""End-to-end crawl throughput: the full pipeline against a bare download-only crawl.
+"""End-to-end crawl throughput: the full pipeline against a bare download-only crawl, at each page weight.
 
 All crawl the same replica site with the same spider and settings; the bare
 crawl has no item pipelines (it downloads and walks the same pages and drops
@@ -7,22 +7,33 @@ nothing, the full crawl is what `fanwen crawl` does.  Rounds alternate the
 order so machine noise hits all alike; the report gives each one's pages/s,
 CPU ms per page and ratio to the bare crawl.
 
-    python benchmarks/crawl_throughput.py [--rounds 5] [--replica huabo_large] [--profile huabo] [--setting KEY=VALUE ...]
+The replica serves its pages at each ``--weights`` weight (replica/page_weight.py):
+``light``, the templates alone (about 14 KB a page), and ``real``, with the chrome
+real pages of the family carry (menus, inlined stylesheet and scripts, ad code, long
+link lists: 40-200 KB a page).  One replica server per weight runs for the whole
+benchmark, and every round crawls both, so the two ratios come from the same run.
 
-``--setting`` overrides a project setting in all three crawls alike (e.g.
+    python benchmarks/crawl_throughput.py [--rounds 5] [--weights light,real] [--replica huabo_large]
+        [--profile huabo] [--setting KEY=VALUE ...] [--cprofile real]
+
+``--setting`` overrides a project setting in all crawls alike (e.g.
 ``FANWEN_GC_THRESHOLD=0`` for Python's default garbage collector thresholds).
+``--cprofile WEIGHT`` then runs one more full crawl at that weight under cProfile
+and prints where the crawl process spent its time.
 
 Each crawl runs in a child process (Twisted's reactor cannot restart); CPU
 time is that process's and its own children's (the archive writer process),
-measured between spider_opened and spider_closed.  Also printed: each round's
-own full / bare ratio, and the CPU the replica server spent per page (it shares
-the machine; ``GET /__replica__/cpu``).
+measured between spider_opened and spider_closed.  The replica server's CPU per
+page is measured around each crawl (it shares the machine; ``GET /__replica__/cpu``).
+Also printed: each round's own full / bare ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
+import pstats
 import resource
 import statistics
 import subprocess
@@ -48,7 +59,7 @@ def cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def child(mode: str, site: str, base_url: str, archive: str, settings: list[str]) -> None:
+def child(mode: str, site: str, base_url: str, archive: str, settings: list[str], profile_to: str | None = None) -> None:
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
@@ -82,7 +93,10 @@ def child(mode: str, site: str, base_url: str, archive: str, settings: list[str]
     crawler.signals.connect(received, signal=signals.response_received)
     crawler.signals.connect(closed, signal=signals.spider_closed)
     process.crawl(crawler, base_url=base_url)
-    process.start()
+    if profile_to:
+        cProfile.runctx("process.start()", globals(), {"process": process}, profile_to)
+    else:
+        process.start()
     stats = crawler.stats.get_stats()
     print(json.dumps({
         "mode": mode,
@@ -97,14 +111,15 @@ def child(mode: str, site: str, base_url: str, archive: str, settings: list[str]
     }))
 
 
-def run_child(mode: str, site: str, base_url: str, settings: list[str]) -> dict:
+def run_child(mode: str, site: str, base_url: str, settings: list[str], profile_to: str | None = None) -> dict:
     from replica.process import replica_cpu_seconds
 
     served_before = replica_cpu_seconds(base_url)
     with tempfile.TemporaryDirectory() as workdir:
         output = subprocess.run(
             [sys.executable, __file__, "--child", mode, "--profile", site, "--base-url", base_url,
-             "--archive", str(Path(workdir) / "archive.db"), *(f"--setting={setting}" for setting in settings)],
+             "--archive", str(Path(workdir) / "archive.db"), *(f"--setting={setting}" for setting in settings),
+             *(["--profile-to", profile_to] if profile_to else [])],
             check=True, capture_output=True, text=True, cwd=REPO,
         ).stdout
     result = json.loads(output.strip().splitlines()[-1])
@@ -112,67 +127,111 @@ def run_child(mode: str, site: str, base_url: str, settings: list[str]) -> dict:
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--replica", default="huabo_large", help="replica site to serve")
-    parser.add_argument("--profile", default="huabo", help="site profile to crawl it with")
-    parser.add_argument("--child", choices=["bare", "extract", "full"])
-    parser.add_argument("--base-url")
-    parser.add_argument("--archive")
-    parser.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE", help="project setting override")
-    args = parser.parse_args()
-    if args.child:
-        child(args.child, args.profile, args.base_url, args.archive, args.setting)
-        return
+MODES = ("bare", "extract", "full")
+LABELS = {
+    "bare": "bare Scrapy (download only)",
+    "extract": "extraction only (decode, clean, extract; nothing stored)",
+    "full": "full pipeline (extract + WARC, captures, texts, search index, duplicates)",
+}
 
-    from replica.process import running_replicas
 
-    with running_replicas([args.replica]) as urls:
-        base_url = urls[args.replica]
-        run_child("bare", args.profile, base_url, args.setting)  # warm-up: the replica renders and caches every page
-        results: dict[str, list[dict]] = {"bare": [], "extract": [], "full": []}
-        for round_number in range(args.rounds):
-            order = ("bare", "extract", "full") if round_number % 2 == 0 else ("full", "extract", "bare")
-            for mode in order:
-                results[mode].append(run_child(mode, args.profile, base_url, args.setting))
+def summary(runs: list[dict]) -> dict:
+    return {
+        "pages": runs[0]["pages"],
+        "kb_per_page": runs[0]["bytes"] / runs[0]["pages"] / 1024,
+        "pages_per_s": statistics.median(r["pages"] / r["seconds"] for r in runs),
+        "cpu_ms_per_page": statistics.median(1000 * r["cpu"] / r["pages"] for r in runs),
+        "crawl_ms_per_page": statistics.median(1000 * (r["cpu"] - r["writer_cpu"]) / r["pages"] for r in runs),
+        "writer_ms_per_page": statistics.median(1000 * r["writer_cpu"] / r["pages"] for r in runs),
+        "server_ms_per_page": statistics.median(1000 * r["server_cpu"] / r["pages"] for r in runs),
+        "texts": runs[0]["texts"],
+        "closing_s": statistics.median(r["closing_seconds"] for r in runs),
+        "seconds": statistics.median(r["seconds"] for r in runs),
+    }
 
-    def summary(mode: str) -> dict:
-        runs = results[mode]
-        return {
-            "crawl_ms_per_page": statistics.median(1000 * (r["cpu"] - r["writer_cpu"]) / r["pages"] for r in runs),
-            "pages": runs[0]["pages"],
-            "kb_per_page": runs[0]["bytes"] / runs[0]["pages"] / 1024,
-            "pages_per_s": statistics.median(r["pages"] / r["seconds"] for r in runs),
-            "cpu_ms_per_page": statistics.median(1000 * r["cpu"] / r["pages"] for r in runs),
-            "writer_ms_per_page": statistics.median(1000 * r["writer_cpu"] / r["pages"] for r in runs),
-            "server_ms_per_page": statistics.median(1000 * r["server_cpu"] / r["pages"] for r in runs),
-            "texts": runs[0]["texts"],
-            "closing_s": statistics.median(r["closing_seconds"] for r in runs),
-            "seconds": statistics.median(r["seconds"] for r in runs),
-        }
 
-    bare, extract, full = summary("bare"), summary("extract"), summary("full")
+def print_weight(weight: str, results: dict[str, list[dict]], args: argparse.Namespace) -> float:
+    """One weight's table; returns its full / bare ratio."""
+    rows = {mode: summary(results[mode]) for mode in MODES}
+    bare = rows["bare"]
+    print(f"\nweight {weight}: replica {args.replica} crawled with profile {args.profile}, {bare['pages']} pages per crawl, "
+          f"{bare['kb_per_page']:.1f} KB per page, median of {args.rounds} alternating rounds"
+          + (f", settings {' '.join(args.setting)}" if args.setting else ""))
+    print("| crawl | pages/s | ratio to bare | CPU ms/page (crawl + writer) | crawl process | archive writer process "
+          "| replica server | texts archived |")
+    print("|---|---|---|---|---|---|---|---|")
+    for mode in MODES:
+        row = rows[mode]
+        ratio = row["pages_per_s"] / bare["pages_per_s"]
+        shown = f"**{ratio:.2f}**" if mode == "full" else f"{ratio:.2f}"
+        writer = f"{row['writer_ms_per_page']:.2f}" if mode == "full" else "-"
+        print(f"| {LABELS[mode]} | {row['pages_per_s']:.0f} | {shown} | {row['cpu_ms_per_page']:.2f} | "
+              f"{row['crawl_ms_per_page']:.2f} | {writer} | {row['server_ms_per_page']:.2f} | {row['texts']} |")
+    full = rows["full"]
     # Each round ran all three crawls back to back: its own ratio shows how far the median can move.
     round_ratios = sorted((f["pages"] / f["seconds"]) / (b["pages"] / b["seconds"])
                           for f, b in zip(results["full"], results["bare"]))
-    print(f"replica {args.replica} crawled with profile {args.profile}: {bare['pages']} pages per crawl, {bare['kb_per_page']:.1f} KB per page, "
-          f"median of {args.rounds} alternating rounds" + (f", settings {' '.join(args.setting)}" if args.setting else ""))
-    print("| crawl | pages/s | ratio to bare | CPU ms/page (all processes) | in the crawl process | in the archive writer process | texts archived |")
-    print("|---|---|---|---|---|---|---|")
-    print(f"| bare Scrapy (download only) | {bare['pages_per_s']:.0f} | 1.00 | {bare['cpu_ms_per_page']:.2f} | "
-          f"{bare['crawl_ms_per_page']:.2f} | - | 0 |")
-    print(f"| extraction only (decode, clean, extract; nothing stored) | {extract['pages_per_s']:.0f} | "
-          f"{extract['pages_per_s'] / bare['pages_per_s']:.2f} | {extract['cpu_ms_per_page']:.2f} | "
-          f"{extract['crawl_ms_per_page']:.2f} | - | 0 |")
-    print(f"| full pipeline (extract + WARC, captures, texts, search index, duplicates) | {full['pages_per_s']:.0f} | "
-          f"**{full['pages_per_s'] / bare['pages_per_s']:.2f}** | {full['cpu_ms_per_page']:.2f} | "
-          f"{full['crawl_ms_per_page']:.2f} | {full['writer_ms_per_page']:.2f} | {full['texts']} |")
     print(f"full crawl: {full['seconds']:.2f} s, of which {full['closing_s']:.2f} s after its last page "
           f"(the writer's backlog and last batch, the duplicate-cluster refresh)")
     print(f"full / bare per round: {' '.join(f'{ratio:.2f}' for ratio in round_ratios)}")
-    print(f"replica server CPU ms per page (same machine, not in the table): bare {bare['server_ms_per_page']:.2f}, "
-          f"extraction only {extract['server_ms_per_page']:.2f}, full {full['server_ms_per_page']:.2f}")
+    return full["pages_per_s"] / bare["pages_per_s"]
+
+
+def print_profile(path: str, limit: int = 30) -> None:
+    stats = pstats.Stats(path)
+    total = stats.total_tt  # type: ignore[attr-defined]
+    print(f"\ncrawl process under cProfile: {total:.2f} s of CPU in Python functions")
+    for order in ("tottime", "cumulative"):
+        print(f"-- top {limit} by {order}")
+        stats.sort_stats(order).print_stats(limit)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--weights", default="light,real", help="page weights to serve, comma-separated")
+    parser.add_argument("--replica", default="huabo_large", help="replica site to serve")
+    parser.add_argument("--profile", default="huabo", help="site profile to crawl it with")
+    parser.add_argument("--child", choices=MODES)
+    parser.add_argument("--base-url")
+    parser.add_argument("--archive")
+    parser.add_argument("--profile-to", help="(child) write the crawl's cProfile statistics to this file")
+    parser.add_argument("--cprofile", metavar="WEIGHT", help="after the rounds, profile one full crawl at this weight")
+    parser.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE", help="project setting override")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.profile, args.base_url, args.archive, args.setting, args.profile_to)
+        return
+
+    from contextlib import ExitStack
+
+    from replica.page_weight import check_weight
+    from replica.process import running_replicas
+
+    weights = [check_weight(weight.strip()) for weight in args.weights.split(",") if weight.strip()]
+    if args.cprofile:
+        check_weight(args.cprofile)
+    with ExitStack() as stack:
+        base_urls = {weight: stack.enter_context(running_replicas([args.replica], weight=weight))[args.replica]
+                     for weight in {*weights, *([args.cprofile] if args.cprofile else [])}}
+        for weight in weights:  # warm-up: the replica renders and caches every page
+            run_child("bare", args.profile, base_urls[weight], args.setting)
+        results = {weight: {mode: [] for mode in MODES} for weight in weights}
+        for round_number in range(args.rounds):
+            forward = round_number % 2 == 0
+            for weight in (weights if forward else weights[::-1]):
+                for mode in (MODES if forward else MODES[::-1]):
+                    results[weight][mode].append(run_child(mode, args.profile, base_urls[weight], args.setting))
+        ratios = {weight: print_weight(weight, results[weight], args) for weight in weights}
+        print("\nfull pipeline / bare Scrapy, pages/s: "
+              + ", ".join(f"{weight} {ratio:.2f}" for weight, ratio in ratios.items()))
+        if args.cprofile:
+            with tempfile.TemporaryDirectory() as workdir:
+                path = str(Path(workdir) / "crawl.prof")
+                if args.cprofile not in weights:
+                    run_child("bare", args.profile, base_urls[args.cprofile], args.setting)
+                run_child("full", args.profile, base_urls[args.cprofile], args.setting, profile_to=path)
+                print_profile(path)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,13 @@ FANWEN_DEFAULTS: dict[str, Any] = {
     "FANWEN_REDIS_URL": None,
     # How long a distributed worker stays with its site's queue empty and nothing in flight.
     "FANWEN_REDIS_IDLE_SECONDS": 5.0,
+    # Crawl health (crawler/health.py): a crawl is judged against the site's last this many crawls.
+    "FANWEN_HEALTH_RECENT_RUNS": 5,
+    # Where a crawl's alert goes: e-mail addresses (through Scrapy's MAIL_* SMTP settings), and a URL
+    # that receives it as a JSON POST.  Empty: the alert is only stored in crawl_runs.
+    "FANWEN_ALERT_MAIL_TO": [],
+    "FANWEN_ALERT_WEBHOOK": "",
+    "FANWEN_ALERT_WEBHOOK_TIMEOUT": 30.0,
 }
 
 

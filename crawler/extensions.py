@@ -48,6 +48,7 @@ def articles_archived(stats: dict) -> int:
 
 
 log = logging.getLogger(__name__)
+CRAWL_RUN_ID_STAT = "fanwen/crawl_run_id"
 
 
 def _finish_reason(stats: dict, reason: str) -> str:
@@ -78,6 +79,8 @@ class CrawlRunLog:
     def spider_opened(self, spider) -> None:
         with self._archive() as archive:
             self.run_id = archive.start_run(spider.name, self.crawler.settings.get("FANWEN_TRIGGER"))
+        # The crawl's health monitor (crawler/health.py) stores its judgement on this row.
+        self.crawler.stats.set_value(CRAWL_RUN_ID_STAT, self.run_id)
 
     def spider_closed(self, spider, reason: str) -> None:
         if self.run_id is None:

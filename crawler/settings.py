@@ -50,7 +50,18 @@ EXTENSIONS = {
     # A site's robots.txt Crawl-delay and Retry-After answers pace its whole download slot.
     "crawler.politeness.CrawlDelayFromRobots": 530,
     "crawler.politeness.RetryAfterHold": 540,
+    # Runs crawler.health.CrawlHealthSuite at spider_closed, after CrawlRunLog (500) completed the row it judges.
+    "spidermon.contrib.scrapy.extensions.Spidermon": 560,
 }
+# Crawl health (crawler/health.py): each crawl is judged against the site's recent crawls
+# (FANWEN_HEALTH_RECENT_RUNS, crawler/defaults.py), and 'ok' or 'alert' is stored in crawl_runs.
+SPIDERMON_ENABLED = True
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["crawler.health.CrawlHealthSuite"]
+# Alerts by mail (FANWEN_ALERT_MAIL_TO) go through this SMTP server (MAIL_USER and MAIL_PASS to
+# log in, MAIL_TLS for STARTTLS, MAIL_SSL for a TLS connection).
+MAIL_HOST = "localhost"
+MAIL_PORT = 25
+MAIL_FROM = "fanwen-archive@localhost"
 
 ITEM_PIPELINES = {
     "crawler.item_pipelines.ExtractTextsPipeline": 300,

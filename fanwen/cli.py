@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from pathlib import Path
 
@@ -15,6 +16,14 @@ DEFAULT_ARCHIVE = Path("archive.db")
 ARCHIVE_OPTION = click.option(
     "--archive", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_ARCHIVE, show_default=True,
     help="The archive database.",
+)
+# Where the alert about a crawl that is not normal goes (crawler/health.py); -s FANWEN_ALERT_* does the same.
+ALERT_MAIL_OPTION = click.option(
+    "--alert-mail", multiple=True, metavar="ADDRESS",
+    help="E-mail an alert here when a crawl is not normal (SMTP server: the MAIL_HOST and MAIL_PORT settings).",
+)
+ALERT_WEBHOOK_OPTION = click.option(
+    "--alert-webhook", metavar="URL", help="POST an alert as JSON to this URL when a crawl is not normal.",
 )
 
 
@@ -86,7 +95,10 @@ def main() -> None:
 @click.option("--fresh", is_flag=True, help="With --redis: forget the shared queue and seen requests first.")
 @click.option("--trigger", type=click.Choice(["manual", "schedule"]), default="manual",
               help="What started the crawl (recorded in crawl_runs).")
-def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redis_url, fresh, trigger) -> None:
+@ALERT_MAIL_OPTION
+@ALERT_WEBHOOK_OPTION
+def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redis_url, fresh, trigger,
+          alert_mail, alert_webhook) -> None:
     """Crawl SITES (profile names) into the archive.
 
     Crawls are incremental: archived articles are not requested again and list
@@ -112,6 +124,10 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
         overrides["CONCURRENT_REQUESTS_PER_DOMAIN"] = concurrency
     overrides["FANWEN_REFRESH"] = refresh
     overrides["FANWEN_TRIGGER"] = trigger
+    if alert_mail:
+        overrides["FANWEN_ALERT_MAIL_TO"] = list(alert_mail)
+    if alert_webhook:
+        overrides["FANWEN_ALERT_WEBHOOK"] = alert_webhook
     if sys.stderr.isatty() and "LOG_LEVEL" not in overrides:
         overrides["LOG_LEVEL"] = "WARNING"  # the live progress table replaces the INFO log
     base_url_map = _parse_base_urls(sites, base_urls)
@@ -150,6 +166,8 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
             f"({stats.get('fanwen/not_modified', 0)} pages answered 304 Not Modified), "
             f"{articles_without_text(stats)} articles without text ({stats.get('finish_reason')})"
         )
+        for finding in json.loads(stats.get("fanwen/health_findings") or "[]"):
+            click.echo(f"{site}: not a normal crawl: {finding['check']}: {finding['reason']}", err=True)
     failed = {site: stats["fanwen/archive_error"] for site, stats in results.items() if stats.get("fanwen/archive_error")}
     if failed:
         raise click.ClickException("could not write the archive: " + "; ".join(
@@ -228,6 +246,21 @@ def export(archive, fmt, output, site, genre, since, search, excel, exact) -> No
         else:
             rows = export_csv(opened, output, where=where, excel=excel, exact=exact)
     click.echo(f"exported {rows} texts", err=True)
+
+
+@main.command()
+@ARCHIVE_OPTION
+@click.option("--full", is_flag=True,
+              help="Cluster every text again, not only those new or changed since the last refresh.")
+def dedup(archive, full) -> None:
+    """Bring the duplicate clusters up to date (each crawl does this at its end)."""
+    from archive.database import Archive
+
+    if not archive.exists():
+        raise click.ClickException(f"no archive at {archive}")
+    with Archive(archive) as opened:
+        clusters = opened.refresh_duplicates(full=full)
+    click.echo(f"{clusters} clusters of duplicate texts")
 
 
 @main.command()
@@ -350,14 +383,21 @@ def schedule_list(archive, schedules_file) -> None:
 @ARCHIVE_OPTION
 @SCHEDULES_OPTION
 @click.option("--for", "duration", type=float, help="Stop after this many seconds (default: run until stopped).")
-def schedule_run(archive, schedules_file, duration) -> None:
+@ALERT_MAIL_OPTION
+@ALERT_WEBHOOK_OPTION
+def schedule_run(archive, schedules_file, duration, alert_mail, alert_webhook) -> None:
     """Run the scheduler in the foreground (for systemd, a container or a terminal)."""
     import logging
 
     from fanwen.scheduler import Scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
-    Scheduler(_load_schedules(schedules_file), archive).run(duration)
+    # Every scheduled crawl alerts the same targets: its `fanwen crawl` command carries them.
+    alert_args = [arg for address in alert_mail for arg in ("--alert-mail", address)]
+    if alert_webhook:
+        alert_args += ["--alert-webhook", alert_webhook]
+    Scheduler(_load_schedules(schedules_file), archive,
+              crawl_command=(*Scheduler.crawl_command, *alert_args)).run(duration)
 
 
 @main.group()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -77,20 +77,37 @@ def restore_cell(value: str) -> str:
     return value[1:] if value.startswith("'") else value
 
 
+def csv_row_writer(out: TextIO, columns: Sequence[str], *, excel: bool = False, exact: bool = False) -> Callable[[Sequence[object]], None]:
+    """Start a CSV file on ``out`` (byte-order mark if ``excel``, then the header); return the function that writes a row.
+
+    Every cell is formula-safe unless ``exact``.  ``fanwen export`` and the
+    "CSV for Excel" download of Datasette (datasette_config/plugins/excel_csv.py)
+    both write through this, so the two files neutralise the same cells the same way.
+    """
+    if excel and exact:
+        raise ValueError("an Excel export is always formula-safe")
+    if excel:
+        out.write(BOM)
+    writer = csv.writer(out)
+    # A column name is a cell too, and a query's alias can be anything.
+    writer.writerow(columns if exact else [neutralise_formula(c) for c in columns])
+
+    def write_row(values: Sequence[object]) -> None:
+        writer.writerow(values if exact else [neutralise_formula(v) for v in values])
+
+    return write_row
+
+
 def export_csv(
     archive: Archive, out: TextIO, columns: Sequence[str] = EXPORT_COLUMNS,
     where: ExportFilter = ExportFilter(), excel: bool = False, exact: bool = False,
 ) -> int:
     """Write one CSV row per text (header first), formula-safe unless ``exact``; return the number of rows."""
-    if excel and exact:
-        raise ValueError("an Excel export is always formula-safe")
-    if excel:
-        out.write(BOM)
-    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
-    writer.writeheader()
+    columns = list(columns)
+    write_row = csv_row_writer(out, columns, excel=excel, exact=exact)
     rows = 0
     for row in iter_rows(archive, columns, where):
-        writer.writerow(row if exact else {k: neutralise_formula(v) for k, v in row.items()})
+        write_row([row.get(c) for c in columns])
         rows += 1
     return rows
 

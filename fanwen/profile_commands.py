@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import urllib.request
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def read_source(source: str, timeout: float = 30) -> tuple[bytes, str, str | Non
               help="The archive whose crawl_runs give each site's last crawl.")
 @PROFILE_DIR_OPTION
 def sites(archive, profile_dirs) -> None:
-    """List the site profiles: name, display name, domains, schedule and last crawl."""
+    """List the site profiles: name, display name, domains, schedule, last crawl and its health."""
     from crawler.profiles import ProfileError, load_profile_file, profile_paths
 
     last_runs = last_runs_of(archive)
@@ -42,7 +43,7 @@ def sites(archive, profile_dirs) -> None:
         paths = profile_paths(profile_dirs)
     except ProfileError as error:
         raise click.ClickException(str(error)) from None
-    click.echo("name\tdisplay name\tdomains\tschedule\tlast crawl")
+    click.echo("name\tdisplay name\tdomains\tschedule\tlast crawl\thealth")
     for name, path in paths.items():
         try:
             profile = load_profile_file(path)
@@ -54,7 +55,15 @@ def sites(archive, profile_dirs) -> None:
         last = last_runs.get(name)
         last_text = (f"{last['started_at']} ({last['finish_reason'] or 'running or killed'}, "
                      f"{last['texts_new'] or 0} new)") if last else "never"
-        click.echo(f"{name}\t{profile.display_name}\t{domains}\t{schedule}\t{last_text}")
+        click.echo(f"{name}\t{profile.display_name}\t{domains}\t{schedule}\t{last_text}\t{health_text(last)}")
+
+
+def health_text(run: dict | None) -> str:
+    """A crawl's health for a listing: ``ok``, ``alert: CHECK, ...`` (crawl_runs.health_findings), or ``-``."""
+    if not run or not run.get("health"):
+        return "-"
+    checks = [finding["check"] for finding in json.loads(run.get("health_findings") or "[]")]
+    return ": ".join([run["health"], ", ".join(dict.fromkeys(checks))]) if checks else run["health"]
 
 
 @click.group()

@@ -81,14 +81,17 @@ def datasette_arguments(archive: Path, metadata_path: Path, host: str = "127.0.0
     return arguments
 
 
-def datasette_instance(archive: str | Path):
-    """The same Datasette as ``fanwen serve`` runs, in process (for ``ds.client`` tests and benchmarks)."""
+def datasette_instance(archive: str | Path, **settings: object):
+    """The same Datasette as ``fanwen serve`` runs, in process (for ``ds.client`` tests and benchmarks).
+
+    ``settings`` override Datasette settings, e.g. ``max_returned_rows=50`` to page a small archive.
+    """
     from datasette.app import Datasette
 
     archive = Path(archive)
     return Datasette(
         [str(archive)], metadata=metadata_for(archive), plugins_dir=str(config_dir() / "plugins"),
-        template_dir=str(config_dir() / "templates"), settings=dict(SETTINGS),
+        template_dir=str(config_dir() / "templates"), settings={**SETTINGS, **settings},
     )
 
 

@@ -27,7 +27,15 @@ _BLOCK_TAGS = frozenset(
 )
 
 # Ad slots named the way CMS templates name them (ad-slot, ads_box, guanggao, gg_center).
-_AD_SLOT_NAME = re.compile(r"(?:^|[\s_-])(?:ad|ads|advert|adsense|guanggao|gg)(?:$|[\s_\d-])", re.I)
+_AD_SLOT_WORDS = r"(?:^|[\s_-])(?:ad|ads|advert|adsense|guanggao|gg)(?:$|[\s_\d-])"
+_AD_SLOT_NAME = re.compile(_AD_SLOT_WORDS, re.I)
+_AD_SLOT_LOWER = re.compile(_AD_SLOT_WORDS)  # for ASCII names, lower-cased: re.I searches cost several times more
+
+
+def _is_ad_slot_name(names: str) -> bool:
+    if names.isascii():
+        return bool(_AD_SLOT_LOWER.search(names.lower()))
+    return bool(_AD_SLOT_NAME.search(names))
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 # Leading indentation on these sites is two U+3000 or &nbsp; runs; it is layout, not text.
 _EDGE_SPACE = " \t\r\n\f\v\u3000\xa0\u2002\u2003\u200b\ufeff"
@@ -79,10 +87,11 @@ def is_link_list(element: html.HtmlElement) -> bool:
     Keyword links inside a sentence (学习啦, 瑞文; docs/site-families.md, "Keyword links") are a small
     share of their paragraph and are kept (unwrapped) by flattening.
     """
+    linked = linked_chars(element)
+    if not linked:
+        return False  # most blocks hold no link: their text need not be read
     chars = _visible_chars(element)
-    if chars == 0:
-        return False
-    return linked_chars(element) / chars > _LINK_DENSITY
+    return chars > 0 and linked / chars > _LINK_DENSITY
 
 
 
@@ -90,14 +99,13 @@ def _visible_chars(element: html.HtmlElement) -> int:
     return len("".join(element.text_content().split()))
 
 
-def _why_pruned(element: html.HtmlElement, hidden_classes: frozenset[str], white_hides: bool) -> str | None:
-    tag = element.tag
+def _why_pruned(element: html.HtmlElement, tag: str, hidden_classes: frozenset[str], white_hides: bool) -> str | None:
     if tag in _NEVER_TEXT_TAGS:
         return "control" if tag in _SHOWN_CONTROLS else "not_text"
     if is_hidden(element, hidden_classes, white_hides):
         return "hidden"
     if tag in _LINK_LIST_TAG_SET:
-        if tag in _AD_SLOT_TAGS and _AD_SLOT_NAME.search(f"{element.get('class', '')} {element.get('id', '')}"):
+        if tag in _AD_SLOT_TAGS and _is_ad_slot_name(f"{element.get('class', '')} {element.get('id', '')}"):
             return "ad_slot"
         if is_link_list(element):
             return "link_list"
@@ -121,9 +129,10 @@ def prune(
     stack = [child for child in reversed(container) if child not in skipped]
     while stack:
         element = stack.pop()
-        if not isinstance(element.tag, str):
+        tag = element.tag
+        if not isinstance(tag, str):
             continue
-        reason = _why_pruned(element, hidden_classes, white_hides)
+        reason = _why_pruned(element, tag, hidden_classes, white_hides)
         if reason:
             doomed.append((element, reason))
         else:
@@ -139,9 +148,10 @@ def prune(
         if element is container or element.getparent() is None or element.getroottree().getroot() is not root:
             continue  # inside something removed already
         if reason != "not_text":
-            chars = _visible_chars(element)
+            shown = element.text_content()
+            chars = len("".join(shown.split()))  # _visible_chars
             if chars:
-                removed.append(Removal(reason, chars, normalise_line(element.text_content())[:_EXCERPT]))
+                removed.append(Removal(reason, chars, normalise_line(shown)[:_EXCERPT]))
         element.drop_tree()  # keeps the element's tail text in place
     return removed
 
@@ -208,43 +218,54 @@ def block_lines(container: html.HtmlElement) -> list[Block]:
     Lines from headings come back as ``Heading``; each line counts its link characters.
     """
     lines: list[Block] = []
-    current: list[str] = []
+    current: list[str] = []  # the text of the line being read; its link characters are in ``linked``
     linked = 0
     heading_depth = 0
     link_depth = 0
+    bold_paragraphs: list[bool] = []  # per open <p>: whether it opened a heading (read once, at its start)
 
     def flush() -> None:
-        nonlocal linked
-        if current:
-            line = normalise_line("".join(current))
-            if line:
-                lines.append(Heading(line, linked) if heading_depth else Block(line, linked))
-            current.clear()
-        linked = 0
+        line = normalise_line("".join(current))
+        if line:
+            lines.append(Heading(line, linked) if heading_depth else Block(line, linked))
+        current.clear()
 
+    # One event per element start and end: the loop is written for speed (flush() only when a
+    # line is pending, each property read once), since it runs for every element of the block.
     for event, element in etree.iterwalk(container, events=("start", "end")):
-        tag = element.tag if isinstance(element.tag, str) else ""
+        tag = element.tag
         if event == "start":
             if tag in _BLOCK_TAGS or tag == "br":
-                flush()
-            if tag in _HEADING_TAGS or (tag == "p" and _is_bold_paragraph(element)):
-                heading_depth += 1
-            if tag == "a":
+                if current:
+                    flush()
+                    linked = 0
+                if tag == "p":
+                    bold = _is_bold_paragraph(element)
+                    bold_paragraphs.append(bold)
+                    heading_depth += bold
+                elif tag in _HEADING_TAGS:
+                    heading_depth += 1
+            elif tag == "a":
                 link_depth += 1
-            if element.text:
-                current.append(element.text)
-                if link_depth:
-                    linked += len(element.text.strip())
+            text = element.text
         else:
             if tag in _BLOCK_TAGS:
-                flush()
-            if tag in _HEADING_TAGS or (tag == "p" and _is_bold_paragraph(element)):
-                heading_depth -= 1
-            if tag == "a":
+                if current:
+                    flush()
+                    linked = 0
+                if tag == "p":
+                    heading_depth -= bold_paragraphs.pop()
+                elif tag in _HEADING_TAGS:
+                    heading_depth -= 1
+            elif tag == "a":
                 link_depth -= 1
-            if element is not container and element.tail:
-                current.append(element.tail)
-                if link_depth:
-                    linked += len(element.tail.strip())
-    flush()
+            if element is container:
+                continue
+            text = element.tail
+        if text:
+            current.append(text)
+            if link_depth:
+                linked += len(text.strip())
+    if current:
+        flush()
     return lines

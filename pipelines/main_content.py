@@ -34,18 +34,23 @@ _MIN_RUN = 10  # shorter runs (menu labels, captions, bylines) carry no weight, 
 _SENTENCE_MARKS = re.compile(r"[，。；！？、,;]")
 # Class and id words of boilerplate containers, and of article containers (readability's lists, plus
 # the pinyin abbreviations Chinese CMS templates use: zw 正文, nr 内容, wz 文章, con/cont content).
-_NEGATIVE_NAME = re.compile(
+_NEGATIVE_WORDS = (
     r"comment|reply|replies|discuss|pinglun|footer|foot|copyright|banquan|sidebar|side|aside|widget|nav|menu|"
     r"breadcrumb|crumb|position|weizhi|related|relate|recommend|tuijian|xiangguan|hot|rank|share|social|"
     r"banner|advert|guanggao|sponsor|promo|tags?$|tagcloud|toolbar|login|header|topbar|friendlink|links?$|"
-    r"\bsig\b|signature|qianming",
-    re.I,
+    r"\bsig\b|signature|qianming"
 )
-_POSITIVE_NAME = re.compile(
+_POSITIVE_WORDS = (
     r"article|content|entry|post|text|body|main|detail|story|con\b|cont|zw|zhengwen|neirong|nr\b|wz\b|"
-    r"news_?txt|newstext|blog|thread|message|read",
-    re.I,
+    r"news_?txt|newstext|blog|thread|message|read"
 )
+_NEGATIVE_NAME = re.compile(_NEGATIVE_WORDS, re.I)
+_POSITIVE_NAME = re.compile(_POSITIVE_WORDS, re.I)
+# The same words searched in lower-cased ASCII names: a case-insensitive search of these
+# alternations cost six times as much, and every ancestor of every paragraph is asked.
+# (Non-ASCII names keep re.I, which also folds a few non-ASCII letters to ASCII ones.)
+_NEGATIVE_LOWER = re.compile(_NEGATIVE_WORDS)
+_POSITIVE_LOWER = re.compile(_POSITIVE_WORDS)
 _NAME_WEIGHT = 0.5
 _SIBLING_SHARE = 0.5  # a sibling holding at least half as much prose is more of the same text
 _MIN_SIBLING_MASS = 100
@@ -68,29 +73,18 @@ def _mass(text: str) -> int:
     return len(text) - ascii_chars + ascii_chars // 3
 
 
-def _paragraph_of(element: html.HtmlElement) -> html.HtmlElement | None:
-    while element is not None and element.tag not in _PARAGRAPH_TAGS:
-        element = element.getparent()
-    return element
-
-
-def _in_link_or_code(element: html.HtmlElement | None) -> bool:
-    for _ in range(_LINK_LEVELS):
-        if element is None:
-            return False
-        if element.tag in _NOT_READ:
-            return True
-        element = element.getparent()
-    return False
-
-
 def name_weight(element: html.HtmlElement) -> float:
     """How far an element's class and id speak for (> 1) or against (< 1) it holding the text."""
     names = f"{element.get('class', '')} {element.get('id', '')}".strip()
     if not names:
         return 1.0
-    negative = bool(_NEGATIVE_NAME.search(names))
-    positive = bool(_POSITIVE_NAME.search(names))
+    if names.isascii():
+        names = names.lower()
+        negative = bool(_NEGATIVE_LOWER.search(names))
+        positive = bool(_POSITIVE_LOWER.search(names))
+    else:
+        negative = bool(_NEGATIVE_NAME.search(names))
+        positive = bool(_POSITIVE_NAME.search(names))
     if negative and not positive:
         return _NAME_WEIGHT
     if positive and not negative:
@@ -112,11 +106,31 @@ def linked_chars(element: html.HtmlElement) -> int:
 
 
 def link_density(element: html.HtmlElement) -> float:
+    return _text_and_links(element)[1]
+
+
+def _text_and_links(element: html.HtmlElement) -> tuple[int, float]:
+    """(text mass, link density) of an element, its text read once."""
     text = _mass(element.text_content())
     if not text:
-        return 0.0
+        return 0, 0.0
     # Link characters counted as ASCII or CJK alike: the share is what matters here.
-    return min(1.0, linked_chars(element) / text)
+    return text, min(1.0, linked_chars(element) / text)
+
+
+class _Measures(dict):
+    """``_text_and_links`` per element, for one page: the ranking and the sibling test ask of the same elements."""
+
+    def __missing__(self, element: html.HtmlElement) -> tuple[int, float]:
+        measured = self[element] = _text_and_links(element)
+        return measured
+
+    def link_density(self, element: html.HtmlElement) -> float:
+        return self[element][1]
+
+    def prose_mass(self, element: html.HtmlElement) -> float:
+        text, density = self[element]
+        return text * (1.0 - density)
 
 
 def _unlikely(element: html.HtmlElement, verdicts: dict) -> bool:
@@ -155,8 +169,10 @@ def paragraph_scores(root: html.HtmlElement) -> dict[html.HtmlElement, float]:
 def _paragraph_scores(root: html.HtmlElement) -> dict[html.HtmlElement, float]:
     runs: dict[html.HtmlElement, int] = {}
     texts: dict[html.HtmlElement, list[str]] = {}
+    # Written out in one loop, without helper calls: it runs once per text node of the page.
     for chunk in _BODY_TEXT(root):
-        mass = _mass(chunk)
+        ascii_chars = len(chunk.encode("ascii", "ignore"))
+        mass = len(chunk) - ascii_chars + ascii_chars // 3  # _mass
         if mass < 2:
             continue
         owner = chunk.getparent()
@@ -166,13 +182,32 @@ def _paragraph_scores(root: html.HtmlElement) -> dict[html.HtmlElement, float]:
             owner = owner.getparent()
             if owner is None:
                 continue
-        if not isinstance(owner.tag, str) or _in_link_or_code(owner):
+        if not isinstance(owner.tag, str):
             continue
-        paragraph = _paragraph_of(owner)
+        # Text in a link or in code, up to _LINK_LEVELS of markup inside it, is not read.
+        paragraph = owner
+        unread = False
+        for _ in range(_LINK_LEVELS):
+            if paragraph is None:
+                break
+            if paragraph.tag in _NOT_READ:
+                unread = True
+                break
+            paragraph = paragraph.getparent()
+        if unread:
+            continue
+        # Its paragraph: the nearest block that holds it.
+        paragraph = owner
+        while paragraph is not None and paragraph.tag not in _PARAGRAPH_TAGS:
+            paragraph = paragraph.getparent()
         if paragraph is None:
             continue
-        runs[paragraph] = runs.get(paragraph, 0) + mass
-        texts.setdefault(paragraph, []).append(chunk)
+        if paragraph in runs:
+            runs[paragraph] += mass
+            texts[paragraph].append(chunk)
+        else:
+            runs[paragraph] = mass
+            texts[paragraph] = [chunk]
     # Sentence marks counted once per paragraph, not per text node: a findall call each cost more.
     scores = {paragraph: mass + 3 * len(_SENTENCE_MARKS.findall("".join(texts[paragraph])))
               for paragraph, mass in runs.items()}
@@ -200,13 +235,14 @@ def locate_main_block(root: html.HtmlElement) -> MainBlock | None:
     for element in list(candidates):
         candidates[element] *= name_weight(element)
     ranked = sorted(candidates, key=candidates.__getitem__, reverse=True)[:_LINK_DENSITY_CANDIDATES]
-    final = {element: candidates[element] * (1.0 - link_density(element)) for element in ranked}
+    measures = _Measures()
+    final = {element: candidates[element] * (1.0 - measures.link_density(element)) for element in ranked}
     best = max(final, key=final.__getitem__)
     score = final[best]
     if best.tag == "html":
         body = best.find("body")
         return MainBlock(body if body is not None else best, score=score)
-    return _with_alike_siblings(best, score, candidates)
+    return _with_alike_siblings(best, score, measures)
 
 
 def _outermost_wrapper(element: html.HtmlElement) -> html.HtmlElement:
@@ -221,22 +257,19 @@ def _outermost_wrapper(element: html.HtmlElement) -> html.HtmlElement:
         element = parent
 
 
-def _prose_mass(element: html.HtmlElement) -> float:
-    return _mass(element.text_content()) * (1.0 - link_density(element))
-
-
-def _with_alike_siblings(best: html.HtmlElement, score: float, candidates: dict) -> MainBlock:
+def _with_alike_siblings(best: html.HtmlElement, score: float, measures: _Measures) -> MainBlock:
     block = _outermost_wrapper(best)
     parent = block.getparent()
     if parent is None or block.tag == "body":
         return MainBlock(best, score=score)
     # Siblings of one named class are one template repeated (the pages of a 文库 preview): any
     # prose in them is more of the text.  Unnamed siblings must hold a good share of it.
-    threshold = _MIN_CLASS_SIBLING_MASS if block.get("class") else max(_MIN_SIBLING_MASS, _prose_mass(block) * _SIBLING_SHARE)
+    threshold = (_MIN_CLASS_SIBLING_MASS if block.get("class")
+                 else max(_MIN_SIBLING_MASS, measures.prose_mass(block) * _SIBLING_SHARE))
     alike = [
         sibling for sibling in parent
         if sibling is not block and sibling.tag == block.tag and sibling.get("class", "") == block.get("class", "")
-        and name_weight(sibling) >= 1.0 and _prose_mass(sibling) >= threshold
+        and name_weight(sibling) >= 1.0 and measures.prose_mass(sibling) >= threshold
     ]
     if not alike:
         return MainBlock(best, score=score)

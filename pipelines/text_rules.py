@@ -74,12 +74,26 @@ _COMMENTS_HEADING = re.compile(
 )
 
 
+# _COMMENTS_HEADING cannot match without one of these words, or else (its English alternatives)
+# a first character c, l or a digit: every line after the first paragraph is asked.
+_COMMENTS_WORDS = ("评论", "留言", "回复", "说两句")
+_COMMENTS_ENGLISH_START = frozenset("cClL")
+
+
+def _may_be_comments_heading(heading: str) -> bool:
+    for word in _COMMENTS_WORDS:
+        if word in heading:
+            return True
+    first = heading[:1]
+    return first in _COMMENTS_ENGLISH_START or first.isdecimal()
+
+
 def is_section_end(line: str) -> str | None:
     """The reason a whole line closes the text (a related-reading or comments heading), else None."""
     heading = line.rstrip(":：").strip()
     if heading in _RELATED_HEADINGS:
         return "related_list"
-    if _COMMENTS_HEADING.match(heading):
+    if _may_be_comments_heading(heading) and _COMMENTS_HEADING.match(heading):
         return "comments"
     return None
 
@@ -273,15 +287,22 @@ def _edge_reason(line: str, site_name: str | None, title: str | None, tail: bool
     return None
 
 
+# What a line must start with for _PAGE_CAPTION to match it (else it holds "_第"), and for
+# _JAMMER_LINE (printable ASCII): tested first, since nearly every line of a text is neither
+# and the core's every line is asked.
+_CAPTION_START = frozenset("第-—－共")
+
+
 def _inner_reason(line: str) -> str | None:
     """Why a line inside the core is not text: for what it is, never for its words."""
-    if _JAMMER_LINE.match(line):
+    first = line[:1]
+    if "!" <= first <= "~" and _JAMMER_LINE.match(line):
         return "jammer"
-    if _PAGE_CAPTION.match(line):
+    if (first in _CAPTION_START or first.isdecimal() or "_第" in line) and _PAGE_CAPTION.match(line):
         return "page_caption"
-    if _CODE_LINE.match(line):
+    if "(" in line and _CODE_LINE.match(line):
         return "code"
-    if isinstance(line, Block) and line.link_share > _LINKED and not is_prose(line):
+    if isinstance(line, Block) and line.link_chars and line.link_share > _LINKED and not is_prose(line):
         return "link"
     return None
 
@@ -318,7 +339,7 @@ def clean_lines(lines: Sequence[str], *, site_name: str | None, title: str | Non
     related-reading heading; everything from there on is removed.
     """
     removed: list[Removal] = []
-    lines = [_without_page_break_markers(line) for line in lines]
+    lines = [_without_page_break_markers(line) if "#p#" in line else line for line in lines]
     lines = [line for line in lines if line]
     anchor = _anchor_test(lines)
     first_anchor = next((index for index, line in enumerate(lines) if anchor(line)), len(lines))

@@ -10,11 +10,13 @@ in UTF-8, and the fault and trap pages of docs/reliability.md (``faults.py``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import random
 import re
 from urllib.parse import urlsplit
 
 from . import faults
+from .page_weight import PageKind, Weight, render_weighted
 from .site import ReplicaArticle, ReplicaResponse, ReplicaSite
 
 _ARTICLE = re.compile(r"^/fanwen/(?P<category>[a-z0-9]+)/(?P<id>\d{8})(?:_(?P<page>\d+))?\.html$")
@@ -54,8 +56,8 @@ class ArticleLayout:
 
 
 class DedecmsSite(ReplicaSite):
-    def __init__(self, definition) -> None:
-        super().__init__(definition)
+    def __init__(self, definition, weight: Weight = "light") -> None:
+        super().__init__(definition, weight)
         self.options = definition.layout_options
         self.hits: dict[str, int] = {}  # fault URL -> requests so far (faults that heal after N tries)
 
@@ -125,9 +127,15 @@ class DedecmsSite(ReplicaSite):
 
     # -- responses --------------------------------------------------------------------------
 
-    def _page(self, template: str, variant: str = "meta_only", **context: object) -> ReplicaResponse:
+    def article_page_paths(self, article: ReplicaArticle) -> list[str]:
+        return [self.page_url(article, page) for page in range(1, len(self.layout_of(article).pages) + 1)]
+
+    def _page(self, template: str, variant: str = "meta_only", weighed: tuple[PageKind, str] | None = None,
+              **context: object) -> ReplicaResponse:
+        """Render a page; ``weighed`` (page kind, key) gives it the site's chrome at weight ``real``."""
         content_type, meta, codec, bom = ENCODING_VARIANTS[variant]
-        page = self.env.get_template(template).render(site=self.definition, replica=self, meta=meta, **context)
+        render = functools.partial(self.env.get_template(template).render, site=self.definition, replica=self, meta=meta)
+        page = render(**context) if weighed is None else render_weighted(self, render, *weighed, codec, **context)
         return ReplicaResponse(200, content_type, bom + page.encode(codec))
 
     def _missing(self) -> ReplicaResponse:
@@ -145,7 +153,7 @@ class DedecmsSite(ReplicaSite):
         if path == "/sitemap.html":
             return self._page("sitemap.html", categories=self.definition.categories)
         if path in ("/", "/fanwen/"):
-            return self._page("channel.html", categories=self.definition.categories,
+            return self._page("channel.html", weighed=("home", path), categories=self.definition.categories,
                               disallowed=self.options.get("disallowed_channel"))
         if answer := faults.respond(self, path, target, origin):
             return answer
@@ -165,7 +173,8 @@ class DedecmsSite(ReplicaSite):
                 return self._missing()
             size = self.definition.list_page_size
             category = next(c for c in self.definition.categories if c.slug == slug)
-            return self._page("list.html", category=category, page=page, pages=self.list_pages(slug),
+            return self._page("list.html", weighed=("list", f"{slug}/{page}"), category=category, page=page,
+                              pages=self.list_pages(slug),
                               items=self._by_category[slug][(page - 1) * size: page * size])
         return self._missing()
 
@@ -182,7 +191,8 @@ class DedecmsSite(ReplicaSite):
         next_page = page + 1 if page < len(layout.pages) else (page - 1 if layout.looping else None)
         related = [a for a in self._by_category[article.category.slug] if a.id != article.id][:8]
         return self._page(
-            "article.html", layout.variant, article=article, layout=layout, page=page, paragraphs=paragraphs,
+            "article.html", layout.variant, ("article", f"{article.id}/{page}"), article=article, layout=layout,
+            page=page, paragraphs=paragraphs,
             page_count=len(layout.pages), next_page=next_page, related=related,
         )
 

@@ -15,10 +15,13 @@ class ReplicaStartError(RuntimeError):
 
 @contextmanager
 def running_replicas(
-    sites: Sequence[str] = (), *, any_port: bool = True, latency: float = 0.0
+    sites: Sequence[str] = (), *, any_port: bool = True, latency: float = 0.0, weight: str = "light"
 ) -> Iterator[dict[str, str]]:
-    """Serve the replica sites in a subprocess; yield ``{site: base_url}``; stop it on exit."""
-    command = [sys.executable, "-m", "replica", *sites, "--latency", str(latency)]
+    """Serve the replica sites in a subprocess; yield ``{site: base_url}``; stop it on exit.
+
+    ``weight`` ``real`` serves pages with the chrome of real pages (40-200 KB; page_weight.py).
+    """
+    command = [sys.executable, "-m", "replica", *sites, "--latency", str(latency), "--weight", weight]
     if any_port:
         command.append("--any-port")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

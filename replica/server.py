@@ -17,6 +17,7 @@ from resource import RUSAGE_SELF, getrusage
 from twisted.internet import reactor
 from twisted.web import http, resource, server
 
+from .page_weight import Weight
 from .site import ReplicaResponse, ReplicaSite, load_site
 
 
@@ -85,6 +86,7 @@ class ReplicaResource(resource.Resource):
 
     def _answer(self, request: server.Request, response: ReplicaResponse | None = None) -> bytes:
         response = response or self.site.respond(request.uri.decode("utf-8", "replace"), origin=self._origin(request))
+        response = self.site.relaid(response)
         request.setResponseCode(response.status)
         if response.content_type:
             request.setHeader(b"Content-Type", response.content_type.encode("ascii"))
@@ -120,6 +122,12 @@ class ReplicaResource(resource.Resource):
             self.throttled = (index, int(request.args.get(b"retry_after", [b"1"])[0]))
             request.setHeader(b"Content-Type", b"application/json")
             return json.dumps({"arrival": index}).encode()
+        if action == "relayout":
+            # ``/__replica__/relayout?rename=OLD&to=NEW``: a redesign; class OLD is called NEW from now on.
+            old, new = request.args[b"rename"][0].decode("ascii"), request.args[b"to"][0].decode("ascii")
+            self.site.rename_class(old, new)
+            request.setHeader(b"Content-Type", b"application/json")
+            return json.dumps(self.site.renamed_classes).encode()
         count = int(request.args.get(b"count", [b"1"])[0])
         change = {"publish": self.site.publish, "edit": self.site.edit}.get(action)
         if change is None:
@@ -130,7 +138,8 @@ class ReplicaResource(resource.Resource):
 
 
 def serve(
-    site_names: Sequence[str], ports: dict[str, int] | None = None, host: str = "127.0.0.1", latency: float = 0.0
+    site_names: Sequence[str], ports: dict[str, int] | None = None, host: str = "127.0.0.1", latency: float = 0.0,
+    weight: Weight = "light",
 ) -> None:
     """Listen for every site, announce the URLs on stdout, run until SIGINT/SIGTERM.
 
@@ -138,10 +147,11 @@ def serve(
     ``GET /__replica__/requests`` tells how often each target was requested,
     ``GET /__replica__/arrivals`` when each request arrived (``[monotonic seconds, target]``),
     ``GET /__replica__/cpu`` the CPU seconds the server has used.
+    ``weight`` is the page weight of every site: ``light`` or ``real`` (page_weight.py).
     """
     urls: dict[str, str] = {}
     for name in site_names:
-        site = load_site(name)
+        site = load_site(name, weight)
         site.articles  # build the corpus before announcing readiness
         port = (ports or {}).get(name, site.definition.default_port)
         factory = server.Site(ReplicaResource(site, latency))

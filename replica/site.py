@@ -16,7 +16,7 @@ import random
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .copies import COPY_KINDS, copy_text, has_placeholders
 from .corpus import SampleText, generate_texts
 from .families import ArticleShape, PageShapes, layout_filters, shape_article
+from .page_weight import PageKind, RealChrome, Weight, check_weight, render_weighted
 
 SITES_DIR = Path(__file__).with_name("sites")
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -171,6 +172,8 @@ class ReplicaResponse:
 
 
 _SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+# Class names are ASCII in every layout, so they are renamed in the encoded page, whatever its charset.
+_CLASS_ATTRIBUTE = re.compile(rb'class="([^"]*)"')
 
 
 def _route_regex(template: str) -> re.Pattern[str]:
@@ -181,8 +184,9 @@ def _route_regex(template: str) -> re.Pattern[str]:
 
 
 class ReplicaSite:
-    def __init__(self, definition: SiteDefinition) -> None:
+    def __init__(self, definition: SiteDefinition, weight: Weight = "light") -> None:
         self.definition = definition
+        self.weight = check_weight(weight)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES_DIR / definition.layout),
             autoescape=True,
@@ -205,6 +209,8 @@ class ReplicaSite:
         self.latest: list[ReplicaArticle] = []
         self._generation = 0
         self._edited: set[int] = set()
+        # old class -> new class in every page served from now on (POST /__replica__/relayout)
+        self.renamed_classes: dict[str, str] = {}
 
     @property
     def articles(self) -> list[ReplicaArticle]:
@@ -321,6 +327,32 @@ class ReplicaSite:
         self._reindex()
         return edited
 
+    def rename_class(self, old: str, new: str) -> None:
+        """Redesign the site as its owners do: class ``old`` is called ``new`` in every page from now on
+        (renaming the body container's class breaks a profile's body selector; tests of crawl health)."""
+        self.renamed_classes[old] = new
+
+    def relaid(self, response: ReplicaResponse) -> ReplicaResponse:
+        """``response`` with the renamed classes; applied as pages are served, so every layout gets it."""
+        if not self.renamed_classes or "html" not in response.content_type:
+            return response
+        renamed = {old.encode(): new.encode() for old, new in self.renamed_classes.items()}
+
+        def rename(match: re.Match[bytes]) -> bytes:
+            return b'class="' + b" ".join(renamed.get(name, name) for name in match[1].split()) + b'"'
+
+        return dataclasses.replace(response, body=_CLASS_ATTRIBUTE.sub(rename, response.body))
+
+    @cached_property
+    def real_chrome(self) -> RealChrome | None:
+        """The chrome of the site's pages at weight ``real`` (page_weight.py); None at ``light``."""
+        return RealChrome(self) if self.weight == "real" else None
+
+    def article_page_paths(self, article: ReplicaArticle) -> list[str]:
+        """The URL paths of an article's pages, first page first."""
+        pattern = self.definition.routes.article_page
+        return [article.path, *(pattern.format(id=article.id, page=page) for page in range(2, article.page_count + 1))]
+
     def list_pages(self, slug: str) -> int:
         size = self.definition.list_page_size
         return max(1, -(-len(self._by_category[slug]) // size))
@@ -331,9 +363,11 @@ class ReplicaSite:
 
     # -- responses ---------------------------------------------------------------------------
 
-    def _html(self, template: str, **context: object) -> ReplicaResponse:
-        page = self.env.get_template(template).render(site=self.definition, replica=self, **context)
+    def _html(self, template: str, weighed: tuple[PageKind, str] | None = None, **context: object) -> ReplicaResponse:
+        """Render a page; ``weighed`` (page kind, key) gives it the site's chrome at weight ``real``."""
         encoding = self.definition.encoding
+        render = partial(self.env.get_template(template).render, site=self.definition, replica=self)
+        page = render(**context) if weighed is None else render_weighted(self, render, *weighed, encoding, **context)
         content_type = f"text/html; charset={encoding}" if self.definition.header_charset else "text/html"
         return ReplicaResponse(200, content_type, page.encode(encoding))
 
@@ -345,7 +379,8 @@ class ReplicaSite:
         article = self._by_id[article_id]
         siblings = [a for a in self._by_category[article.category.slug] if a.id != article.id][:10]
         extra = {"page_number": page_number} if self.definition.shapes else {}
-        page = self._html("article.html", article=article, related=siblings, latest=self.latest, **extra)
+        page = self._html("article.html", ("article", f"{article_id}/{page_number}"), article=article,
+                          related=siblings, latest=self.latest, **extra)
         return dataclasses.replace(page, last_modified=article.last_modified)
 
     def sitemap_index(self, origin: str) -> ReplicaResponse:
@@ -401,7 +436,7 @@ class ReplicaSite:
         return self._not_found()
 
     def _render_home(self, origin: str) -> ReplicaResponse:
-        return self._html("home.html", latest=self.latest, origin=origin)
+        return self._html("home.html", ("home", "home"), latest=self.latest, origin=origin)
 
     def _render_list(self, slug: str, page: int, origin: str) -> ReplicaResponse:
         size = self.definition.list_page_size
@@ -409,7 +444,7 @@ class ReplicaSite:
         category = next(c for c in self.definition.categories if c.slug == slug)
         # Past the last page the real sites answer 200 with an empty list
         # (docs/site-families.md, "List pages and pagers").
-        return self._html("list.html", category=category, items=items, page=page,
+        return self._html("list.html", ("list", f"{slug}/{page}"), category=category, items=items, page=page,
                           pages=self.list_pages(slug), origin=origin)
 
 
@@ -418,12 +453,13 @@ def available_sites() -> list[str]:
 
 
 @lru_cache(maxsize=None)
-def load_site(name: str) -> ReplicaSite:
+def load_site(name: str, weight: Weight = "light") -> ReplicaSite:
+    """The replica site ``name`` serving pages of ``weight`` (``light`` or ``real``: page_weight.py)."""
     path = SITES_DIR / f"{name}.toml"
     if not path.exists():
         raise KeyError(f"no replica site named {name!r} (known: {', '.join(available_sites())})")
     definition = SiteDefinition.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    return site_class(definition.layout)(definition)
+    return site_class(definition.layout)(definition, weight)
 
 
 def site_class(layout: str) -> type[ReplicaSite]:

@@ -33,6 +33,17 @@ def channel_profile(directory: Path, name: str, *channels: str, **navigation: ob
     return path
 
 
+def renamed_profile(directory: Path, site: str, name: str) -> Path:
+    """The shipped profile of ``site`` saved in ``directory`` as profile ``name``, otherwise unchanged
+    (to crawl one site twice in one crawl, e.g. two replicas of it)."""
+    text = (REPO / "crawler" / "profiles" / f"{site}.toml").read_text(encoding="utf-8")
+    assert f'\nname = "{site}"\n' in text, f"profile {site} names itself otherwise"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.toml"
+    path.write_text(text.replace(f'\nname = "{site}"\n', f'\nname = "{name}"\n', 1), encoding="utf-8")
+    return path
+
+
 def crawl(site: str, base_url: str, archive: Path, profile_dir: Path | None = None, timeout: float = 240,
           **settings: object) -> dict:
     """Crawl ``site`` at ``base_url`` into ``archive``; returns the crawl's Scrapy stats (JSON-able part).

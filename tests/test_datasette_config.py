@@ -82,6 +82,7 @@ def test_other_tables_keep_datasette_row_page(datasette):
 
 @pytest.mark.parametrize("name, params", [
     ("search", {"q": "文明城市"}),
+    ("new_texts", {"site": "", "genre": "", "q": ""}),
     ("texts_by_genre_and_year", {"genre": "讲话稿", "year": ""}),
     ("counts_by_genre_and_year", {}),
     ("duplicate_clusters_with_sources", {}),

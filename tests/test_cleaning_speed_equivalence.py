@@ -1,0 +1,117 @@
+"""The cleaner's fast paths decide as the plain rules they stand in for.
+
+Issue 17 made the cleaning core faster without changing a text it returns.  Where a
+rule gained a shortcut (a lower-cased search instead of a case-insensitive one, a
+cheap test of what a pattern cannot match without), these tests hold the shortcut
+to the plain rule on the lines and names of the saved pages and of the trap corpus,
+and on the cases the shortcuts were written around.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pytest
+from lxml import etree
+
+from replica.trap_pages import trap_pages
+from pipelines import html_blocks, main_content, text_rules
+from pipelines.decoding import decode_html
+from pipelines.html_blocks import Block, block_lines
+from pipelines.parsing import parse_html
+
+from .conftest import FIXTURES
+
+# Names and lines the shortcuts must not misjudge: mixed case, letters re.I folds to ASCII
+# (the Kelvin sign, the long s, the dotless i), digits other than ASCII, empty strings.
+ODD_NAMES = [
+    "", "AD", "Ad_Box", "ads-2", "GG_center", "gUaNgGaO", "adsense", "road", "MainContent", "ARTICLE-body",
+    "Comment-List", "SIDE bar", "tags", "TAGS", "links", "nr", "NR", "wz", "sig", "Sig", "\u212aomment",
+    "\u017fidebar", "reply\u0131", "内容 content", "正文 zw", "post\u3000main", "nav\u00a0menu",
+]
+ODD_LINES = [
+    "", "评论", "网友评论（12）", "共有 3 条回复", "《讲话》已有 2 条评论", "我来说两句", "comments", "Comments",
+    "COMMENT", "Leave a Reply", "12 comments", "１２ comments", "\u212aomments", "c", "l", "第3页", "第 3 页 / 共 8 页",
+    "— 2 —", "－3－", "3 / 8", "３ / ８", "共8页", "范文大全_第2页", "a b c d e f", "x( 1 )", 'a("conten");',
+    "document.write(x)", "中文(1)", "!! ## $$ %% && **", "第一，要抓好落实。", "共同努力，开创新局面。",
+]
+
+
+def _fixture_pages() -> list[bytes]:
+    return [path.read_bytes() for path in sorted(FIXTURES.rglob("*.html"))]
+
+
+@lru_cache(maxsize=1)
+def _page_lines() -> tuple[str, ...]:
+    """Every rendered line of every saved page's body, and the trap corpus's sentences."""
+    lines: list[str] = []
+    for body in _fixture_pages():
+        root = parse_html(decode_html(body).text).root
+        lines.extend(block_lines(root))
+    for page in trap_pages():
+        root = parse_html(decode_html(page.body, page.content_type).text).root
+        lines.extend(block_lines(root))
+        lines.extend(page.speech)
+    return tuple(dict.fromkeys(lines))
+
+
+@lru_cache(maxsize=1)
+def _page_names() -> tuple[str, ...]:
+    names: set[str] = set()
+    for body in _fixture_pages():
+        root = parse_html(decode_html(body).text).root
+        for element in root.iter(etree.Element):
+            names.add(f"{element.get('class', '')} {element.get('id', '')}".strip())
+            names.add(f"{element.get('class', '')} {element.get('id', '')}")
+    return tuple(sorted(names))
+
+
+def test_corpus_is_large_enough():
+    assert len(_page_lines()) > 2000
+    assert len(_page_names()) > 200
+
+
+@pytest.mark.parametrize("names", [ODD_NAMES, None])
+def test_name_weight_reads_ascii_names_lower_cased_as_re_i_does(names):
+    for name in names if names is not None else _page_names():
+        expected_negative = bool(main_content._NEGATIVE_NAME.search(name))
+        expected_positive = bool(main_content._POSITIVE_NAME.search(name))
+        if name.isascii():
+            assert bool(main_content._NEGATIVE_LOWER.search(name.lower())) == expected_negative, name
+            assert bool(main_content._POSITIVE_LOWER.search(name.lower())) == expected_positive, name
+        assert html_blocks._is_ad_slot_name(name) == bool(html_blocks._AD_SLOT_NAME.search(name)), name
+
+
+def _plain_inner_reason(line: str) -> str | None:
+    if text_rules._JAMMER_LINE.match(line):
+        return "jammer"
+    if text_rules._PAGE_CAPTION.match(line):
+        return "page_caption"
+    if text_rules._CODE_LINE.match(line):
+        return "code"
+    if isinstance(line, Block) and line.link_share > text_rules._LINKED and not text_rules.is_prose(line):
+        return "link"
+    return None
+
+
+@pytest.mark.parametrize("lines", [ODD_LINES, None])
+def test_core_rules_decide_as_the_plain_patterns(lines):
+    for line in lines if lines is not None else _page_lines():
+        assert text_rules._inner_reason(line) == _plain_inner_reason(line), line
+
+
+@pytest.mark.parametrize("lines", [ODD_LINES, None])
+def test_comment_headings_are_found_as_by_the_plain_pattern(lines):
+    for line in lines if lines is not None else _page_lines():
+        heading = line.rstrip(":：").strip()
+        if text_rules._COMMENTS_HEADING.match(heading):
+            assert text_rules._may_be_comments_heading(heading), heading
+
+
+def test_comments_heading_words_are_the_patterns_own():
+    """Every CJK alternative of the pattern names one of the guard's words."""
+    pattern = text_rules._COMMENTS_HEADING.pattern
+    for alternative in pattern.split("|^"):
+        if re.search(r"[\u4e00-\u9fff]", alternative):
+            assert any(word in alternative for word in text_rules._COMMENTS_WORDS), alternative

@@ -1,0 +1,140 @@
+"""Ranked search collapses duplicate clusters to one row; the texts table keeps every copy; canned queries hide their SQL."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import urllib.parse
+
+import lxml.html
+import pytest
+
+from fanwen.serve import datasette_instance
+
+CJK_RUN = re.compile(r"[\u4e00-\u9fff]{6,}")
+
+
+@pytest.fixture(scope="module")
+def datasette(demo_archive):
+    return datasette_instance(demo_archive)
+
+
+@pytest.fixture(scope="module")
+def clusters(demo_archive) -> dict[int, dict]:
+    """Each stored cluster of two or more texts: canonical id, members {id: site}, member texts."""
+    connection = sqlite3.connect(demo_archive)
+    found = {}
+    for cluster_id, canonical in connection.execute("select cluster_id, canonical_text_id from duplicate_clusters"):
+        members = connection.execute("select id, site, title || char(10) || text from texts where cluster_id = ?",
+                                     [cluster_id]).fetchall()
+        found[cluster_id] = {"canonical": canonical, "sites": {i: site for i, site, _ in members},
+                             "texts": {i: text for i, _, text in members}}
+    connection.close()
+    assert len(found) >= 10, "the demo crawl archives copies across sites"
+    return found
+
+
+def get(datasette, path: str, params: dict | None = None):
+    response = asyncio.run(datasette.client.get(path, params=params))
+    assert response.status_code == 200, response.text[:300]
+    return response
+
+
+def ranked(datasette, query: str) -> list[dict]:
+    return get(datasette, "/archive/search.json", {"q": query, "_shape": "objects"}).json()["rows"]
+
+
+def copies_label(others: dict[int, str]) -> str:
+    sites = sorted(set(others.values()))
+    noun = "copy" if len(others) == 1 else "copies"
+    return f"{len(others)} {noun} on {'sites' if len(sites) > 1 else 'site'} {', '.join(sites)}"
+
+
+def test_a_cluster_matching_the_words_is_one_row_its_canonical_text(datasette, clusters):
+    checked = 0
+    for cluster_id, cluster in clusters.items():
+        canonical_text = cluster["texts"][cluster["canonical"]]
+        # Words in every copy: a run of the canonical text that each member also contains.
+        words = next((run[:8] for run in CJK_RUN.findall(canonical_text)
+                      if all(run[:8] in text for text in cluster["texts"].values())), None)
+        if words is None:
+            continue
+        rows = ranked(datasette, words)
+        mine = [row for row in rows if row["cluster_id"] == cluster_id]
+        if not mine and len(rows) == 20:
+            continue  # ranked below the first 20 clusters
+        assert len(mine) == 1, (words, rows)
+        assert mine[0]["id"] == cluster["canonical"]
+        others = {i: site for i, site in cluster["sites"].items() if i != cluster["canonical"]}
+        assert mine[0]["copies"] == copies_label(others)
+        assert len({row["cluster_id"] for row in rows}) == len(rows)  # no cluster twice
+        checked += 1
+    assert checked >= 10
+
+
+def test_the_texts_table_keeps_every_copy(datasette, clusters):
+    cluster_id, cluster = next(iter(clusters.items()))
+    words = next(run[:8] for run in CJK_RUN.findall(cluster["texts"][cluster["canonical"]])
+                 if all(run[:8] in text for text in cluster["texts"].values()))
+    table = get(datasette, "/archive/texts.json", {"_search": words, "_shape": "objects", "_size": "max"}).json()
+    assert set(cluster["texts"]) <= {row["id"] for row in table["rows"]}
+    assert sum(row["cluster_id"] == cluster_id for row in ranked(datasette, words)) == 1
+
+
+def test_copies_cell_links_to_the_other_texts(datasette, clusters):
+    cluster_id, cluster = next((c, v) for c, v in clusters.items() if len(v["texts"]) >= 2)
+    title = cluster["texts"][cluster["canonical"]].split("\n", 1)[0]
+    doc = lxml.html.fromstring(get(datasette, "/archive/search", {"q": title}).text)
+    links = doc.xpath(f"//tr[td[contains(@class, 'col-cluster_id')][normalize-space(.)='{cluster_id}']]"
+                      f"/td[contains(@class, 'col-copies')]/a")
+    assert len(links) == 1
+    others = {i: site for i, site in cluster["sites"].items() if i != cluster["canonical"]}
+    assert links[0].text_content() == copies_label(others)
+    href = urllib.parse.urlsplit(links[0].get("href"))
+    listed = get(datasette, f"{href.path}.json", {**dict(urllib.parse.parse_qsl(href.query)), "_shape": "objects"}).json()
+    assert {row["id"] for row in listed["rows"]} == set(others)
+
+
+def test_a_copy_stands_for_its_cluster_when_the_canonical_lacks_the_words(datasette, clusters):
+    # A copy with a paragraph of its own (the replica inserts one): searching for it must not show
+    # the canonical text, which does not contain the words.
+    for cluster_id, cluster in clusters.items():
+        canonical_text = cluster["texts"][cluster["canonical"]]
+        for text_id, text in cluster["texts"].items():
+            words = next((run[:8] for run in CJK_RUN.findall(text) if run[:8] not in canonical_text), None)
+            if text_id == cluster["canonical"] or words is None:
+                continue
+            rows = ranked(datasette, words)
+            mine = [row for row in rows if row["cluster_id"] == cluster_id]
+            if not mine and len(rows) == 20:
+                continue  # common words: ranked below the first 20 clusters
+            assert len(mine) == 1 and mine[0]["id"] != cluster["canonical"]
+            assert words in cluster["texts"][mine[0]["id"]]
+            assert mine[0]["copies"]  # the canonical is among the others it links to
+            return
+    pytest.skip("no copy in the demo archive has words its canonical lacks")
+
+
+def test_texts_without_copies_have_no_copies_cell(datasette):
+    rows = ranked(datasette, "文明")
+    assert any(row["copies"] is None for row in rows)
+    doc = lxml.html.fromstring(get(datasette, "/archive/search", {"q": "文明"}).text)
+    assert len(doc.xpath("//td[contains(@class, 'col-copies')]/a")) == sum(1 for row in rows if row["copies"])
+
+
+def normalised(sql: str) -> str:
+    return " ".join(sql.split())
+
+
+def test_canned_queries_hide_their_sql_behind_a_show_link(datasette):
+    queries = datasette.metadata()["databases"]["archive"]["queries"]
+    params = {"search": {"q": "文明"}, "texts_with_placeholder": {"placeholder": "X县"}}
+    for name, query in queries.items():
+        assert query.get("hide_sql") is True, name
+        doc = lxml.html.fromstring(get(datasette, f"/archive/{name}", params.get(name, {})).text)
+        assert not doc.xpath("//pre[@id='sql-query'] | //textarea[@id='sql-editor']"), name
+        show = doc.xpath("//span[@class='show-hide-sql']/a")
+        assert [a.text_content() for a in show] == ["show"], name
+        shown = lxml.html.fromstring(get(datasette, show[0].get("href")).text)
+        assert normalised(shown.xpath("string(//pre[@id='sql-query'])")) == normalised(query["sql"]), name
