@@ -88,7 +88,8 @@ class WarcStore:
         if self._handle is None or self._handle.tell() >= self.max_bytes:
             self._open_next()
         writer, handle = self._open_file()
-        request_headers = StatusAndHeaders(f"GET {_request_target(page)} HTTP/1.1", list(page.request_headers), is_http_request=True)
+        request_headers = StatusAndHeaders(
+            f"GET {_request_target(page)} HTTP/1.1", list(page.request_headers), is_http_request=True)
         request = writer.create_warc_record(page.requested_url or page.url, "request", http_headers=request_headers)
         headers = [(k, v) for k, v in page.headers if k.lower() not in _TRANSFER_HEADERS]
         headers.append(("Content-Length", str(len(page.body))))

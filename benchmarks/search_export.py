@@ -282,8 +282,9 @@ def measure_csv(base: str, expected_rows: int) -> dict:
         next(reader)
         rows = 0
         last: list[str] = []
-        for last in reader:
+        for row in reader:
             rows += 1
+            last = row
     cut = bool(last) and last[0].startswith("CSV contains more than")
     return {"csv_mb_s": size / seconds / 1e6, "csv_mb": size / 1e6, "csv_s": seconds,
             "csv_rows": rows, "csv_complete": rows == expected_rows and not cut}

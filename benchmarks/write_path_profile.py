@@ -190,10 +190,11 @@ def index_merging(batch: int = 200, tail: int = 400) -> None:
     print(f"| automerge | all texts | first {tail} | last {tail} |")
     print("|---|---|---|---|")
     for setting in settings:
-        def median_of(part):
+        def median_of(part, setting=setting):
             return statistics.median(statistics.fmean(part(costs)) for costs in runs[setting])
         label = f"{setting} (FTS5's default)" if setting == 4 else f"{setting} (shipped)"
-        print(f"| {label} | {median_of(lambda c: c):.3f} | {median_of(lambda c: c[:last]):.3f} | {median_of(lambda c: c[-last:]):.3f} |")
+        whole, first, latest = median_of(lambda c: c), median_of(lambda c: c[:last]), median_of(lambda c: c[-last:])
+        print(f"| {label} | {whole:.3f} | {first:.3f} | {latest:.3f} |")
 
 
 def _void_key_band_pairs(sketches, part: str, params: tuple[int, int], num_perm: int) -> set[tuple[int, int]]:
@@ -230,11 +231,12 @@ def lsh_banding(sizes: tuple[int, ...] = (2_200, 20_000, 100_000), copies: float
         values[planted[1:]] = values[planted[:-1]]
         sketches = {text_id: dedup._Sketch(values[text_id, 0], values[text_id, 1], 500) for text_id in range(size)}
 
-        def both(banding):
+        def both(banding, sketches=sketches):
             return [banding(sketches, part, dedup.LSH_BANDS, dedup.NUM_PERM) for part in ("whole", "head")]
 
         assert both(_void_key_band_pairs) == both(dedup._band_pairs)
-        old, new = (_best_ms_each(lambda _: both(banding), [None], 3) for banding in (_void_key_band_pairs, dedup._band_pairs))
+        old, new = (_best_ms_each(lambda _, banding=banding: both(banding), [None], 3)
+                    for banding in (_void_key_band_pairs, dedup._band_pairs))
         print(f"| {size:,} | {old:.0f} | {new:.0f} | {new / old:.2f} |")
 
 

@@ -62,5 +62,11 @@ FANWEN_DEFAULTS: dict[str, Any] = {
 
 
 def apply_defaults(settings: Any) -> None:
-    """Give ``settings`` (Scrapy ``Settings``) every FANWEN_* default, below anything set already."""
+    """Give ``settings`` (Scrapy ``Settings``) every FANWEN_* default, below anything set already,
+    and the site lock, unless the settings name it (``None`` there turns it off)."""
     settings.setdict(FANWEN_DEFAULTS, priority="default")
+    # Imported here: this module is read by crawler/settings.py, which must load without the archive.
+    from crawler.site_lock import SiteLock
+
+    # A Scrapyd deployment with a settings module of its own still gets one crawl per site.
+    settings.setdefault_in_component_priority_dict("EXTENSIONS", SiteLock, 100)

@@ -44,6 +44,8 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
 EXTENSIONS = {
+    # One crawl per site and archive, however started (crawler/site_lock.py); before anything records the crawl.
+    "crawler.site_lock.SiteLock": 100,
     "crawler.extensions.CrawlRunLog": 500,
     "crawler.extensions.CrawlProgress": 510,
     "crawler.gc_tuning.CollectLessOften": 520,

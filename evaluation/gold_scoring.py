@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-
 from fanwen.extract_command import extract_page, rules_for_url
 from pipelines.rules import GENERIC_RULES
+
+REPO = Path(__file__).resolve().parents[1]
 
 GOLD = REPO / "tests" / "fixtures" / "gold"
 

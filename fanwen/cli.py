@@ -106,9 +106,9 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
     """
     from crawler.extensions import articles_without_text
     from crawler.profiles import ProfileError, load_profile
+    from crawler.site_lock import refusal
 
     from fanwen.crawl import run_crawls
-    from archive.locks import SiteBusy, site_locks
 
     overrides: dict[str, object] = _parse_settings(settings)
     # `-s FANWEN_PROFILE_DIRS=DIR[,DIR]` adds user profile directories, as for `scrapy crawl`.
@@ -149,12 +149,12 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
             raise click.ClickException(f"lost the Redis server at {redis_url}; see the log above")
     else:
         _open_archive_or_fail(archive)
-        try:
-            with site_locks(archive, sites):
-                results = run_crawls(sites, archive=archive, base_urls=base_url_map, overrides=overrides)
-        except SiteBusy as error:
-            raise click.ClickException(str(error)) from None
+        # Each crawl takes its site's lock itself (crawler/site_lock.py), as `scrapy crawl` and Scrapyd jobs do.
+        results = run_crawls(sites, archive=archive, base_urls=base_url_map, overrides=overrides)
+    refused = {site: reason for site, stats in results.items() if (reason := refusal(stats))}
     for site, stats in results.items():
+        if site in refused:
+            continue
         if redis_url:
             click.echo(f"{site}: {stats.get('response_received_count', 0)} pages, "
                        f"{stats.get('item_scraped_count', 0)} articles pushed to Redis for `fanwen ingest`")
@@ -168,6 +168,9 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
         )
         for finding in json.loads(stats.get("fanwen/health_findings") or "[]"):
             click.echo(f"{site}: not a normal crawl: {finding['check']}: {finding['reason']}", err=True)
+    if refused:
+        raise click.ClickException("; ".join(refused.values()) + ". Refused (recorded in crawl_runs as skipped); "
+                                   "nothing was fetched for it. Run it again once that crawl has finished.")
     failed = {site: stats["fanwen/archive_error"] for site, stats in results.items() if stats.get("fanwen/archive_error")}
     if failed:
         raise click.ClickException("could not write the archive: " + "; ".join(

@@ -26,7 +26,10 @@ from records.texts import ExtractedText, FetchedPage, PageExtraction
 from pipelines.rules import GENERIC_RULES, ExtractionRules
 
 # The fields printed for each text, in this order (``encoding`` says how the bytes were read).
-DOCUMENT_FIELDS = ("url", "title", "collection_title", "published", "text", "truncated", "placeholders", "genre", "part", "next_pages", "encoding")
+DOCUMENT_FIELDS = (
+    "url", "title", "collection_title", "published", "text", "truncated", "placeholders", "genre", "part", "next_pages",
+    "encoding",
+)
 
 # What a directory is searched for: the suffixes saved web pages carry (``wget``, browsers' "save page",
 # SSI sites' .shtml). Anything else in a directory (images, .txt notes, the browser's *_files/ scripts)

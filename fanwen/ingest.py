@@ -142,8 +142,10 @@ def reconcile(redis_url: str, archive_path: str | Path, site: str) -> int:
                 "are stored, then reconcile"
             )
         # A client without decode_responses answers bytes; redis-py's types also allow str.
-        in_flight = {url.decode(): entry.decode() for url, entry in cast(dict[bytes, bytes], server.hgetall(key.in_flight)).items()}
-        seen = {url.decode(): category.decode() for url, category in cast(dict[bytes, bytes], server.hgetall(key.seen_articles)).items()}
+        in_flight_raw = cast(dict[bytes, bytes], server.hgetall(key.in_flight))
+        seen_raw = cast(dict[bytes, bytes], server.hgetall(key.seen_articles))
+        in_flight = {url.decode(): entry.decode() for url, entry in in_flight_raw.items()}
+        seen = {url.decode(): category.decode() for url, category in seen_raw.items()}
         with Archive(archive_path) as archive:
             stored = archive.archived_urls(site)
         redo = dict(in_flight)  # requests taken by a worker that never finished them (list pages too)

@@ -10,7 +10,9 @@ from an optional schedules file (TOML)::
 
 Each due crawl runs as a ``fanwen crawl SITE --trigger schedule`` subprocess.
 A crawl of a site that is still running (started by this scheduler or by
-anyone else: the site lock tells) is skipped, logged and recorded.
+anyone else: the site lock tells) is skipped, logged and recorded.  The crawl
+itself takes the lock (crawler/site_lock.py) and would be refused anyway; the
+look here only spares starting a process bound to be refused.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from crawler.profiles import ProfileError, Schedule, load_profile, profile_paths
 
 from archive.database import Archive
-from archive.locks import is_locked
+from archive.locks import ALREADY_RUNNING, lock_holder
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +100,13 @@ class Scheduler:
     def fire(self, crawl: ScheduledCrawl) -> bool:
         """Start the crawl unless one of that site is running; return whether it started."""
         process = self.running.get(crawl.site)
-        if (process is not None and process.poll() is None) or is_locked(self.archive, crawl.site):
-            log.warning("skipped scheduled crawl of %s: the previous crawl is still running", crawl.site)
+        holder = lock_holder(self.archive, crawl.site)
+        if (process is not None and process.poll() is None) or holder is not None:
+            # Before its crawl takes the lock, a crawl this scheduler started is known by its process alone.
+            reason = f"{ALREADY_RUNNING} ({holder.describe()})" if holder else "previous crawl still running"
+            log.warning("skipped scheduled crawl of %s: the previous crawl is still running (%s)", crawl.site, reason)
             with Archive(self.archive) as archive:
-                archive.record_skipped_run(crawl.site, "schedule", "previous crawl still running")
+                archive.record_skipped_run(crawl.site, "schedule", reason)
             return False
         command = [*self.crawl_command, crawl.site, "--archive", str(self.archive), "--trigger", "schedule", *crawl.args]
         log.info("starting scheduled crawl of %s", crawl.site)

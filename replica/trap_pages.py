@@ -111,7 +111,7 @@ def _build(seed: int) -> tuple[TrapPage, ...]:
             sample = sources[k]
             on_page: list[str] = []
 
-            def deal(deck: _Deck) -> str:
+            def deal(deck: _Deck, on_page: list[str] = on_page) -> str:
                 item = deck.deal(on_page)
                 on_page.append(item)
                 return item

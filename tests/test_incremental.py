@@ -130,10 +130,10 @@ def test_sigterm_then_next_run_completes_the_site(replica_url, tmp_path):
 
 
 def test_crawl_refuses_to_overlap_itself(replica_url, tmp_path):
-    from archive.locks import lock_dir_for, site_lock
+    from archive.locks import site_lock
 
     archive = tmp_path / "archive.db"
-    with site_lock(lock_dir_for(archive), "huabo"):
+    with site_lock(archive, "huabo"):
         result = subprocess.run(
             fanwen_command("crawl", "huabo", "--archive", str(archive), "--base-url", replica_url),
             capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60,
@@ -171,8 +171,8 @@ def test_site_lock_is_released_when_its_holder_is_killed(tmp_path):
     archive = tmp_path / "archive.db"
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from archive.locks import lock_dir_for, site_lock\n"
-         f"with site_lock(lock_dir_for({str(archive)!r}), 'huabo'):\n"
+         "import sys, time; from archive.locks import site_lock\n"
+         f"with site_lock({str(archive)!r}, 'huabo'):\n"
          "    print('locked', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
     )
