@@ -180,7 +180,8 @@ def _body_selector(run: RunFigures, baseline: Sequence[RunFigures], limits: Heal
     share = run.profile_located_share
     if share is None or run.located_texts < limits.min_located_texts or share >= limits.selector_share:
         return []
-    usual = [r.profile_located_share for r in baseline if r.located_texts >= limits.min_located_texts]
+    usual = [earlier for r in baseline
+             if r.located_texts >= limits.min_located_texts and (earlier := r.profile_located_share) is not None]
     # A selector that rarely matched before was reported then; "stopped matching" is news.
     if usual and statistics.median(usual) < limits.selector_share:
         return []

@@ -16,7 +16,7 @@ import hashlib
 import io
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -59,7 +59,7 @@ class WarcStore:
     def _open_next(self) -> None:
         self.close()
         self.directory.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
         self._sequence += 1
         self._name = f"{self.prefix}-{stamp}-{os.getpid()}-{self._sequence:05d}.warc.gz"
         self._handle = open(self.directory / self._name, "ab")
@@ -161,8 +161,8 @@ def _request_target(page: FetchedPage) -> str:
 
 
 def _warc_date(fetched_at: str) -> str:
-    moment = datetime.fromisoformat(fetched_at) if fetched_at else datetime.now(timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = datetime.fromisoformat(fetched_at) if fetched_at else datetime.now(UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def read_page(directory: str | Path, file: str, offset: int, content_type_fallback: str | None = None) -> FetchedPage:

@@ -13,14 +13,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from records.crawl_items import ArticleGone, ArticleItem, ArticleNotModified, PageRejected
+from archive.database import Archive, ArticleToArchive, GonePage, PageToCapture, RejectedPage, SaveCounts, warc_directory
+from archive.warc_store import WarcStore
 from pipelines.decoding import decode_html
 from pipelines.extraction import extract_or_report
 from pipelines.rules import ExtractionRules
-
-from archive.database import Archive, ArticleToArchive, GonePage, PageToCapture, RejectedPage, SaveCounts, warc_directory
-from archive.warc_store import WarcStore
-
+from records.crawl_items import ArticleGone, ArticleItem, ArticleNotModified, PageRejected
 
 # A full disk, a full quota, or a file-size limit (RLIMIT_FSIZE): the archive cannot grow.
 _NO_ROOM = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}

@@ -27,9 +27,8 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.rules import ExtractionRules
-
 from archive.database import SaveCounts
+from pipelines.rules import ExtractionRules
 
 _POLL_SECONDS = 0.5
 # The signals that stop a crawl; the crawl's process handles them, its writer ignores them.
@@ -104,7 +103,7 @@ def _run_writer(options: _WriterOptions, items, replies: multiprocessing.Queue) 
     except ArchiveDiskError as error:
         replies.put(("disk_full", str(error), None))
         raise SystemExit(1) from None
-    except BaseException as error:  # noqa: BLE001 - every failure must reach the crawl
+    except BaseException as error:
         replies.put(("error", f"{type(error).__name__}: {error}", traceback.format_exc()))
         raise SystemExit(1) from None
 

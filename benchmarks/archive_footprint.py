@@ -23,12 +23,12 @@ sys.path.insert(0, str(REPO))
 
 from warcio.archiveiterator import ArchiveIterator  # noqa: E402
 
-from crawler.profiles import load_profile  # noqa: E402
 from archive.database import Archive, warc_directory  # noqa: E402
-from fanwen.reclean import reclean  # noqa: E402
-from replica.process import running_replicas  # noqa: E402
 from archive.warc_store import read_page  # noqa: E402
+from crawler.profiles import load_profile  # noqa: E402
+from fanwen.reclean import reclean  # noqa: E402
 from pipelines.extraction import extract_texts  # noqa: E402
+from replica.process import running_replicas  # noqa: E402
 
 
 def raw_html_bytes(directory: Path) -> tuple[int, int]:

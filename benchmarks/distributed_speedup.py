@@ -53,10 +53,10 @@ import redis  # noqa: E402
 
 from crawler.distributed.keys import SiteKeys  # noqa: E402
 from crawler.profiles import BUNDLED_PROFILES, load_profile_file  # noqa: E402
-from replica.process import replica_request_counts, running_replicas  # noqa: E402
-from replica.site import load_site  # noqa: E402
 from replica.loopback import free_port  # noqa: E402
+from replica.process import replica_request_counts, running_replicas  # noqa: E402
 from replica.redis_server import RedisServer  # noqa: E402
+from replica.site import load_site  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 ARTICLE_PATH = re.compile(r"^/article/\d+\.html$")

@@ -36,18 +36,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-from datasketch import MinHash  # noqa: E402
-from isal import isal_zlib  # noqa: E402
+import numpy as np
+from datasketch import MinHash
+from isal import isal_zlib
 
-from records.crawl_items import ArticleItem  # noqa: E402
-from archive import dedup, search_index, warc_store  # noqa: E402
-from crawler.profiles import load_profile  # noqa: E402
-from archive.writer import ArchiveWriter  # noqa: E402
-from replica.site import load_site  # noqa: E402
-from pipelines.decoding import TextCensus, decode_html  # noqa: E402
-from pipelines.extraction import extract_texts  # noqa: E402
-from records.texts import FetchedPage  # noqa: E402
+from archive import dedup, search_index, warc_store
+from archive.writer import ArchiveWriter
+from crawler.profiles import load_profile
+from pipelines.decoding import TextCensus, decode_html
+from pipelines.extraction import extract_texts
+from records.crawl_items import ArticleItem
+from records.texts import FetchedPage
+from replica.site import load_site
 
 
 def main() -> None:

@@ -117,8 +117,8 @@ class CrawlProgress:
         self.mode = mode
         self.interval = crawler.settings.getfloat("FANWEN_PROGRESS_INTERVAL")
         self.started = 0.0
-        self.loop = None
-        self.live = None
+        self.loop: task.LoopingCall | None = None
+        self.live: Live | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -146,11 +146,15 @@ class CrawlProgress:
             "elapsed": elapsed,
         }
 
+    @property
+    def _site(self) -> str:
+        return self.crawler.spider.name if self.crawler.spider else ""
+
     def line(self) -> str:
         s = self.snapshot()
         minutes, seconds = divmod(int(s["elapsed"]), 60)
         return (
-            f"{self.crawler.spider.name}: {s['requested']} requested, {s['fetched']} fetched, "
+            f"{self._site}: {s['requested']} requested, {s['fetched']} fetched, "
             f"{s['archived']} articles archived ({s['new']} new texts, {s['changed']} changed), "
             f"{s['skipped']} skipped as known, {s['without_text']} without text, {s['errors']} errors, "
             f"{s['rate']:.1f} pages/s, {minutes:02d}:{seconds:02d} elapsed"
@@ -158,7 +162,7 @@ class CrawlProgress:
 
     def table(self):
         s = self.snapshot()
-        table = Table(title=f"crawling {self.crawler.spider.name}", show_header=False, min_width=40)
+        table = Table(title=f"crawling {self._site}", show_header=False, min_width=40)
         minutes, seconds = divmod(int(s["elapsed"]), 60)
         for label, value in (
             ("pages requested", s["requested"]), ("pages fetched", s["fetched"]),
@@ -184,8 +188,8 @@ class CrawlProgress:
             self.loop = task.LoopingCall(self.tick)
             self.loop.start(0.5, now=False)
         else:
-            self.loop = task.LoopingCall(self.tick)
-            self.loop.start(self.interval, now=False)
+            self.loop = loop = task.LoopingCall(self.tick)
+            loop.start(self.interval, now=False)
 
     def spider_closed(self, spider, reason: str) -> None:
         if self.loop is not None and self.loop.running:

@@ -30,9 +30,8 @@ from twisted.internet.threads import deferToThread
 from twisted.web.client import Agent, FileBodyProducer, readBody
 from twisted.web.http_headers import Headers
 
-from archive.database import Archive
 from archive.crawl_health import CrawlAlert, Finding, HealthLimits, RunFigures, health_of, judge_run
-
+from archive.database import Archive
 from crawler.extensions import CRAWL_RUN_ID_STAT
 
 log = logging.getLogger("fanwen.health")
@@ -55,6 +54,7 @@ def judge_crawl(crawler: Crawler) -> list[Finding] | None:
     if run_id is None:
         return None
     spider = crawler.spider
+    assert spider is not None  # judged at spider_closed
     limits = HealthLimits(recent_runs=crawler.settings.getint("FANWEN_HEALTH_RECENT_RUNS"))
     with Archive(crawler.settings.get("FANWEN_ARCHIVE")) as archive:
         row = archive.crawl_run(run_id)
@@ -87,9 +87,9 @@ class CrawlHealthMonitor(Monitor):
 class _CrawlAction(Action):
     """A Spidermon action that keeps the crawler (Spidermon builds actions with ``from_crawler``)."""
 
-    def __init__(self, crawler: Crawler | None = None) -> None:
+    def __init__(self, crawler: Crawler) -> None:
         super().__init__()
-        self.crawler = crawler
+        self.crawler: Crawler = crawler
 
     @classmethod
     def from_crawler_kwargs(cls, crawler: Crawler) -> dict:
@@ -108,7 +108,7 @@ class _CrawlAction(Action):
             with Archive(self.crawler.settings.get("FANWEN_ARCHIVE")) as archive:
                 row = archive.crawl_run(run_id) or {}
         return CrawlAlert(
-            site=self.crawler.spider.name, run_id=run_id, started_at=row.get("started_at"),
+            site=self.crawler.spider.name if self.crawler.spider else "", run_id=run_id, started_at=row.get("started_at"),
             finish_reason=row.get("finish_reason", self.crawler.stats.get_value("finish_reason")),
             findings=tuple(self.findings()),
         )
@@ -132,7 +132,8 @@ def _hold_shutdown(deferred: Deferred) -> None:
     crawl, which would drop a notification still on its way."""
     from twisted.internet import reactor
 
-    reactor.addSystemEventTrigger("before", "shutdown", lambda: deferred)
+    # Twisted declares the interface's methods without self, which its type stubs read as one argument short.
+    reactor.addSystemEventTrigger("before", "shutdown", lambda: deferred)  # type: ignore[arg-type]
 
 
 class MailCrawlAlert(_CrawlAction):
@@ -203,7 +204,7 @@ def post_json(url: str, payload: dict, timeout: float, user_agent: str) -> Defer
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     headers = Headers({b"Content-Type": [b"application/json; charset=utf-8"], b"User-Agent": [user_agent.encode()]})
     request = Agent(reactor, connectTimeout=timeout).request(
-        b"POST", url.encode("ascii"), headers, FileBodyProducer(BytesIO(body)),
+        b"POST", url.encode("ascii"), headers, FileBodyProducer(BytesIO(body)),  # type: ignore[arg-type]  # implements it
     )
     request.addTimeout(timeout, reactor)
 

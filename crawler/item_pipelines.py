@@ -11,11 +11,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
-from records.crawl_items import ArticleItem, ArticleNotModified
 from archive.writer import ArchiveDiskError, ArchiveWriter
 from archive.writer_process import ArchiveWriteError, ArchiveWriterProcess
-
 from pipelines.extraction import extract_or_report
+from records.crawl_items import ArticleItem, ArticleNotModified
 
 if TYPE_CHECKING:
     from crawler.spiders.profile_spider import ProfileSpider
@@ -137,7 +136,7 @@ class ExtractTextsPipeline:
                 continue
             try:
                 cleaned.set_result(self._extract(item))
-            except Exception as error:  # noqa: BLE001 - it belongs to that item alone, as unbatched
+            except Exception as error:
                 cleaned.set_exception(error)
 
     def _extract(self, item: ArticleItem | ArticleNotModified) -> ArticleItem | ArticleNotModified:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
 from urllib.parse import urljoin
 
 from scrapy import Request
@@ -31,8 +31,8 @@ def retry_after_seconds(value: bytes | None, now: datetime | None = None) -> flo
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -90,7 +90,7 @@ class SafeRedirectMiddleware:
     def from_crawler(cls, crawler: Crawler) -> SafeRedirectMiddleware:
         return cls(crawler)
 
-    def process_response(self, request: Request, response: Response, spider=None) -> Response:  # noqa: ANN001
+    def process_response(self, request: Request, response: Response, spider=None) -> Response:
         location = response.headers.get(b"Location")
         if response.status not in (301, 302, 303, 307, 308) or not location or request.meta.get("dont_redirect"):
             return response

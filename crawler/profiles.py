@@ -8,8 +8,8 @@ article pages, how politely to do it, and how to extract the text (the
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 import tomllib
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable

@@ -7,7 +7,6 @@ the profile file is loaded, validated, and bound to ``ProfileSpider``.
 from __future__ import annotations
 
 import builtins
-
 from typing import Any
 from urllib.parse import urlsplit
 

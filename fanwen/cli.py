@@ -107,10 +107,9 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
     from crawler.extensions import articles_without_text
     from crawler.profiles import ProfileError, load_profile
     from crawler.site_lock import refusal
-
     from fanwen.crawl import run_crawls
 
-    overrides: dict[str, object] = _parse_settings(settings)
+    overrides: dict[str, object] = dict(_parse_settings(settings))
     # `-s FANWEN_PROFILE_DIRS=DIR[,DIR]` adds user profile directories, as for `scrapy crawl`.
     profile_dirs = [d for d in str(overrides.get("FANWEN_PROFILE_DIRS", "")).split(",") if d]
     try:
@@ -134,7 +133,6 @@ def crawl(sites, archive, base_urls, delay, concurrency, settings, refresh, redi
     if redis_url:
         from crawler.distributed.keys import worker_settings
         from crawler.distributed.redis_health import REDIS_UNAVAILABLE
-
         from fanwen.ingest import start_fresh
 
         if fresh:
@@ -292,8 +290,8 @@ def ingest(sites, archive, redis_url, until_idle) -> None:
     import signal
 
     from crawler.profiles import profile_paths
-
-    from fanwen.ingest import RedisUnavailable, ingest as run_ingest
+    from fanwen.ingest import RedisUnavailable
+    from fanwen.ingest import ingest as run_ingest
 
     stopping = []
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -316,7 +314,8 @@ def ingest(sites, archive, redis_url, until_idle) -> None:
 @click.option("--redis", "redis_url", metavar="URL", required=True)
 def reconcile(site, archive, redis_url) -> None:
     """Re-queue articles that workers saw but the archive lacks (requests lost with a killed worker)."""
-    from fanwen.ingest import RedisUnavailable, reconcile as run_reconcile
+    from fanwen.ingest import RedisUnavailable
+    from fanwen.ingest import reconcile as run_reconcile
 
     try:
         count = run_reconcile(redis_url, archive, site)
@@ -357,7 +356,6 @@ SCHEDULES_OPTION = click.option(
 
 def _load_schedules(schedules_file):
     from crawler.profiles import ProfileError
-
     from fanwen.scheduler import load_schedules
 
     try:

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from crawler.profiles import profile_paths
-
 from fanwen.crawl import run_crawls
 from replica.process import running_replicas
 from replica.site import available_sites

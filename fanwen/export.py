@@ -77,7 +77,9 @@ def restore_cell(value: str) -> str:
     return value[1:] if value.startswith("'") else value
 
 
-def csv_row_writer(out: TextIO, columns: Sequence[str], *, excel: bool = False, exact: bool = False) -> Callable[[Sequence[object]], None]:
+def csv_row_writer(
+    out: TextIO, columns: Sequence[str], *, excel: bool = False, exact: bool = False,
+) -> Callable[[Sequence[object]], None]:
     """Start a CSV file on ``out`` (byte-order mark if ``excel``, then the header); return the function that writes a row.
 
     Every cell is formula-safe unless ``exact``.  ``fanwen export`` and the

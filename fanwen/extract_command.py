@@ -22,8 +22,8 @@ from typing import BinaryIO
 import click
 
 from pipelines.extraction import extract_texts
-from records.texts import ExtractedText, FetchedPage, PageExtraction
 from pipelines.rules import GENERIC_RULES, ExtractionRules
+from records.texts import ExtractedText, FetchedPage, PageExtraction
 
 # The fields printed for each text, in this order (``encoding`` says how the bytes were read).
 DOCUMENT_FIELDS = (
@@ -41,7 +41,9 @@ STDIN_URL = "file:///dev/stdin"  # stands in for a URL when standard input comes
 EXPLAIN_TEXT_CHARS = 40
 
 
-def rules_for_url(url: str | None, profile_name: str | None = None, *, generic: bool = False) -> tuple[ExtractionRules, str | None]:
+def rules_for_url(
+    url: str | None, profile_name: str | None = None, *, generic: bool = False,
+) -> tuple[ExtractionRules, str | None]:
     """The extraction rules to use and the profile they come from (None: generic mode)."""
     if generic or (url is None and not profile_name):
         return GENERIC_RULES, None
@@ -184,7 +186,7 @@ def page_records(page: PageInput, options: Options) -> tuple[list[dict], list[st
     url = page.url or synthetic_url(page.path)
     try:
         result = extract_page(body, url, rules, options.content_type)
-    except Exception as error:  # noqa: BLE001 - one page the cleaner cannot handle must not cost the batch
+    except Exception as error:
         return _failure(page.path, f"cleaning failed: {type(error).__name__}: {error}")
     if not result.texts:
         return ([{"path": page.path, "url": url, "skipped": result.skipped}],

@@ -15,23 +15,21 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, cast
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
+from typing import Any, cast
 
 import redis
 from redis.exceptions import RedisError
 
-from crawler.distributed.keys import SiteKeys
-from records.item_codec import decode_item
-from records.crawl_items import ArticleItem
-from crawler.profiles import load_profile
-
 from archive.database import Archive, SaveCounts
 from archive.writer import ArchiveWriter
-
+from crawler.distributed.keys import SiteKeys
+from crawler.profiles import load_profile
+from records.crawl_items import ArticleItem
+from records.item_codec import decode_item
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +45,7 @@ class IngestReport:
     unreadable: int = 0  # items set aside in each site's ``SiteKeys.unreadable`` list
 
 
-@lru_cache(maxsize=None)
+@cache
 def _forced_encoding(site: str) -> str | None:
     return load_profile(site).extract.encoding
 

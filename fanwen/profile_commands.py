@@ -11,7 +11,6 @@ import click
 from archive.database import DEFAULT_ARCHIVE, last_runs_of
 from crawler.defaults import USER_AGENT
 
-
 PROFILE_DIR_OPTION = click.option(
     "--profile-dir", "profile_dirs", multiple=True, type=click.Path(file_okay=False, exists=True),
     help="Further directory of site profiles (*.toml), searched after the bundled ones.",
@@ -79,7 +78,6 @@ def profile() -> None:
 def profile_check(name, page, url, profile_dirs) -> None:
     """Show what profile NAME extracts from PAGE (a saved .html file or a URL) and which rules fired."""
     from crawler.profiles import ProfileError, load_profile, load_profile_file
-
     from fanwen.profile_check import check_page, format_report
 
     try:
@@ -111,10 +109,9 @@ def profile_learn_template(name, archive_path, min_share, profile_dirs) -> None:
     """
     import json
 
+    from archive.database import Archive
     from crawler.profiles import ProfileError, load_profile
     from pipelines.site_template import learn_template_lines
-
-    from archive.database import Archive
 
     try:
         site = load_profile(name, profile_dirs)
@@ -146,7 +143,6 @@ def profile_suggest(article, listing, output, name, article_url, list_url) -> No
     import tomllib
 
     from crawler.profiles import ProfileError, load_profile_file
-
     from fanwen.profile_suggest import parse_page, render_profile, suggest
 
     body, url, content_type = read_source(article)

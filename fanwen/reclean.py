@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from archive.database import Archive, SaveCounts, TextToArchive, warc_directory
+from archive.warc_store import read_page
 from crawler.profiles import load_profile
 from pipelines.extraction import extract_texts
 from pipelines.rules import ExtractionRules
-
-from archive.database import Archive, SaveCounts, TextToArchive, warc_directory
-from archive.warc_store import read_page
 
 
 @dataclass

@@ -25,16 +25,15 @@ import time
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from crawler.profiles import ProfileError, Schedule, load_profile, profile_paths
-
 from archive.database import Archive
 from archive.locks import ALREADY_RUNNING, lock_holder
+from crawler.profiles import ProfileError, Schedule, load_profile, profile_paths
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +78,7 @@ def load_schedules(schedules_file: Path | None = None, profile_dirs: Sequence[st
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass

@@ -6,6 +6,7 @@ import ipaddress
 import os
 import sys
 import tempfile
+from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
 
@@ -113,9 +114,10 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_exposure(host: str, auth_user: str | None, environ: dict | None = None) -> None:
+def check_exposure(host: str, auth_user: str | None, environ: Mapping[str, str] | None = None) -> None:
     """Refuse to serve beyond this machine without a password, or a password that is not configured."""
-    environ = os.environ if environ is None else environ
+    if environ is None:
+        environ = os.environ
     if auth_user is None and not is_loopback(host):
         raise ServeRefused(
             f"refusing to serve on {host} without a password: anything but a loopback address "

@@ -10,8 +10,7 @@ import re
 import time
 
 from bs4 import BeautifulSoup
-from bs4.builder import HTML5TreeBuilder
-from bs4.builder._html5lib import TreeBuilderForHtml5lib
+from bs4.builder._html5lib import HTML5TreeBuilder, TreeBuilderForHtml5lib
 from bs4.element import NavigableString, PreformattedString, Tag
 from html5lib.treebuilders.base import ActiveFormattingElements
 from lxml import etree, html
@@ -33,7 +32,7 @@ class _FormattingElements(ActiveFormattingElements):
     one, quadratic time (3 s for 1,000 of them) and a tree unlike a browser's.
     """
 
-    def nodesEqual(self, node1, node2):  # noqa: N802 - html5lib's name
+    def nodesEqual(self, node1, node2):
         return node1.nameTuple == node2.nameTuple and node1.element.attrs == node2.element.attrs
 
 
@@ -52,12 +51,12 @@ class _DeadlineTreeBuilder(TreeBuilderForHtml5lib):
         super().reset()
         self.activeFormattingElements = _FormattingElements()
 
-    def elementClass(self, name, namespace):  # noqa: N802 - html5lib's name
+    def elementClass(self, name, namespace):
         if time.perf_counter() > self.deadline:
             raise _OutOfTime
         return super().elementClass(name, namespace)
 
-    def insertText(self, data, parent=None):  # noqa: N802 - html5lib's name
+    def insertText(self, data, parent=None):
         if time.perf_counter() > self.deadline:
             raise _OutOfTime
         return super().insertText(data, parent)
@@ -67,10 +66,10 @@ class _DeadlineHTML5TreeBuilder(HTML5TreeBuilder):
     def __init__(self, deadline: float) -> None:
         # Attribute values as strings (class not split into a list) and no source positions:
         # nothing downstream reads either, and html5lib would count lines for every element.
-        super().__init__(multi_valued_attributes=None, store_line_numbers=False)
+        super().__init__(multi_valued_attributes=None, store_line_numbers=False)  # type: ignore[arg-type]  # None: documented, untyped
         self.deadline = deadline
 
-    def create_treebuilder(self, namespaceHTMLElements):  # noqa: N803 - html5lib's name
+    def create_treebuilder(self, namespaceHTMLElements):
         self.underlying_builder = _DeadlineTreeBuilder(namespaceHTMLElements, self.soup,
                                                        store_line_numbers=self.store_line_numbers)
         self.underlying_builder.deadline = self.deadline
@@ -142,7 +141,9 @@ def _subelement(parent: html.HtmlElement, tag: Tag) -> html.HtmlElement | None:
 
 
 def _set_attributes(element: html.HtmlElement, tag: Tag) -> None:
+    # Values are strings: the builder keeps class and rel whole (multi_valued_attributes=None).
     for name, value in tag.attrs.items():
+        value = str(value)
         try:
             element.set(name, value)
         except ValueError:

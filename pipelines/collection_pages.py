@@ -60,7 +60,7 @@ def part_title(heading: str, collection_title: str) -> str:
 def split_collection(lines: list[str], title: str) -> tuple[list[Part], list[str]]:
     """The texts of a 合集 page, or one part holding ``lines``; and the intro lines left out of every part."""
     starts = [index for index, line in enumerate(lines) if is_part_heading(line)]
-    whole = [Part(None, lines)], []
+    whole: tuple[list[Part], list[str]] = [Part(None, lines)], []
     if not starts:
         return whole
     stated = stated_count(title) is not None

@@ -135,7 +135,8 @@ def decode_html(body: bytes, content_type: str | None = None, forced_encoding: s
 
 def _decode(body: bytes, content_type: str | None, forced_encoding: str | None) -> DecodedHtml:
     bom_encoding, bom = read_bom(body)
-    if bom_encoding:
+    encoding: str | None
+    if bom_encoding and bom:
         encoding = normalise_encoding(bom_encoding) or "utf-8"
         text = _strict_decode(body[len(bom):], encoding)
         if text is not None:
@@ -214,7 +215,7 @@ def _detect_cjk(body: bytes) -> tuple[str, str] | None:
 
 # Control characters other than whitespace (TAB, LF, FF, CR): no text has them on purpose.
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
-_CONTROL_CHARS = re.compile("[%s]" % re.escape(_CONTROL_BYTES.decode("ascii")))
+_CONTROL_CHARS = re.compile(f"[{re.escape(_CONTROL_BYTES.decode('ascii'))}]")
 # A page with more of them (and replacement characters) than this share of its census
 # sample is binary data: random bytes are about one in eight control characters.  At least
 # the census's own 1 %, so that a page kept with its controls is one the census rejects.

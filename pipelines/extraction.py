@@ -26,10 +26,10 @@ from pipelines.mirrors import strip_mirror_artefacts
 from pipelines.page_checks import is_challenge_page, is_script_shell
 from pipelines.page_meta import date_near_title, meta_date, page_date, page_title, site_name
 from pipelines.parsing import browser_tree, parse_html
-from records.texts import CleaningReport, ExtractedText, FetchedPage, PageExtraction, Removal
 from pipelines.rules import GENERIC_RULES, ExtractionRules, compiled_selector
 from pipelines.text_rules import clean_lines, drop_continuation_head
 from pipelines.truncation import is_truncation_notice, may_hold_a_notice, preview_pages
+from records.texts import CleaningReport, ExtractedText, FetchedPage, PageExtraction, Removal
 
 
 def continuation_links(root: html.HtmlElement, rules: ExtractionRules, base_url: str) -> tuple[str, ...]:
@@ -87,7 +87,7 @@ def bounded_document(text: str) -> ParsedPage:
 class BodyLines:
     """A page's main block flattened to lines, with what pruning removed from it."""
 
-    lines: list[str]
+    lines: list[str]  # Blocks as block_lines made them, until the line rules replace some
     locator: str
     block_chars: int
     removed: list[Removal] = field(default_factory=list)
@@ -115,7 +115,8 @@ def page_body(root: html.HtmlElement, rules: ExtractionRules) -> BodyLines:
     gate = gate_after(container, classes)
     block_chars = _visible_chars(container)
     removed = prune(container, rules, classes, outside, white_hides)
-    return BodyLines(block_lines(container), locator, block_chars, removed, has_scripts, gate)
+    lines: list[str] = [*block_lines(container)]
+    return BodyLines(lines, locator, block_chars, removed, has_scripts, gate)
 
 
 _GATE_SIBLINGS = 3
@@ -250,7 +251,7 @@ def _extract_parsed(parsed: ParsedPage, source: str, pages: Sequence[FetchedPage
                  or any(_is_gate_control(removal) for removal in body.removed))
     parts, intro = split_collection(cleaned.lines, title)
     removed.extend(Removal("collection_intro", len(line), line[:60]) for line in intro)
-    notes = (f"parse_suspect:{parsed.suspect}",) if parsed.suspect else ()
+    notes: tuple[str, ...] = (f"parse_suspect:{parsed.suspect}",) if parsed.suspect else ()
     if body.gate_after:
         notes += (f"gate_after_block:{body.gate_after[:60]}",)
     kept_chars = sum(len("".join(line.split())) for part in parts for line in part.lines)
@@ -299,6 +300,6 @@ def extract_or_report(pages: Sequence[FetchedPage], rules: ExtractionRules = GEN
     """
     try:
         return extract_texts(pages, rules)
-    except Exception:  # noqa: BLE001 - see the docstring
+    except Exception:
         logging.getLogger(__name__).exception("cleaning %s failed; its capture is kept", pages[0].url)
         return PageExtraction(skipped=CLEANING_FAILED)

@@ -25,7 +25,11 @@ _HIDING_IN_UNFOLDED = re.compile(_HIDING_IN_STYLESHEET, re.I)
 _BRACE = re.compile(r"[{}]")
 _CLASS_SELECTOR = re.compile(r"^\s*[a-z0-9]*\.([\w-]+)\s*$", re.I)
 # Text drawn in the page's background colour (the pages are white).
-_INVISIBLE_COLOUR = re.compile(r"^\s*(?:#f{3}(?:f{3})?|white|transparent|rgba?\(\s*255\s*,\s*255\s*,\s*255\s*(?:,\s*[\d.]+\s*)?\))\s*$", re.I)
+_INVISIBLE_COLOUR = re.compile(
+    r"^\s*(?:#f{3}(?:f{3})?|white|transparent"
+    r"|rgba?\(\s*255\s*,\s*255\s*,\s*255\s*(?:,\s*[\d.]+\s*)?\))\s*$",
+    re.I,
+)
 _COLOUR_DECLARATION = re.compile(r"(?:^|;)\s*color\s*:\s*([^;]+)", re.I)
 
 

@@ -13,8 +13,8 @@ from lxml import etree, html
 
 from pipelines.hidden_text import is_hidden
 from pipelines.main_content import linked_chars, locate_main_block
-from records.texts import Removal
 from pipelines.rules import ExtractionRules, compiled_selector
+from records.texts import Removal
 
 # Elements that never carry article text.
 _NEVER_TEXT = ("script", "style", "noscript", "iframe", "template", "form", "button",

@@ -209,7 +209,7 @@ def _paragraph_scores(root: html.HtmlElement) -> dict[html.HtmlElement, float]:
             runs[paragraph] = mass
             texts[paragraph] = [chunk]
     # Sentence marks counted once per paragraph, not per text node: a findall call each cost more.
-    scores = {paragraph: mass + 3 * len(_SENTENCE_MARKS.findall("".join(texts[paragraph])))
+    scores: dict[html.HtmlElement, float] = {paragraph: mass + 3 * len(_SENTENCE_MARKS.findall("".join(texts[paragraph])))
               for paragraph, mass in runs.items()}
     # A page of nothing but short lines still has a text: then every run counts.
     return {paragraph: score for paragraph, score in scores.items() if runs[paragraph] >= _MIN_RUN} or scores

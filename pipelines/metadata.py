@@ -25,7 +25,8 @@ _GENRE_KEYWORDS: tuple[tuple[str, str], ...] = (
 
 # Template placeholders (docs/site-families.md, "Template placeholders"): runs of X/x/×/╳/＊/* or underscores next
 # to a unit word, years with x digits, and 某/某某 before a unit.
-_UNIT = r"(?:县|市|省|区|镇|乡|村|局|委|厅|处|科|办|同志|书记|部长|主任|县长|市长|局长|年|月|日|届|次|分|%|％|人|名|家|个|项|万元|亿元|公司|单位|学校|大学)"
+_UNIT = (r"(?:县|市|省|区|镇|乡|村|局|委|厅|处|科|办|同志|书记|部长|主任|县长|市长|局长"
+         r"|年|月|日|届|次|分|%|％|人|名|家|个|项|万元|亿元|公司|单位|学校|大学)")
 # The lookahead names the characters a placeholder can start with, so the regex engine
 # skips every other position at once instead of trying each alternative there.
 _PLACEHOLDER_START = r"(?=[2XxＸｘ×╳＊*第某_＿])"

@@ -93,8 +93,10 @@ def page_title(root: html.HtmlElement, rules: ExtractionRules, site: str | None 
         return not (len(text) * 2 < len(whole_title) and whole_title.endswith(text))
 
     selected = select_text(root, rules.title)
-    if usable(selected) and (rules.title != ("h1",) or _consistent(selected, document_title) or not document_title):
-        return selected  # type: ignore[return-value]
+    if selected is not None and usable(selected) and (
+        rules.title != ("h1",) or _consistent(selected, document_title) or not document_title
+    ):
+        return selected
     meta = normalise_line(_og(root, _OG_TITLE))
     if usable(meta):
         return meta

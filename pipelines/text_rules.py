@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pipelines.html_blocks import Block
-from records.texts import Removal
 from pipelines.truncation import is_truncation_notice
+from records.texts import Removal
 
 
 class _Guarded:
@@ -163,9 +163,11 @@ _EDITOR_VOICE = re.compile(
     r"|欢迎(?:阅读|参考|借鉴|收藏)|仅供(?:参考|大家参考)|敬请关注|更多.{0,10}(?:请|敬请)?(?:关注|访问)"
 )
 # A labelled field, not a sentence, even when it ends in a full stop ("签名：文章千古事，得失寸心知。").
-_FIELD_LINE = re.compile(r"^[【\[(（]?(?:签名|个性签名|本文来源|文章来源|来源|出处|作者|责任编辑|编辑|记者|通讯员|摄影)[:：].{0,40}$")
+_FIELD_LINE = re.compile(
+    r"^[【\[(（]?(?:签名|个性签名|本文来源|文章来源|来源|出处|作者|责任编辑|编辑|记者|通讯员|摄影)[:：].{0,40}$")
 # Injected source lines ("（本文来源于网络，如有侵权请联系删除）", "来源：网络整理").
-_SOURCE_LINE = re.compile(r"^[(（【]?(?:本文|文章|内容)?(?:来源|转自|摘自)于?[:：]?\s*\S{0,30}?(?:网络|互联网|整理|删除)[^。]{0,20}?[)）】]?$")
+_SOURCE_LINE = re.compile(
+    r"^[(（【]?(?:本文|文章|内容)?(?:来源|转自|摘自)于?[:：]?\s*\S{0,30}?(?:网络|互联网|整理|删除)[^。]{0,20}?[)）】]?$")
 _EDGE_WINDOW = 2
 # Discuz jammer fallback: a line of short ASCII fragments with no CJK at all.
 _JAMMER_LINE = re.compile(r"^(?:[\x21-\x7e]{1,3}\s+){5,}[\x21-\x7e]{0,3}$")

@@ -34,7 +34,8 @@ _GATE = (
 )
 _NOTICE = re.compile(rf"(?:{_CUT})")
 _GATE_WORD = re.compile(_GATE)
-_DOWNLOAD_FOR_REST = re.compile(r"下载(?:全文|完整|原文|本文档|文档查看|后查看|后阅读)|(?:全文|完整版|完整内容).{0,8}(?:下载|获取)")
+_DOWNLOAD_FOR_REST = re.compile(
+    r"下载(?:全文|完整|原文|本文档|文档查看|后查看|后阅读)|(?:全文|完整版|完整内容).{0,8}(?:下载|获取)")
 _SENTENCE_END = ("。", "！", "？", "!", "?")
 # An audience addressed: the voice of a speech, not of a page.
 _AUDIENCE = re.compile(r"同志们|大家|我们|各位|各(?:单位|部门|级|乡镇|地)|全体|要认真|必须")

@@ -11,9 +11,8 @@ import dataclasses
 import json
 from typing import Any
 
-from records.texts import CleaningReport, ExtractedText, FetchedPage, Removal
-
 from records.crawl_items import ArticleGone, ArticleItem, ArticleNotModified, PageRejected
+from records.texts import CleaningReport, ExtractedText, FetchedPage, Removal
 
 # Items that are plain records of strings and numbers, by their kind tag.
 _RECORD_KINDS = {"not_modified": ArticleNotModified, "rejected": PageRejected, "gone": ArticleGone}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from records.crawl_items import ArticleItem
 from crawler.profiles import load_profile
-from replica.site import load_site
 from pipelines.extraction import extract_texts
+from records.crawl_items import ArticleItem
 from records.texts import FetchedPage
+from replica.site import load_site
 
 
 def replica_items(count: int, *, site: str = "huabo", cleaned: bool = True) -> list[ArticleItem]:

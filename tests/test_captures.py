@@ -161,13 +161,13 @@ def test_planted_copies_found_as_duplicates_across_sites(demo_archive):
 
 def test_captures_take_the_encodings_extraction_found_without_decoding_again(tmp_path, monkeypatch):
     # The writer once decoded every page a second time only to record its encodings.
-    from records.item_codec import decode_item, encode_item
-    from records.crawl_items import ArticleItem
-    from crawler.profiles import load_profile
     from archive import writer as archive_writer
     from archive.writer import ArchiveWriter
+    from crawler.profiles import load_profile
     from pipelines.decoding import decode_html
     from pipelines.extraction import extract_texts
+    from records.crawl_items import ArticleItem
+    from records.item_codec import decode_item, encode_item
     from records.texts import FetchedPage
 
     site, rules = load_site("ruiwen"), load_profile("ruiwen").extract  # GBK pages
@@ -198,9 +198,9 @@ def test_a_malformed_encodings_list_from_a_worker_is_dropped_and_the_page_decode
     # A distributed worker's item is input: its encodings are used only when well formed.
     import json
 
-    from records.item_codec import decode_item, encode_item
-    from records.crawl_items import ArticleItem
     from archive.writer import ArchiveWriter
+    from records.crawl_items import ArticleItem
+    from records.item_codec import decode_item, encode_item
     from records.texts import FetchedPage
 
     body = "<html><head><meta charset='gbk'></head><body><h1>讲话</h1><p>同志们，今天召开会议。</p></body></html>".encode("gbk")

@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from records.crawl_items import ArticleItem
-from crawler.profiles import load_profile
-from replica.process import running_replicas
 from archive.writer_process import ArchiveWriterProcess
+from crawler.profiles import load_profile
+from records.crawl_items import ArticleItem
 from records.texts import FetchedPage
+from replica.process import running_replicas
 
 from .replica_crawl import channel_profile, crawl
 from .replica_items import make_cleaning_fail_on, replica_items

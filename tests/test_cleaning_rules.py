@@ -17,9 +17,9 @@ from pipelines.hidden_text import hidden_classes
 from pipelines.html_blocks import Heading, block_lines, is_link_list
 from pipelines.metadata import genre_from_title
 from pipelines.mirrors import strip_mirror_artefacts
-from records.texts import FetchedPage
 from pipelines.rules import ExtractionRules
 from pipelines.text_rules import clean_lines
+from records.texts import FetchedPage
 
 GENERIC = ExtractionRules()
 
@@ -250,8 +250,8 @@ def test_contains_selectors_in_rules_work_on_every_page():
     # lxml.cssselect wrote :contains() with an extension function; the cached XPath
     # read a garbled function name on the second page and the article was lost
     # (a suggested profile for 出国留学网 used 'a:contains("下一页")').
-    from replica.site import load_site
     from records.texts import FetchedPage
+    from replica.site import load_site
 
     site = load_site("liuxue86")
     rules = dataclasses.replace(load_profile("liuxue86").extract, **{
@@ -267,9 +267,9 @@ def test_contains_selectors_in_rules_work_on_every_page():
 def test_continuation_pages_do_not_repeat_the_title_and_date_line():
     # DedeCMS repeats the h1 and the 发布时间 line inside the body container of pages 2, 3, …
     # (replica B); with a body rule that includes them they ended up inside the text.
-    from replica.site import load_site
-    from records.texts import FetchedPage
     from pipelines.rules import ExtractionRules
+    from records.texts import FetchedPage
+    from replica.site import load_site
 
     site = load_site("diyifanwen")
     article = next(a for a in site.articles if a.path.endswith("/30100002.html"))

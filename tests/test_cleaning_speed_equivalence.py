@@ -15,11 +15,11 @@ from functools import lru_cache
 import pytest
 from lxml import etree
 
-from replica.trap_pages import trap_pages
 from pipelines import html_blocks, main_content, text_rules
 from pipelines.decoding import decode_html
 from pipelines.html_blocks import Block, block_lines
 from pipelines.parsing import parse_html
+from replica.trap_pages import trap_pages
 
 from .conftest import FIXTURES
 

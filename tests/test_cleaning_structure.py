@@ -11,9 +11,9 @@ import json
 
 import pytest
 
-from replica.trap_pages import trap_pages
 from pipelines.extraction import extract_texts
 from records.texts import FetchedPage
+from replica.trap_pages import trap_pages
 
 # The seven paragraphs of the issue's plain page: every one holds a word boilerplate also uses.
 SPEECH = list(next(page for page in trap_pages() if page.layout == "issue17_plain").speech)
@@ -168,7 +168,7 @@ def _unclosed_fonts(lines: int) -> bytes:
     line = "同志们要认真贯彻落实会议精神，确保各项工作任务落到实处。"
     fonts = "".join(f"<font face='宋体'>第{number}行，{line}<br>" for number in range(lines))
     return (f"<html><head><meta charset='utf-8'><title>讲话</title></head><body><div class='content'>{fonts}"
-            "<p>最后一段：以上是我今天讲话的全部内容。谢谢大家！</p></div></body></html>").encode("utf-8")
+            "<p>最后一段：以上是我今天讲话的全部内容。谢谢大家！</p></div></body></html>").encode()
 
 
 def test_lines_past_libxml2s_old_depth_limit_are_kept():
@@ -183,7 +183,7 @@ def test_a_page_too_deep_for_both_trees_is_marked_truncated_not_complete():
 
 def test_speech_after_a_premature_html_end_tag_is_kept_from_the_browsers_tree():
     page = ("<html><head><meta charset='utf-8'><title>讲话</title></head><body><div class='content'>"
-            f"<p>{SPEECH[0]}</p></div></body></html><p>{SPEECH[1]}</p><p>{SPEECH[6]}</p>").encode("utf-8")
+            f"<p>{SPEECH[0]}</p></div></body></html><p>{SPEECH[1]}</p><p>{SPEECH[6]}</p>").encode()
     [text] = extract_texts([FetchedPage("http://127.0.0.1/a/5.html", page, "text/html")]).texts
     assert text.text.split("\n") == [SPEECH[0], SPEECH[1], SPEECH[6]]
     assert text.cleaning.parser == "html5lib" and "parse_suspect:content_after_html_end" in text.cleaning.notes

@@ -25,9 +25,9 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.database import content_hash, warc_directory
-from replica.process import running_replicas
 from archive.warc_store import read_page
 from records.texts import ExtractedText
+from replica.process import running_replicas
 
 from .conftest import REPO, fanwen_command, run_fanwen
 

@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from archive.database import Archive, CrawlRunSummary, SaveCounts
 from archive.crawl_health import (
     ALERT,
     BODY_SELECTOR,
@@ -34,6 +33,7 @@ from archive.crawl_health import (
     health_of,
     judge_run,
 )
+from archive.database import Archive, CrawlRunSummary, SaveCounts
 from replica.process import change_replica, running_replicas
 from tests.conftest import REPO, free_port, run_fanwen
 from tests.replica_crawl import crawl

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from replica.corpus import generate_texts
 from pipelines.decoding import TextCensus, decode_html, looks_like_binary, normalise_encoding
 from pipelines.extraction import extract_texts
 from records.texts import FetchedPage
+from replica.corpus import generate_texts
 
 TEXT = "在全市更高水平建设全国文明城市工作推进会上的交流发言：朱镕基、王堃、张喆同志"
 

@@ -13,10 +13,10 @@ import pytest
 import redis
 
 from replica.process import replica_request_counts, running_replicas
+from replica.redis_server import RedisServer
 from replica.site import load_site
 
 from .conftest import REPO, fanwen_command, free_port, run_fanwen
-from replica.redis_server import RedisServer
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 
@@ -208,8 +208,8 @@ def test_idle_worker_takes_new_work_within_a_second_not_at_the_next_heartbeat(re
 def test_unreadable_items_are_set_aside_and_the_rest_is_stored(redis_server, tmp_path):
     """A damaged item in the queue (or left in processing by the last ingester) must not stop ingesting."""
     from crawler.distributed.keys import SiteKeys
-    from records.item_codec import encode_item
     from fanwen.ingest import ingest as run_ingest
+    from records.item_codec import encode_item
 
     from .replica_items import replica_items
 

@@ -8,12 +8,12 @@ import time
 import pytest
 from scrapy.utils.test import get_crawler
 
-from records.crawl_items import ArticleItem
+from crawler.item_pipelines import ExtractTextsPipeline
 from crawler.profiles import load_profile
-from replica.process import running_replicas
 from pipelines import extraction
 from pipelines.extraction import extract_texts
-from crawler.item_pipelines import ExtractTextsPipeline
+from records.crawl_items import ArticleItem
+from replica.process import running_replicas
 
 from .replica_crawl import crawl
 from .replica_items import make_cleaning_fail_on, replica_items

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 import fanwen.extract_command as extract_command
 from fanwen.cli import main
-from records.texts import CleaningReport, Removal
 from pipelines.rules import GENERIC_RULES
+from records.texts import CleaningReport, Removal
 
 from .conftest import FIXTURES, REPO, fanwen_command
 

@@ -10,8 +10,8 @@ import pytest
 
 from crawler.profiles import load_profile
 from pipelines.extraction import extract_texts
-from records.texts import FetchedPage
 from pipelines.rules import ExtractionRules
+from records.texts import FetchedPage
 
 from .conftest import FIXTURES
 

@@ -12,7 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from urllib.parse import quote, urlsplit
 
@@ -171,15 +171,15 @@ def test_redirect_refusal_rules():
 
 
 def test_retry_after_header_forms():
-    now = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2024, 1, 1, tzinfo=UTC)
     assert retry_after_seconds(b"120") == 120
     assert retry_after_seconds(format_datetime(now + timedelta(seconds=30), usegmt=True).encode(), now) == 30
     assert retry_after_seconds(b"soon") is None and retry_after_seconds(None) is None
 
 
 def test_rejected_and_gone_records_survive_the_distributed_item_codec():
-    from records.item_codec import decode_item, encode_item
     from records.crawl_items import ArticleGone, PageRejected
+    from records.item_codec import decode_item, encode_item
 
     rejected = PageRejected("diyifanwen", "http://h/fanwen/a/1.html", "timeout", "2024-01-01T00:00:00+00:00", "took 2 s")
     gone = ArticleGone("diyifanwen", "http://h/fanwen/a/2.html", 410, "2024-01-01T00:00:00+00:00")

@@ -9,14 +9,13 @@ the benchmark only (it is an optional dependency).
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
 
 import pytest
 
 from evaluation import gold_scoring as scorer
 
-from .conftest import FIXTURES, REPO
+from .conftest import FIXTURES
 
 GOLD = FIXTURES / "gold"
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.hidden_text import _HIDING_DECLARATION, _CLASS_SELECTOR, classes_hidden_by
+from pipelines.hidden_text import _CLASS_SELECTOR, _HIDING_DECLARATION, classes_hidden_by
 
 # The one-regex reading of a stylesheet that classes_hidden_by replaced, kept as the
 # reference for its verdicts (it is quadratic, so only fed short stylesheets here).

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from replica.corpus import generate_texts
-from replica.trap_pages import TrapPage, trap_pages, trap_sentences, truncation_notices
 from pipelines.extraction import extract_texts
 from records.texts import FetchedPage
+from replica.corpus import generate_texts
+from replica.trap_pages import TrapPage, trap_pages, trap_sentences, truncation_notices
 
 PAGES = trap_pages()
 NAMES = [page.name for page in PAGES]
@@ -193,7 +193,7 @@ def _notice_page(notice: str) -> bytes:
 <div class="content">
 {body}<p>{notice}</p>
 </div></div>
-<div class="foot">公文网 版权所有</div></body></html>""".encode("utf-8")
+<div class="foot">公文网 版权所有</div></body></html>""".encode()
 
 
 @pytest.mark.parametrize("notice", NOTICES, ids=[f"notice{i:02d}" for i in range(len(NOTICES))])

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from lxml import etree, html
 
-from replica.corpus import generate_texts
 from pipelines.parsing import CONTENT_AFTER_HTML_END, DEPTH_LIMIT, browser_tree, parse_html
+from replica.corpus import generate_texts
 
 FIXTURES = Path(__file__).with_name("fixtures")
 SPEECH = generate_texts(1, seed=29)[0]

@@ -99,8 +99,8 @@ def test_suggested_rules_on_the_gold_corpus(layout):
     """Rules suggested from a layout's first saved page extract all its pages (table layouts too: gold/wmjy)."""
     from fanwen.profile_suggest import parse_page, suggest
     from pipelines.extraction import extract_texts
-    from records.texts import FetchedPage
     from pipelines.rules import ExtractionRules
+    from records.texts import FetchedPage
 
     pages = [page for page in scorer.load_gold(scorer.GOLD) if page.layout == layout]
     found = suggest(parse_page(pages[0].body, pages[0].url, pages[0].content_type))

@@ -16,7 +16,7 @@ import urllib.request
 import pytest
 import yaml
 
-from fanwen.serve import check_exposure, config_dir, is_loopback, ServeRefused
+from fanwen.serve import ServeRefused, check_exposure, config_dir, is_loopback
 
 from .conftest import REPO, fanwen_command
 from .hostile_archive import build_hostile_archive, served_archive

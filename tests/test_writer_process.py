@@ -15,8 +15,8 @@ import pytest
 
 from archive.database import warc_directory
 from archive.writer import ArchiveWriter
-from replica.site import load_site
 from archive.writer_process import ArchiveWriteError, ArchiveWriterProcess
+from replica.site import load_site
 
 from .conftest import REPO, fanwen_command
 from .replica_items import replica_items

@@ -14,29 +14,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any, ClassVar
 from urllib.parse import urljoin
 
 import scrapy
-from scrapy import signals
 from scrapy.exceptions import (
-    DownloadCancelledError, DownloadConnectionRefusedError, DownloadFailedError,
-    DownloadTimeoutError, IgnoreRequest,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
 )
-from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import ConnectionLost, DNSLookupError, TCPTimedOutError, TimeoutError as TwistedTimeoutError
-from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
+from twisted.internet.error import ConnectionLost, DNSLookupError, TCPTimedOutError
+from twisted.internet.error import TimeoutError as TwistedTimeoutError
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler.defaults import apply_defaults
 from crawler.distributed.shared_queue import SharedSiteQueue
-from records.crawl_items import ArticleGone, ArticleItem, ArticleNotModified, PageRejected
 from crawler.profiles import SiteProfile
 from crawler.urls import canonical_url
+from records.crawl_items import ArticleGone, ArticleItem, ArticleNotModified, PageRejected
 from records.texts import FetchedPage
 
 
@@ -48,14 +51,14 @@ def _is_newer(lastmod: str, fetched_at: str) -> bool:
     except ValueError:
         return False
     if modified.tzinfo is None:
-        modified = modified.replace(tzinfo=timezone.utc)
+        modified = modified.replace(tzinfo=UTC)
     if fetched.tzinfo is None:
-        fetched = fetched.replace(tzinfo=timezone.utc)
+        fetched = fetched.replace(tzinfo=UTC)
     return modified >= fetched.replace(microsecond=0)
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _content_type(response: Response) -> str | None:
@@ -265,7 +268,7 @@ class ProfileSpider(scrapy.Spider):
         # fetch would look unmodified, so ask from one second earlier.
         fetched = datetime.fromisoformat(self.last_seen[url]) - timedelta(seconds=1)
         return self._article_request(
-            url, category, headers={"If-Modified-Since": format_datetime(fetched.astimezone(timezone.utc), usegmt=True)}
+            url, category, headers={"If-Modified-Since": format_datetime(fetched.astimezone(UTC), usegmt=True)}
         )
 
     # An article that answers 404/410 reaches parse_article: an archived text is then marked gone.
