@@ -72,6 +72,7 @@ LAZY_COMMANDS = {
     "extract": "fanwen.extract_command:extract",
     "sites": "fanwen.profile_commands:sites",
     "profile": "fanwen.profile_commands:profile",
+    "capture": "fanwen.capture_command:capture",
 }
 
 

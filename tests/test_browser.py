@@ -151,3 +151,67 @@ def test_ranked_search_highlights_and_charts_render(served, browser_page):
     # vega-embed draws each chart as an <svg> or <canvas> once its query has answered.
     page.wait_for_function("document.querySelectorAll('.vega-embed canvas, .vega-embed svg.marks').length >= 3")
     shot(page, "7-charts")
+
+
+@pytest.fixture(scope="module")
+def served_with_captures(demo_archive, tmp_path_factory):
+    """The demo archive with its WARC files beside it (``served`` copies the database alone)."""
+    from archive.database import warc_directory
+
+    from .hostile_archive import served_archive
+
+    archive = tmp_path_factory.mktemp("browser-captures") / "archive.db"
+    shutil.copy(demo_archive, archive)
+    shutil.copytree(warc_directory(demo_archive), warc_directory(archive))
+    with served_archive(archive) as base:
+        yield base
+
+
+def test_capture_link_shows_the_page_as_fetched_with_scripts_off_and_nothing_fetched(served_with_captures, browser_page):
+    """Speech page → "the page as it was fetched": the captured page shows, sandboxed, from 127.0.0.1 alone.
+
+    The huabo replica's pages carry inline scripts (replica/templates/huabo/base.html): one inserts a
+    statistics <script src>, one marks every ad slot ``data-loaded``; either would show in the frame's DOM.
+    """
+    base = served_with_captures
+    texts = api(base, "/archive.json?_shape=array&sql=" + urllib.request.quote(
+        "select id, title, capture_id from texts where site = 'huabo' and capture_id is not null order by id limit 30"))
+    for text in texts:  # one whose capture has ad slots for the inline script to mark
+        with urllib.request.urlopen(f"{base}/-/capture/archive/{text['capture_id']}/raw", timeout=30) as response:
+            captured = response.read()
+        if b'class="ad-slot"' in captured:
+            break
+    else:
+        pytest.fail("no huabo capture with an ad slot")
+    assert b"document.createElement(\"script\")" in captured
+
+    page = browser_page.context.new_page()  # its own listeners, gone with it
+    requests: list[str] = []
+    console: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("console", lambda message: console.append(message.text))
+    failed: dict[str, str] = {}
+    page.on("requestfailed", lambda request: failed.__setitem__(request.url, request.failure or ""))
+    try:
+        page.goto(f"{base}/archive/texts/{text['id']}")
+        page.click("a.capture-link")
+        page.wait_for_url(f"**/-/capture/archive/{text['capture_id']}")
+        frame = page.frame_locator("iframe.captured-page")
+        frame.locator("h1").first.wait_for()
+        assert text["title"] in frame.locator("body").inner_text()
+        assert page.locator(".clean-text p").count() >= 3
+        page.wait_for_load_state("networkidle")
+        shot(page, "capture")
+
+        assert frame.locator(".ad-slot").count() > 0
+        assert frame.locator(".ad-slot[data-loaded]").count() == 0
+        assert frame.locator('script[src*="stat.js"]').count() == 0
+        assert any("sandboxed" in line and "allow-scripts" in line for line in console), console
+    finally:
+        page.close()
+    origin = base.rstrip("/") + "/"
+    assert requests and all(url.startswith(origin) for url in requests), requests
+    # The captured page's own sub-resources (its stylesheet /static/css/main.css) are blocked by the
+    # browser before they leave it: Playwright reports them, failed for "csp", and this server never sees them.
+    blocked = [url for url in requests if not url.startswith((f"{origin}-/", f"{origin}archive/"))]
+    assert blocked and all(failed.get(url) == "csp" for url in blocked), (blocked, failed)
