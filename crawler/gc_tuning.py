@@ -15,9 +15,10 @@ class CollectLessOften:
     Every request and response leaves tens of container objects behind, so at
     Python's default of 700 net allocations the collector ran many times a
     second, each run walking the young objects.  What a crawl gains from the
-    higher threshold has no current measurement (docs/benchmarks.md, "Settings
-    with no current measurement"): benchmarks/crawl_throughput.py run with and
-    without ``--setting FANWEN_GC_THRESHOLD=0`` compares the two.  Reference
+    higher threshold has no current measurement
+    (docs/benchmarks.md, "Settings with no current measurement"):
+    benchmarks/crawl_throughput.py run with and without
+    ``--setting FANWEN_GC_THRESHOLD=0`` compares the two.  Reference
     counting still frees acyclic garbage at once; only objects in cycles wait
     longer.  The previous thresholds come back when the engine stops.
     """
