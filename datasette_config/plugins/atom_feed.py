@@ -13,7 +13,7 @@ served under.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from datasette import __version__, hookimpl
 from datasette.utils.asgi import Response
@@ -42,7 +42,7 @@ def xml_text(value: object) -> str:
 def timestamp(value: object) -> datetime:
     """An ISO 8601 timestamp with its zone (a naive one is UTC, as the archive stores times)."""
     moment = datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _element(parent, tag: str, text: object = None, **attributes: str):
@@ -56,7 +56,7 @@ def feed_title(datasette, database: str, query_name: str | None, request) -> str
     queries = datasette.metadata("queries", database=database) or {}
     title = (queries.get(query_name) or {}).get("title") if query_name else None
     title = title or query_name or database
-    filters = [f"{name} {request.args.get(name)}" for name in request.args.keys()
+    filters = [f"{name} {request.args.get(name)}" for name in request.args
                if request.args.get(name) and not name.startswith("_") and name != "sql"]
     return f"{title}: {', '.join(filters)}" if filters else title
 
@@ -69,13 +69,14 @@ def render_atom(datasette, request, columns, rows, database, query_name):
     except ValueError as error:
         return Response.text(f"atom_updated must be an ISO 8601 timestamp: {error}", status=400)
     feed_url = datasette.absolute_url(request, request.full_path)
-    page_url = datasette.absolute_url(request, request.path[: -len(".atom")] + (f"?{request.query_string}" if request.query_string else ""))
+    page = request.path.removesuffix(".atom")
+    page_url = datasette.absolute_url(request, f"{page}?{request.query_string}" if request.query_string else page)
 
     feed = etree.Element(f"{{{ATOM_NAMESPACE}}}feed", nsmap={None: ATOM_NAMESPACE})
     _element(feed, "id", feed_url)
     _element(feed, "title", feed_title(datasette, database, query_name, request))
     # An empty feed has no entry to date it by: it is as new as this answer.
-    _element(feed, "updated", max(updated, default=datetime.now(timezone.utc).replace(microsecond=0)).isoformat())
+    _element(feed, "updated", max(updated, default=datetime.now(UTC).replace(microsecond=0)).isoformat())
     # Atom wants an author for the feed unless every entry has one; the archive is the author of the feed.
     _element(_element(feed, "author"), "name", datasette.metadata("title") or "Datasette")
     _element(feed, "link", href=feed_url, rel="self", type="application/atom+xml")
@@ -87,7 +88,8 @@ def render_atom(datasette, request, columns, rows, database, query_name):
         _element(entry, "title", row["atom_title"])
         _element(entry, "updated", entry_updated.isoformat())
         if "atom_link" in columns and row["atom_link"]:
-            _element(entry, "link", href=xml_text(datasette.absolute_url(request, str(row["atom_link"]))), rel="alternate")
+            href = datasette.absolute_url(request, str(row["atom_link"]))
+            _element(entry, "link", href=xml_text(href), rel="alternate")
         if "atom_content" in columns and row["atom_content"] is not None:
             _element(entry, "content", row["atom_content"], type="text")
     return Response(
