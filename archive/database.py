@@ -18,8 +18,7 @@ from pathlib import Path
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from archive import search_index
-from archive import dedup
+from archive import dedup, search_index
 from archive.dedup import ArchivedText, TextForDedup, cluster_texts, exact_key, signature
 from archive.warc_store import WarcLocation
 from records.texts import ExtractedText, FetchedPage
@@ -677,22 +676,23 @@ class Archive:
             ).fetchone()[0]
             yield ArticleFetch(pages[0]["site"], pages[0]["category"], article_url, pages, first_seen, last_seen)
 
-    def refresh_duplicates(self, *, full: bool = False) -> int:
+    def refresh_duplicates(self, *, full: bool | None = None) -> int:
         """Bring the duplicate clusters up to date with the texts; returns the number of clusters of two or more.
 
         Every text has a ``cluster_id`` (its own id when it has no copy);
         ``duplicate_clusters`` lists clusters of two or more texts with their canonical
-        text.  Only the texts new or changed since the last refresh, and the clusters
-        they reach, are looked at (``dedup.update_clusters``), unless ``full`` is given or
-        needed: clusters made under another scheme (an upgraded archive, changed
-        parameters) or most texts changed, when every text is clustered again.
+        text.  ``full=False`` looks only at the texts new or changed since the last
+        refresh and the clusters they reach (``dedup.update_clusters``); ``full=True``
+        clusters every text again, as does any refresh of clusters made under another
+        scheme (an upgraded archive, changed parameters).  By default, the full refresh
+        is chosen also when more than ``FULL_REFRESH_SHARE`` of the texts changed.
         """
         state = dict(self.db.execute("select name, value from dedup_state"))
-        if not full and state.get("clusters") == dedup.clustering_scheme() and state.get("bands") == dedup.band_scheme():
+        if state.get("clusters") != dedup.clustering_scheme() or state.get("bands") != dedup.band_scheme():
+            full = True
+        elif full is None:
             pending = self.db.execute("select count(distinct text_id) from dedup_pending").fetchone()[0]
             full = pending > FULL_REFRESH_SHARE * self.count_texts()
-        else:
-            full = True
         if full:
             self._refresh_all(rebuild_bands=state.get("bands") != dedup.band_scheme())
         else:

@@ -2,7 +2,10 @@
 
 When ten sites copy the same speech, a reader should see one text with ten sources.
 This module is pure: texts in, clusters out.  ``archive.database`` stores what it
-computes (the exact key and the signature per text, the cluster per text).
+computes (the exact key, the signature and its LSH band keys per text, the cluster per
+text).  ``cluster_texts`` clusters every text; ``update_clusters`` remakes only the
+clusters that new and changed texts reach, reading the rest through a ``DuplicateIndex``
+(the archive), and gives the same clusters.
 
 Two kinds of duplicate:
 
@@ -537,7 +540,7 @@ def _folded_keys(block: np.ndarray) -> np.ndarray:
 # A stored band key is one bucket of one band of one sketch: the band's slot (whole-text bands
 # first, then head bands) in the high bits, the top 32 bits of the band's folded rows below.
 # 32 bits keep a key at six bytes in SQLite; a key two texts share by chance is harmless, since
-# a pair is only proposed when the rows themselves agree (``_share_a_band``).
+# a pair is only proposed when the rows themselves agree (``_screened_pairs``).
 _BAND_KEY_BITS = 32
 
 
@@ -575,22 +578,13 @@ def _sketch_band_keys(sketches: Sequence[_Sketch]) -> np.ndarray:
 def band_keys(sig: bytes) -> list[int]:
     """Band keys of a stored signature: the buckets its text is filed under, to find its candidates.
 
-    None for a signature made with other parameters or of a text too short for near-duplicate
+    No keys for a signature made with other parameters or of a text too short for near-duplicate
     matching (``MIN_SHINGLES``): such a text is never proposed, so it need not be filed.
     """
     if not signature_is_current(sig):
         return []
     sketch = _decode(sig)[1]
     return _sketch_band_keys([sketch])[0].tolist() if sketch.size >= MIN_SHINGLES else []
-
-
-def _share_a_band(a: _Sketch, b: _Sketch) -> bool:
-    """Would ``_band_pairs`` propose this pair?  Their rows agree in one band of the wholes or of the heads."""
-    bands, rows = LSH_BANDS
-    return any(
-        bool((x[: bands * rows] == y[: bands * rows]).reshape(bands, rows).all(axis=1).any())
-        for x, y in ((a.whole, b.whole), (a.head, b.head))
-    )
 
 
 def _equal_key_runs(keys: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
@@ -624,8 +618,22 @@ def _candidates(sketches: Mapping[int, _Sketch], threshold: float, num_perm: int
 
 def _screen(a: _Sketch, b: _Sketch, threshold: float) -> bool | None:
     """None when a proposed pair cannot be the same text; else whether the two start alike."""
-    heads_match = _estimate(a.head, b.head) >= HEADS_MATCH
-    return heads_match if heads_match or _plausible(a, b, threshold) else None
+    return _screen_counts(
+        int(np.count_nonzero(a.whole == b.whole)), int(np.count_nonzero(a.head == b.head)), len(a.whole),
+        a.size, b.size, threshold,
+    )
+
+
+def _screen_counts(
+    whole_equal: int, head_equal: int, num_perm: int, size_a: int, size_b: int, threshold: float
+) -> bool | None:
+    """``_screen`` from the numbers of equal hash values of the two wholes and of the two heads.
+
+    One function for the pair-by-pair screen and the one over arrays of pairs, so that the
+    two take the same decisions, to the last bit of the arithmetic.
+    """
+    heads_match = head_equal / num_perm >= HEADS_MATCH
+    return heads_match if heads_match or _plausible(whole_equal / num_perm, size_a, size_b, threshold) else None
 
 
 def _estimate(a: np.ndarray, b: np.ndarray) -> float:
@@ -633,12 +641,11 @@ def _estimate(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.count_nonzero(a == b)) / len(a)
 
 
-def _plausible(a: _Sketch, b: _Sketch, threshold: float) -> bool:
-    """Could the pair pass ``_same_text`` without matching heads?  Judged on the MinHash estimate."""
-    whole = _estimate(a.whole, b.whole)
+def _plausible(whole: float, size_a: int, size_b: int, threshold: float) -> bool:
+    """Could the pair pass ``_same_text`` without matching heads?  Judged on the MinHash estimate ``whole``."""
     if whole >= threshold - SCREEN_MARGIN:
         return True
-    small, large = sorted((a.size, b.size))
+    small, large = sorted((size_a, size_b))
     if small < MIN_SIZE_RATIO * large:
         return False
     # |A ∩ B| = J / (1 + J) · (|A| + |B|): the estimate's error grows by large/small.
@@ -770,7 +777,40 @@ class ClusterUpdate:
     replaced: set[int]  # stored cluster ids that no longer stand as they were (the new ids may reuse some)
 
 
-_LOOKUP_CHUNK = 256  # representatives whose candidates are looked up together
+_LOOKUP_CHUNK = 128  # representatives whose candidates are looked up together
+_SCREEN_BLOCK = 2048  # candidates (or pairs) screened together: two 2048 × 128 uint32 matrices per sketch part
+
+
+def _screened_pairs(
+    pairs: Sequence[tuple[int, int]], sketches: Mapping[int, _Sketch], threshold: float
+) -> list[tuple[int, int, bool]]:
+    """The pairs whose sketches share a band and pass ``_screen``, with whether they start alike.
+
+    The sketches are compared a block of pairs at a time in numpy; the decision itself is
+    ``_screen_counts``, the one ``_candidates`` takes pair by pair.
+    """
+    bands, rows = LSH_BANDS
+    kept = []
+    for start in range(0, len(pairs), _SCREEN_BLOCK):
+        block = pairs[start:start + _SCREEN_BLOCK]
+        equal = {}
+        for part in ("whole", "head"):
+            left = np.stack([getattr(sketches[a], part) for a, _ in block])
+            right = np.stack([getattr(sketches[b], part) for _, b in block])
+            equal[part] = left == right
+        banded = np.zeros(len(block), dtype=bool)
+        for part in ("whole", "head"):
+            banded |= equal[part][:, : bands * rows].reshape(len(block), bands, rows).all(axis=2).any(axis=1)
+        whole_equal, head_equal = equal["whole"].sum(axis=1).tolist(), equal["head"].sum(axis=1).tolist()
+        num_perm = equal["whole"].shape[1]
+        for index in np.flatnonzero(banded).tolist():  # the others only share a key by chance
+            a, b = block[index]
+            heads_match = _screen_counts(
+                whole_equal[index], head_equal[index], num_perm, sketches[a].size, sketches[b].size, threshold
+            )
+            if heads_match is not None:
+                kept.append((a, b, heads_match))
+    return kept
 
 
 def update_clusters(
@@ -819,9 +859,11 @@ def update_clusters(
             groups.union(node(text), node(regrouped.get(first) or outside[first]))
 
     # Near duplicates: the representatives' band keys propose, the exact shingle sets confirm.
+    is_representative = set(representatives)
     by_id = {text.id: text.text for text in regrouped.values()}
     text_of = _Texts(by_id, index.load_texts)
-    shingles = _ShingleCache(text_of, SHINGLE)
+    # Exact checks grow with the candidates; the few latest shingle sets serve a chunk's repeats.
+    shingles = _ShingleCache(text_of, SHINGLE, size=256)
     representatives.sort()
     for start in range(0, len(representatives), _LOOKUP_CHUNK):
         chunk = representatives[start:start + _LOOKUP_CHUNK]
@@ -833,34 +875,38 @@ def update_clusters(
         for text_id, keys in keys_of.items():
             for key in keys:
                 filed.setdefault(key, []).append(text_id)
-        proposed = {text_id: {other for key in keys for other in filed[key]} for text_id, keys in keys_of.items()}
-        for text_id, others in proposed.items():
-            others.discard(text_id)
-        others = {other for ids in proposed.values() for other in ids}
-        known = {other: regrouped[other] for other in others if other in regrouped}
-        known.update(index.texts(others - known.keys()))
-        other_firsts = index.first_with_keys({text.exact_key for text in known.values()})
-        # Only representatives pair; ids filed under a key but no longer stored are dropped here too.
-        known = {other: text for other, text in known.items() if other_firsts.get(text.exact_key) == other}
-        by_id.update((other, text.text) for other, text in known.items() if other not in by_id)
-        other_sketches = _sketches(
-            [other for other in known if other not in sketches], text_of, index.signatures(known.keys() - sketches.keys()),
-            SHINGLE, NUM_PERM,
-        )
-        other_sketches.update(sketches)
-        for text_id in chunk:
-            for other in sorted(proposed.get(text_id, ())):
-                if other not in known or other not in other_sketches:
-                    continue
-                a, b = node(regrouped[text_id]), node(known[other])
-                if groups.find(a) == groups.find(b):
-                    continue  # already joined: no proof needed
-                sketch, other_sketch = sketches[text_id], other_sketches[other]
-                if not _share_a_band(sketch, other_sketch):
-                    continue  # only their band keys collided
-                heads_match = _screen(sketch, other_sketch, threshold)
-                if heads_match is not None and _same_text(shingles[text_id], shingles[other], heads_match, threshold):
-                    groups.union(a, b)
+        proposers: dict[int, set[int]] = {}  # candidate -> the chunk's texts that proposed it
+        for text_id, keys in keys_of.items():
+            for key in keys:
+                for other in filed[key]:
+                    if other != text_id and not (other in keys_of and other < text_id):
+                        proposers.setdefault(other, set()).add(text_id)
+        del filed
+        # Candidates grow with the archive (LSH proposes a share of all texts), so their
+        # signatures are read and screened a block at a time: memory stays bounded.
+        screened: list[tuple[int, int, bool]] = []
+        candidates = sorted(proposers)
+        for block_start in range(0, len(candidates), _SCREEN_BLOCK):
+            block = candidates[block_start:block_start + _SCREEN_BLOCK]
+            block_sketches = {other: sketches[other] for other in block if other in sketches}
+            # A filed text without a current signature is no longer stored (its rows outlived it).
+            stored = index.signatures([other for other in block if other not in sketches])
+            block_sketches.update((other, _decode(sig)[1]) for other, sig in stored.items())
+            pairs = [(text_id, other) for other in block if other in block_sketches for text_id in sorted(proposers[other])]
+            screened += _screened_pairs(pairs, {**sketches, **block_sketches}, threshold)
+        # Only representatives pair: a candidate outside may have an older text with its exact key.
+        outside_texts = index.texts({other for _, other, _ in screened} - regrouped.keys())
+        outside_firsts = index.first_with_keys({text.exact_key for text in outside_texts.values()})
+        known = {**{i: t for i, t in outside_texts.items() if outside_firsts.get(t.exact_key) == i}, **regrouped}
+        for text_id, other, heads_match in screened:
+            if other not in known or (other in regrouped and other not in is_representative):
+                continue
+            a, b = node(regrouped[text_id]), node(known[other])
+            if groups.find(a) == groups.find(b):
+                continue  # already joined: no proof needed
+            by_id.setdefault(other, known[other].text)
+            if _same_text(shingles[text_id], shingles[other], heads_match, threshold):
+                groups.union(a, b)
 
     # The remade clusters: every part that holds a regrouped text, with the stored clusters it took in.
     parts: dict[int, list[int]] = {}

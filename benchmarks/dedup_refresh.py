@@ -148,7 +148,7 @@ def measure(path: Path, mode: str, memory: bool) -> dict:
         if memory:
             tracemalloc.start()
         wall, cpu = time.perf_counter(), time.process_time()
-        clusters = archive.refresh_duplicates(full=mode == "full")
+        clusters = archive.refresh_duplicates(full=mode == "full")  # incremental even past FULL_REFRESH_SHARE
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         peak = tracemalloc.get_traced_memory()[1] / 2**20 if memory else None
     return {"wall": wall, "cpu": cpu, "peak_mb": peak, "clusters": clusters}

@@ -261,8 +261,8 @@ def dedup(archive, full) -> None:
     if not archive.exists():
         raise click.ClickException(f"no archive at {archive}")
     with Archive(archive) as opened:
-        clusters = opened.refresh_duplicates(full=full)
-    click.echo(f"{clusters} clusters of duplicate texts")
+        clusters = opened.refresh_duplicates(full=True if full else None)
+    click.echo(f"duplicate clusters: {clusters}")
 
 
 @main.command()

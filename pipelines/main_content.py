@@ -185,15 +185,15 @@ def _paragraph_scores(root: html.HtmlElement) -> dict[html.HtmlElement, float]:
         if not isinstance(owner.tag, str):
             continue
         # Text in a link or in code, up to _LINK_LEVELS of markup inside it, is not read.
-        paragraph = owner
+        element = owner
         unread = False
         for _ in range(_LINK_LEVELS):
-            if paragraph is None:
+            if element is None:
                 break
-            if paragraph.tag in _NOT_READ:
+            if element.tag in _NOT_READ:
                 unread = True
                 break
-            paragraph = paragraph.getparent()
+            element = element.getparent()
         if unread:
             continue
         # Its paragraph: the nearest block that holds it.

@@ -70,6 +70,8 @@ def preview_pages(lines: list[str]) -> tuple[int, int]:
     for line in lines:
         if len(line) > _CAPTION_MAX or line.endswith(_SENTENCE_END):
             continue
+        if "页" not in line and "頁" not in line and "/" not in line:
+            continue  # neither pattern can match without one of these
         for match in _STATED_PAGES.finditer(line):
             stated = max(stated, int(match.group(1)))
         for match in _SHOWN_PAGE.finditer(line):

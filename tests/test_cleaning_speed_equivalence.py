@@ -115,3 +115,35 @@ def test_comments_heading_words_are_the_patterns_own():
     for alternative in pattern.split("|^"):
         if re.search(r"[\u4e00-\u9fff]", alternative):
             assert any(word in alternative for word in text_rules._COMMENTS_WORDS), alternative
+
+
+_ASCII_SPACE_RUNS = re.compile(r"[ \t\r\n\f\v]+")
+
+
+@pytest.mark.parametrize("lines", [ODD_LINES + ["  a \n\t b  ", "\v\f", "a" + " " * 37 + "b", "\u3000\u3000正文\xa0 "], None])
+def test_normalise_line_is_the_space_run_substitution(lines):
+    for line in lines if lines is not None else _page_lines():
+        for text in (line, f" {line}\n\n\t{line}  \r\n"):
+            assert html_blocks.normalise_line(text) == _ASCII_SPACE_RUNS.sub(" ", text).strip(html_blocks._EDGE_SPACE)
+
+
+def test_hiding_styles_are_read_lower_cased_as_re_i_does():
+    from pipelines import hidden_text
+
+    styles = ["display:none", "DISPLAY : NONE", "Visibility:Hidden", "font-size:0", "FONT-SIZE: 0PX;", "font-size:0 ;x",
+              "font-size:01", "color:red", "dısplay:none", "\u212a", "display:\u3000none"]
+    for body in _fixture_pages():
+        root = parse_html(decode_html(body).text).root
+        styles.extend(element.get("style") for element in root.iter(etree.Element) if element.get("style"))
+    for style in styles:
+        expected = bool(hidden_text._HIDING_DECLARATION.search(style))
+        if style.isascii():
+            assert bool(hidden_text._HIDING_LOWER.search(style.lower())) == expected, style
+
+
+def test_preview_pages_skips_only_lines_neither_pattern_matches():
+    from pipelines import truncation
+
+    for line in [*ODD_LINES, *_page_lines()]:
+        if "页" not in line and "頁" not in line and "/" not in line:
+            assert not truncation._STATED_PAGES.search(line) and not truncation._SHOWN_PAGE.search(line), line

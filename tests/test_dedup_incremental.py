@@ -118,25 +118,32 @@ def test_texts_that_change_leave_split_join_and_take_over_clusters_as_a_full_ref
         {url("full"): full, url("third"): "\n".join(copy_text(speeches[1], "retitled", (), random.Random(2)).paragraphs)},
         # The first text becomes an exact copy of `other`, with a smaller id: it takes the exact key over.
         {url("unrelated"): retypeset_other},
-        # The canonical copy is cut short: another member becomes canonical.
-        {url("other"): "\n".join(speeches[1].paragraphs[:6])},
+        # The canonical copy (oldest, then longest) becomes a truncated preview: another member becomes canonical.
+        {url("other-copy"): "\n".join(speeches[1].paragraphs[:8])},
         # Several changes in one crawl, and a new text that copies one that changed in it.
         {url("preview"): "\n".join(speeches[6].paragraphs), url("reopened"): full, url("late-copy"): retypeset_other},
     ]
+    truncated = {url("preview")}
     with Archive(tmp_path / "archive.db") as archive:
         for number, step in enumerate(steps):
             texts.update(step)
+            if number == 4:
+                truncated.add(url("other-copy"))
             archive.save_texts([
-                _item(address, text, f"2024-01-0{1 + i % 5}T00:00:00", truncated=address.endswith("preview.html"),
-                      site=f"site{i % 3}")
+                _item(address, text, f"2024-01-0{1 + i % 5}T00:00:00", address in truncated, f"site{i % 3}")
                 for i, (address, text) in enumerate(texts.items()) if not number or address in step
             ])
             archive.refresh_duplicates()
             assert _stored_result(archive) == _full_result(archive), f"after step {number}"
-            if number == 1:
-                ids = dict(archive.db.execute("select url, id from texts"))
-                cluster_of = _stored_result(archive)[0]
+            ids = dict(archive.db.execute("select url, id from texts"))
+            cluster_of = _stored_result(archive)[0]
+            canonical_of = dict(archive.db.execute("select cluster_id, canonical_text_id from duplicate_clusters"))
+            if number == 1:  # the scenario does what it says
                 assert len({cluster_of[ids[url(name)]] for name in ("preview", "full", "reopened")}) == 3
+            if number in (3, 4):
+                cluster = ids[url("unrelated")]  # the smallest id of the cluster it took over
+                assert cluster_of[ids[url("other")]] == cluster_of[ids[url("other-copy")]] == cluster
+                assert (canonical_of[cluster] == ids[url("other-copy")]) == (number == 3)
     assert refreshes == ["full"] + ["incremental"] * (len(steps) - 1)
 
 
@@ -150,7 +157,7 @@ def test_random_crawls_of_new_and_changed_texts_cluster_as_a_full_refresh_would(
     with Archive(tmp_path / "archive.db") as archive:
         for crawl in range(8):
             batch = []
-            for _ in range(60 if crawl == 0 else rng.randint(3, 15)):
+            for _ in range(100 if crawl == 0 else rng.randint(3, 12)):
                 if urls and rng.random() < 0.4:
                     address = rng.choice(urls)  # a text that changes
                 else:
@@ -196,8 +203,9 @@ def test_band_keys_file_every_pair_the_full_banding_proposes(tmp_path):
     proposed = set().union(*(dedup._band_pairs(sketches, part, dedup.LSH_BANDS, dedup.NUM_PERM) for part in ("whole", "head")))
     sharing = {(a, b) for a, b in itertools.combinations(sorted(keys), 2) if keys[a] & keys[b]}
     assert proposed and proposed <= sharing
-    # A key shared by chance (32 bits of a band's rows) is told apart by the rows themselves.
-    assert {pair for pair in sharing if dedup._share_a_band(sketches[pair[0]], sketches[pair[1]])} == proposed
+    # A key shared by chance (32 bits of a band's rows) is told apart by the rows themselves
+    # (a threshold of 0 lets every banded pair through the screen).
+    assert {(a, b) for a, b, _ in dedup._screened_pairs(sorted(sharing), sketches, 0.0)} == proposed
     assert all(len(k) == 2 * dedup.LSH_BANDS[0] for k in keys.values())
     assert band_keys(signature("会议到此结束。")) == []  # too short to be proposed: not filed
     assert band_keys(signature(planted.texts[0].text, shingle=5)) == []  # made with other parameters
@@ -276,8 +284,23 @@ def test_fanwen_dedup_refreshes_and_full_reclusters_every_text(tmp_path, refresh
     runner = CliRunner()
     result = runner.invoke(main, ["dedup", "--archive", str(path)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("1 clusters")
+    assert result.output.strip() == "duplicate clusters: 1"
     result = runner.invoke(main, ["dedup", "--archive", str(path), "--full"])
     assert result.exit_code == 0, result.output
     assert refreshes == ["full", "full"]
     assert runner.invoke(main, ["dedup", "--archive", str(tmp_path / "missing.db")]).exit_code != 0
+
+
+def test_a_crawl_clusters_the_texts_a_killed_crawl_left_unclustered(tmp_path):
+    # The killed crawl saved its texts but never reached its refresh; the next crawl's writer
+    # refreshes at its end even when it saved nothing new itself.
+    from archive.writer import ArchiveWriter
+
+    speech = "\n".join(generate_texts(1, seed=12)[0].paragraphs)
+    path = tmp_path / "archive.db"
+    with Archive(path) as archive:
+        archive.save_texts([_item("http://127.0.0.1/a.html", speech), _item("http://127.0.0.1/b.html", speech)])
+    assert ArchiveWriter(path).close() == 1
+    assert ArchiveWriter(path).close() is None  # nothing left to cluster
+    with Archive(path) as archive:
+        assert _stored_result(archive) == _full_result(archive)

@@ -66,3 +66,22 @@ def test_serve_refuses_missing_archive(tmp_path):
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert result.returncode != 0 and "no archive" in result.stderr
+
+
+def test_excel_csv_and_atom_feed_over_http(served):
+    # Both stream or render through fanwen serve's plugins; here over a real socket, as a browser and a feed reader get them.
+    import csv
+    import io
+    import sqlite3
+
+    base, archive = served
+    get_json(f"{base}/-/versions.json", time.monotonic() + 30)  # up
+    with urllib.request.urlopen(f"{base}/archive/texts.excel.csv", timeout=60) as response:
+        assert response.headers["content-type"] == "text/csv; charset=utf-8"
+        body = response.read()
+    assert body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+    assert len(rows) == sqlite3.connect(archive).execute("select count(*) from texts").fetchone()[0]
+    with urllib.request.urlopen(f"{base}/archive/new_texts.atom?site=huabo", timeout=30) as response:
+        assert response.headers["content-type"].startswith("application/atom+xml")
+        assert b"<feed" in response.read()

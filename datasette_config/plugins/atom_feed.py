@@ -56,7 +56,7 @@ def feed_title(datasette, database: str, query_name: str | None, request) -> str
     queries = datasette.metadata("queries", database=database) or {}
     title = (queries.get(query_name) or {}).get("title") if query_name else None
     title = title or query_name or database
-    filters = [f"{name} {request.args.get(name)}" for name in request.args.keys()
+    filters = [f"{name} {request.args.get(name)}" for name in request.args
                if request.args.get(name) and not name.startswith("_") and name != "sql"]
     return f"{title}: {', '.join(filters)}" if filters else title
 
@@ -69,8 +69,8 @@ def render_atom(datasette, request, columns, rows, database, query_name):
     except ValueError as error:
         return Response.text(f"atom_updated must be an ISO 8601 timestamp: {error}", status=400)
     feed_url = datasette.absolute_url(request, request.full_path)
-    query = f"?{request.query_string}" if request.query_string else ""
-    page_url = datasette.absolute_url(request, request.path[: -len(".atom")] + query)
+    page = request.path.removesuffix(".atom")
+    page_url = datasette.absolute_url(request, f"{page}?{request.query_string}" if request.query_string else page)
 
     feed = etree.Element(f"{{{ATOM_NAMESPACE}}}feed", nsmap={None: ATOM_NAMESPACE})
     _element(feed, "id", feed_url)
@@ -88,7 +88,8 @@ def render_atom(datasette, request, columns, rows, database, query_name):
         _element(entry, "title", row["atom_title"])
         _element(entry, "updated", entry_updated.isoformat())
         if "atom_link" in columns and row["atom_link"]:
-            _element(entry, "link", href=xml_text(datasette.absolute_url(request, str(row["atom_link"]))), rel="alternate")
+            href = datasette.absolute_url(request, str(row["atom_link"]))
+            _element(entry, "link", href=xml_text(href), rel="alternate")
         if "atom_content" in columns and row["atom_content"] is not None:
             _element(entry, "content", row["atom_content"], type="text")
     return Response(
