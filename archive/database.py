@@ -12,7 +12,7 @@ import json
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -45,7 +45,7 @@ TEXT_COLUMNS = (
 
 @migrations()
 def m001_texts_and_crawl_runs(db: Database) -> None:
-    db["texts"].create(
+    db.table("texts").create(
         {
             "id": int, "site": str, "category": str, "url": str, "part": int, "title": str,
             "published": str, "genre": str, "truncated": int, "chars": int, "placeholders": str,
@@ -55,10 +55,10 @@ def m001_texts_and_crawl_runs(db: Database) -> None:
         not_null={"site", "url", "part", "title", "text", "truncated", "content_hash", "first_seen", "last_seen"},
         defaults={"part": 1, "truncated": 0},
     )
-    db["texts"].create_index(["url", "part"], unique=True)
+    db.table("texts").create_index(["url", "part"], unique=True)
     for column in ("site", "genre", "published", "category"):
-        db["texts"].create_index([column])
-    db["crawl_runs"].create(
+        db.table("texts").create_index([column])
+    db.table("crawl_runs").create(
         {
             "id": int, "site": str, "started_at": str, "finished_at": str, "finish_reason": str,
             "pages_fetched": int, "texts_new": int, "texts_changed": int, "texts_unchanged": int,
@@ -72,7 +72,7 @@ def m001_texts_and_crawl_runs(db: Database) -> None:
 @migrations()
 def m002_crawl_run_details(db: Database) -> None:
     """Crawl runs record what started them, what they requested and skipped, and errors by kind."""
-    runs = db["crawl_runs"]
+    runs = db.table("crawl_runs")
     runs.add_column("trigger", str)
     runs.add_column("pages_requested", int)
     runs.add_column("articles_skipped_known", int)
@@ -83,7 +83,7 @@ def m002_crawl_run_details(db: Database) -> None:
 @migrations()
 def m003_captures_versions_duplicates(db: Database) -> None:
     """Raw captures (indexing WARC records), earlier versions of texts, and duplicate clusters."""
-    db["captures"].create(
+    db.table("captures").create(
         {
             "id": int, "site": str, "category": str, "article_url": str, "page": int, "fetch_key": str,
             "url": str, "requested_url": str, "status": int, "fetched_at": str, "headers": str,
@@ -93,15 +93,15 @@ def m003_captures_versions_duplicates(db: Database) -> None:
         pk="id",
         not_null={"site", "article_url", "page", "url", "status", "fetched_at"},
     )
-    db["captures"].create_index(["article_url", "page"])
-    db["captures"].create_index(["fetch_key"])
-    db["captures"].create_index(["site"])
-    db["texts"].add_column("capture_id", int, fk="captures", fk_col="id")
-    db["texts"].add_column("exact_key", str)
-    db["texts"].add_column("cluster_id", int)
-    db["texts"].create_index(["cluster_id"])
-    db["texts"].create_index(["exact_key"])
-    db["text_versions"].create(
+    db.table("captures").create_index(["article_url", "page"])
+    db.table("captures").create_index(["fetch_key"])
+    db.table("captures").create_index(["site"])
+    db.table("texts").add_column("capture_id", int, fk="captures", fk_col="id")
+    db.table("texts").add_column("exact_key", str)
+    db.table("texts").add_column("cluster_id", int)
+    db.table("texts").create_index(["cluster_id"])
+    db.table("texts").create_index(["exact_key"])
+    db.table("text_versions").create(
         {
             "id": int, "text_id": int, "title": str, "published": str, "genre": str, "truncated": int,
             "chars": int, "placeholders": str, "text": str, "content_hash": str, "capture_id": int,
@@ -110,12 +110,12 @@ def m003_captures_versions_duplicates(db: Database) -> None:
         pk="id",
         foreign_keys=[("text_id", "texts", "id"), ("capture_id", "captures", "id")],
     )
-    db["text_versions"].create_index(["text_id"])
-    db["text_signatures"].create(
+    db.table("text_versions").create_index(["text_id"])
+    db.table("text_signatures").create(
         {"text_id": int, "content_hash": str, "signature": bytes}, pk="text_id",
         foreign_keys=[("text_id", "texts", "id")],
     )
-    db["duplicate_clusters"].create(
+    db.table("duplicate_clusters").create(
         {"cluster_id": int, "canonical_text_id": int, "size": int, "sites": str}, pk="cluster_id",
         foreign_keys=[("canonical_text_id", "texts", "id")],
     )
@@ -139,14 +139,14 @@ def m005_rejected_and_gone_pages(db: Database) -> None:
     Gone pages are a table of their own, not a column of texts: ``fanwen reclean``
     rebuilds texts, and a deletion seen on the live site must survive that.
     """
-    db["rejected_pages"].create(
+    db.table("rejected_pages").create(
         {"id": int, "site": str, "url": str, "reason": str, "detail": str, "rejected_at": str},
         pk="id",
         not_null={"site", "url", "reason", "rejected_at"},
     )
-    db["rejected_pages"].create_index(["site", "reason"])
-    db["rejected_pages"].create_index(["url"])
-    db["gone_pages"].create(
+    db.table("rejected_pages").create_index(["site", "reason"])
+    db.table("rejected_pages").create_index(["url"])
+    db.table("gone_pages").create(
         {"url": str, "site": str, "status": int, "gone_at": str},
         pk="url",
         not_null={"site", "status", "gone_at"},
@@ -162,8 +162,8 @@ def m006_full_text_index_merges_less_often(db: Database) -> None:
 @migrations()
 def m007_how_each_text_was_cleaned(db: Database) -> None:
     """What cleaning removed from each text's page and why (JSON), and a 合集 part's collection title."""
-    db["texts"].add_column("cleaning", str)
-    db["texts"].add_column("collection_title", str)
+    db.table("texts").add_column("cleaning", str)
+    db.table("texts").add_column("collection_title", str)
 
 
 @migrations()
@@ -203,7 +203,7 @@ def _file_band_keys(db: Database, signatures: Iterable[tuple[int, bytes]]) -> No
 def m009_crawl_health(db: Database) -> None:
     """Each crawl's health ('ok' or 'alert'), the findings behind an alert (JSON), and how its texts'
     bodies were located (JSON: locator -> texts), which later crawls of the site are compared with."""
-    runs = db["crawl_runs"]
+    runs = db.table("crawl_runs")
     runs.add_column("health", str)
     runs.add_column("health_findings", str)
     runs.add_column("texts_by_locator", str)
@@ -299,7 +299,7 @@ class ArticleFetch:
 
 def create_texts_table(db: Database) -> None:
     """The texts table as the migrations leave it (test_archive checks the two never drift apart)."""
-    db["texts"].create(
+    db.table("texts").create(
         {
             "id": int, "site": str, "category": str, "url": str, "part": int, "title": str,
             "published": str, "genre": str, "truncated": int, "chars": int, "placeholders": str,
@@ -311,9 +311,9 @@ def create_texts_table(db: Database) -> None:
         defaults={"part": 1, "truncated": 0},
         foreign_keys=[("capture_id", "captures", "id")],
     )
-    db["texts"].create_index(["url", "part"], unique=True)
+    db.table("texts").create_index(["url", "part"], unique=True)
     for column in ("site", "genre", "published", "category", "cluster_id", "exact_key"):
-        db["texts"].create_index([column])
+        db.table("texts").create_index([column])
 
 
 def last_runs_of(path: str | Path) -> dict[str, dict]:
@@ -331,7 +331,7 @@ def warc_directory(archive_path: str | Path) -> Path:
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class Archive:
@@ -461,7 +461,8 @@ class Archive:
         for start in range(0, len(ids), _READ_CHUNK):
             chunk = ids[start:start + _READ_CHUNK]
             marks = ", ".join("?" * len(chunk))
-            for text_id, old in self.db.execute(f"select text_id, signature from text_signatures where text_id in ({marks})", chunk):
+            query = f"select text_id, signature from text_signatures where text_id in ({marks})"
+            for text_id, old in self.db.execute(query, chunk):
                 old_keys.extend((key, text_id) for key in dedup.band_keys(old))
         self.db.conn.executemany("delete from dedup_bands where band_key = ? and text_id = ?", old_keys)
         self.db.conn.executemany(
@@ -476,7 +477,9 @@ class Archive:
     def _insert(self, table: str, row: dict) -> int:
         columns = ", ".join(f"[{column}]" for column in row)
         marks = ", ".join("?" * len(row))
-        return self.db.execute(f"insert into [{table}] ({columns}) values ({marks})", list(row.values())).lastrowid
+        row_id = self.db.execute(f"insert into [{table}] ({columns}) values ({marks})", list(row.values())).lastrowid
+        assert row_id is not None  # an insert of one row always makes one
+        return row_id
 
     def _update(self, table: str, row_id: int, row: dict) -> None:
         assignments = ", ".join(f"[{column}] = ?" for column in row)
@@ -562,7 +565,7 @@ class Archive:
         touched = 0
         with self._writing():
             for site, url, fetched_at in seen:
-                self.db["captures"].insert({
+                self.db.table("captures").insert({
                     "site": site, "article_url": url, "page": 1, "fetch_key": f"{url}@{fetched_at}", "url": url,
                     "status": 304, "fetched_at": fetched_at,
                 })
@@ -573,11 +576,12 @@ class Archive:
 
     def start_run(self, site: str, trigger: str = "manual") -> int:
         with self._writing():
-            return self.db["crawl_runs"].insert({"site": site, "started_at": utc_now(), "trigger": trigger}).last_pk
+            row = self.db.table("crawl_runs").insert({"site": site, "started_at": utc_now(), "trigger": trigger})
+            return int(row.last_pk)  # type: ignore[arg-type]  # sqlite-utils types it Any | None; an insert sets it
 
     def finish_run(self, run_id: int, summary: CrawlRunSummary) -> None:
         with self._writing():
-            self.db["crawl_runs"].update(run_id, {
+            self.db.table("crawl_runs").update(run_id, {
                 "finished_at": utc_now(), "finish_reason": summary.finish_reason,
                 "pages_requested": summary.pages_requested, "pages_fetched": summary.pages_fetched,
                 "texts_new": summary.counts.new, "texts_changed": summary.counts.changed,
@@ -591,7 +595,7 @@ class Archive:
         """A crawl that was due but not started (e.g. the previous one still runs)."""
         now = utc_now()
         with self._writing():
-            self.db["crawl_runs"].insert({
+            self.db.table("crawl_runs").insert({
                 "site": site, "trigger": trigger, "started_at": now, "finished_at": now,
                 "finish_reason": f"{SKIPPED_PREFIX}{reason}",
             })
@@ -644,7 +648,7 @@ class Archive:
     def record_health(self, run_id: int, health: str, findings: Sequence[dict], texts_by_locator: dict[str, int]) -> None:
         """A crawl's health judgement (``archive.crawl_health``): 'ok' or 'alert' and its findings."""
         with self._writing():
-            self.db["crawl_runs"].update(run_id, {
+            self.db.table("crawl_runs").update(run_id, {
                 "health": health, "health_findings": json.dumps(list(findings), ensure_ascii=False),
                 "texts_by_locator": json.dumps(texts_by_locator, sort_keys=True),
             })
@@ -749,8 +753,8 @@ class Archive:
                         exact_keys[text_id] = exact_key(text)
         clusters = cluster_texts(texts, signatures, exact_keys=exact_keys, load_texts=self._texts_by_id)
         members: dict[int, list[TextForDedup]] = {}
-        for text in texts:
-            members.setdefault(clusters.cluster_of[text.id], []).append(text)
+        for archived in texts:
+            members.setdefault(clusters.cluster_of[archived.id], []).append(archived)
         with self._writing():
             if rebuild_bands:
                 self.db.execute("delete from dedup_bands")
@@ -822,7 +826,7 @@ class Archive:
         """Keep a row per rejected page: URL, reason, detail and time; returns how many were written."""
         rows = [dataclasses.asdict(page) for page in pages]
         with self._writing():
-            self.db["rejected_pages"].insert_all(rows)
+            self.db.table("rejected_pages").insert_all(rows)
         return len(rows)
 
     def mark_gone(self, pages: Iterable[GonePage]) -> int:
@@ -830,7 +834,7 @@ class Archive:
         affected = 0
         with self._writing():
             for page in pages:
-                self.db["gone_pages"].upsert(dataclasses.asdict(page), pk="url")
+                self.db.table("gone_pages").upsert(dataclasses.asdict(page), pk="url")
                 affected += self.db.execute("select count(*) from texts where url = ?", [page.url]).fetchone()[0]
         return affected
 

@@ -115,7 +115,10 @@ class TextForDedup:
 
     @property
     def length(self) -> int:
-        return len(self.text) if self.text is not None else self.chars
+        if self.text is not None:
+            return len(self.text)
+        assert self.chars is not None  # required when text is None
+        return self.chars
 
 
 @dataclass(frozen=True)
@@ -914,7 +917,7 @@ def update_clusters(
         parts.setdefault(groups.find(item), []).append(item)
     parts = {root: items for root, items in parts.items() if any(item >= 0 for item in items)}
     taken_in = {-1 - item for items in parts.values() for item in items if item < 0}
-    members_of_taken = {}
+    members_of_taken: dict[int, list[TextForDedup]] = {}
     for text in index.cluster_members(taken_in).values():
         members_of_taken.setdefault(text.cluster_id, []).append(text.text)
     members: dict[int, list[TextForDedup]] = {}

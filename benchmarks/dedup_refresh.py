@@ -37,9 +37,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from archive.database import Archive, TextToArchive  # noqa: E402
+from records.texts import ExtractedText  # noqa: E402
 from replica.copies import copy_text  # noqa: E402
 from replica.corpus import SampleText, generate_texts  # noqa: E402
-from records.texts import ExtractedText  # noqa: E402
 
 BATCH = 200  # texts per save_texts call: the archive writer's batch
 CHUNK = 2000  # texts generated at a time (generate_texts keeps titles unique within a call)

@@ -29,10 +29,11 @@ import datetime
 import random
 import re
 import tomllib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 __all__ = [
     "GENRES",
@@ -43,7 +44,9 @@ __all__ = [
     "load_phrasebank",
 ]
 
-GENRES: tuple[str, ...] = ("讲话稿", "发言稿", "致辞", "主持词", "心得体会", "工作总结", "工作计划", "述职报告", "汇报材料", "演讲稿")
+GENRES: tuple[str, ...] = (
+    "讲话稿", "发言稿", "致辞", "主持词", "心得体会", "工作总结", "工作计划", "述职报告", "汇报材料", "演讲稿",
+)
 
 # The keyword by which a title shows its genre (docs/site-families.md, "Genre keywords").  Every generated
 # title contains its own genre's keyword and no other genre's keyword.
@@ -468,13 +471,13 @@ class _Setting:
         return self.slots.fill(pattern)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _split_template(template: str) -> tuple[str, ...]:
     """``a{x}b`` → ("a", "x", "b"): literals at even, slot names at odd positions."""
     return tuple(_SLOT.split(template))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _slot_names(template: str) -> tuple[str, ...]:
     """The distinct slot names of a template, in order of appearance."""
     return tuple(dict.fromkeys(_SLOT.findall(template)))
@@ -797,7 +800,7 @@ class _Writer:
                 share = budget / len(fills) * self.rng.uniform(0.75, 1.25)
                 written[position] = _Paragraph(item.prefix, self._KINDS[item.kind](self, item.topic), share)
         _fit_length(list(written.values()), fixed_length, sum(_han_count(item) for item in fixed))
-        return [written[position].text() if position in written else item for position, item in enumerate(layout)]
+        return [written[position].text() if isinstance(item, _Fill) else item for position, item in enumerate(layout)]
 
     def _target_length(self) -> int:
         low, high, mode = _TARGET_LENGTHS.get(self.setting.genre, _TARGET_LENGTHS["*"])

@@ -261,7 +261,7 @@ class RealChrome:
     def aside(self) -> Markup:
         family, rng = self.family, self._rng("aside")
         ranks = []
-        for index, heading in enumerate(family.rank_headings):
+        for heading in family.rank_headings:
             links = self._links(rng, family.rank_items)
             items = "".join(f'<li><em class="n{number}">{number}</em><a href="{link.href}" title="{link.title}" '
                             f'target="_blank">{link.title}</a></li>' for number, link in enumerate(links, start=1))
@@ -412,7 +412,7 @@ class RealChrome:
             opening = f'<div class="{family.fill_class}"><h3>{heading}</h3><ul>'
             closing = "</ul></div>\n"
             used += len((opening + closing).encode(codec))
-            items = []
+            items: list[str] = []
             for link in self._links(rng, rng.randrange(10, 25)):
                 item = family.fill_item.format(href=link.href, title=link.title, date=link.date,
                                                summary=link.summary, image=link.image)

@@ -25,6 +25,7 @@ def running_replicas(
     if any_port:
         command.append("--any-port")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stderr is not None  # both PIPE
     try:
         announcement = process.stdout.readline()
         if not announcement:

@@ -13,13 +13,16 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from resource import RUSAGE_SELF, getrusage
+from typing import Any
 
-from twisted.internet import reactor
+from twisted.internet import reactor as _installed_reactor
 from twisted.web import http, resource, server
 
 from .page_weight import Weight
 from .site import ReplicaResponse, ReplicaSite, load_site
 
+# Twisted's interfaces declare methods without self, which type checkers read one argument short.
+reactor: Any = _installed_reactor
 
 CONTROL_PREFIX = "/__replica__/"
 
@@ -71,7 +74,7 @@ class ReplicaResource(resource.Resource):
     def _fault_action(self, request: server.Request, action: str) -> bytes | int:
         """A fault the crawler must survive: no answer at all, or a dropped connection."""
         if action == "reset":
-            request.channel.transport.abortConnection()
+            request.channel.transport.abortConnection()  # type: ignore[union-attr]  # connected while it answers
         return server.NOT_DONE_YET  # "hang": the client's timeout ends it
 
     def _finish_late(self, request: server.Request, response: ReplicaResponse) -> None:
@@ -152,10 +155,10 @@ def serve(
     urls: dict[str, str] = {}
     for name in site_names:
         site = load_site(name, weight)
-        site.articles  # build the corpus before announcing readiness
+        _ = site.articles  # build the corpus before announcing readiness
         port = (ports or {}).get(name, site.definition.default_port)
         factory = server.Site(ReplicaResource(site, latency))
-        factory.log = lambda request: None  # no access log: the crawler logs its requests
+        factory.log = lambda request: None  # type: ignore[method-assign]  # no access log: the crawler logs its requests
         listening = reactor.listenTCP(port, factory, interface=host)
         urls[name] = f"http://{host}:{listening.getHost().port}/"
     sys.stdout.write(json.dumps(urls) + "\n")

@@ -16,7 +16,7 @@ import random
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cached_property, lru_cache, partial
+from functools import cache, cached_property, lru_cache, partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -114,7 +114,7 @@ class ReplicaArticle:
     @property
     def last_modified(self) -> datetime.datetime:
         """UTC time of the page's last change (the sample's times are taken as UTC)."""
-        return (self.modified or self.sample.published).replace(tzinfo=datetime.timezone.utc)
+        return (self.modified or self.sample.published).replace(tzinfo=datetime.UTC)
 
     @property
     def title(self) -> str:
@@ -258,6 +258,7 @@ class ReplicaSite:
     def _copied_articles(self, first_id: int, own: list[ReplicaArticle]) -> list[ReplicaArticle]:
         """Copies of another replica's texts, cycling through the copy kinds (see copies.py)."""
         plan = self.definition.copies
+        assert plan is not None  # called only for a site that copies another's texts
         rng = random.Random(f"{self.definition.corpus_seed}/copies/{plan.seed}")
         source_site = load_site(plan.from_site)
         sources = sorted(source_site.articles, key=lambda a: a.id)
@@ -312,7 +313,7 @@ class ReplicaSite:
         """Revise the text of ``count`` articles (the oldest not yet revised): one paragraph is reworded."""
         articles = self.articles
         self._generation += 1
-        edited = []
+        edited: list[ReplicaArticle] = []
         for position, article in enumerate(articles):
             if len(edited) == count:
                 break
@@ -320,7 +321,7 @@ class ReplicaSite:
                 continue
             shown = list(article.shown)
             shown[-1] = shown[-1] + "（根据会议讨论意见修改完善。）"
-            revised_at = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
+            revised_at = datetime.datetime.now(datetime.UTC).replace(tzinfo=None, microsecond=0)
             articles[position] = dataclasses.replace(article, shown=tuple(shown), modified=revised_at)
             self._edited.add(article.id)
             edited.append(articles[position])
@@ -351,6 +352,8 @@ class ReplicaSite:
     def article_page_paths(self, article: ReplicaArticle) -> list[str]:
         """The URL paths of an article's pages, first page first."""
         pattern = self.definition.routes.article_page
+        if pattern is None:
+            return [article.path]
         return [article.path, *(pattern.format(id=article.id, page=page) for page in range(2, article.page_count + 1))]
 
     def list_pages(self, slug: str) -> int:
@@ -452,7 +455,7 @@ def available_sites() -> list[str]:
     return sorted(path.stem for path in SITES_DIR.glob("*.toml"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_site(name: str, weight: Weight = "light") -> ReplicaSite:
     """The replica site ``name`` serving pages of ``weight`` (``light`` or ``real``: page_weight.py)."""
     path = SITES_DIR / f"{name}.toml"

@@ -200,7 +200,7 @@ def _page(layout: Layout, index: int, number: int, sample: SampleText, speech: t
 
 def _found(bank: list[str], speech: tuple[str, ...]) -> tuple[str, ...]:
     """The bank's sentences in ``speech``, in reading order (filler texts may quote some too)."""
-    places = {}
+    places: dict[str, tuple[int, int]] = {}
     for sentence in bank:
         for number, paragraph in enumerate(speech):
             offset = paragraph.find(sentence)

@@ -21,9 +21,9 @@ from click.testing import CliRunner
 from archive import dedup
 from archive.database import Archive, TextToArchive
 from archive.dedup import TextForDedup, band_keys, cluster_texts, signature
+from records.texts import ExtractedText
 from replica.copies import copy_text
 from replica.corpus import generate_texts
-from records.texts import ExtractedText
 from tests.test_dedup import planted_corpus
 
 

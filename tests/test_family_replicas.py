@@ -117,11 +117,12 @@ def test_fanwen_sites_lists_profiles_with_their_last_crawl(family_archive):
     result = run_fanwen("sites", "--archive", str(family_archive[0]))
     rows = {line.split("\t")[0]: line.split("\t") for line in result.stdout.splitlines()[1:]}
     assert {"huabo", "ruiwen", "xuexila", "liuxue86"} <= set(rows)
-    name, display, domains, schedule, last = rows["ruiwen"]
+    name, display, domains, schedule, last, health = rows["ruiwen"]
     assert display == "瑞文网" and "www.ruiwen.com" in domains and "yjbys.com" in domains
     assert schedule == "40 2 * * *"
     assert "(finished," in last and f"{sum(len(a.expected_texts) for a in load_site('ruiwen').articles)} new" in last
-    assert rows["huabo"][4] == "never"  # not crawled into this archive
+    assert health == "ok"  # a first complete crawl: judged, and shown
+    assert rows["huabo"][4] == "never" and rows["huabo"][5] == "-"  # not crawled into this archive
 
 
 def test_politeness_and_robots(family_archive, family):
