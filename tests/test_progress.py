@@ -41,5 +41,5 @@ def test_log_lines_when_not_interactive(replica_urls, tmp_path):
         capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    lines = [line for line in result.stderr.splitlines() if "[fanwen.progress]" in line]
+    lines = [line for line in result.stderr.splitlines() if "[crawler.extensions]" in line]
     assert lines and "requested" in lines[-1] and "pages/s" in lines[-1] and "elapsed" in lines[-1]
