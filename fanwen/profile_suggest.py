@@ -57,7 +57,10 @@ def _own_selector(element: html.HtmlElement) -> str:
     if ident and re.fullmatch(r"[A-Za-z][\w-]*", ident):
         return f"#{ident}"
     classes = [c for c in (element.get("class") or "").split() if re.fullmatch(r"-?[A-Za-z_][\w-]*", c)]
-    return element.tag + "".join(f".{c}" for c in classes)
+    # A CMS's own tag with a colon in its name (<sohu_cms_include:frag>) is no CSS type selector:
+    # cssselect would read it as a namespace.  Any element, narrowed by its classes and ancestors.
+    tag = element.tag if isinstance(element.tag, str) and re.fullmatch(r"[A-Za-z][\w-]*", element.tag) else "*"
+    return tag + "".join(f".{c}" for c in classes)
 
 
 def css_for(element: html.HtmlElement, root: html.HtmlElement, max_depth: int = 4,

@@ -155,3 +155,21 @@ def test_suggest_avoids_a_selector_that_matches_differently_in_a_browser():
     assert agrees("#main div.text", page.root, page.browser_root)
     assert found.title == ["h1"] and found.date == ["td.info"]
     assert not any("browser" in note for note in found.notes)
+
+
+def test_a_container_whose_tag_has_a_colon_gets_a_selector_cssselect_accepts():
+    """A real page's body sat in <sohu_cms_include:business_articlefrag1>; suggest raised cssselect's ExpressionError."""
+    from fanwen.profile_suggest import css_for, parse_page
+    from pipelines.rules import compiled_selector
+
+    paragraphs = "".join(f"<p>同志们，第{n}项工作要抓紧落实，确保各项任务按期完成，人民群众满意。</p>" for n in range(8))
+    page_html = (
+        "<html><head><meta charset='utf-8'><title>讲话</title></head><body><div class='nav'><a href='/'>首页</a></div>"
+        f"<sohu_cms_include:business_articlefrag1 class='article-text'>{paragraphs}</sohu_cms_include:business_articlefrag1>"
+        "</body></html>"
+    )
+    page = parse_page(page_html.encode("utf-8"), "https://www.example.com/a/1.html")
+    container = next(element for element in page.root.iter() if isinstance(element.tag, str) and ":" in element.tag)
+    selector = css_for(container, page.root)
+    assert ":" not in selector.split(".")[0]
+    assert compiled_selector(selector)(page.root)[0] is container
