@@ -20,6 +20,7 @@ from sqlite_utils.migrations import Migrations
 
 from archive import dedup, search_index
 from archive.dedup import ArchivedText, TextForDedup, cluster_texts, exact_key, signature
+from archive.locks import migration_lock
 from archive.warc_store import WarcLocation
 from records.texts import ExtractedText, FetchedPage
 
@@ -350,7 +351,9 @@ class Archive:
         # Several crawls may write one archive at once (the demo, scheduled sites):
         # a writer waits for another's transaction instead of failing at once.
         self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        migrations.apply(self.db)
+        if migrations.pending(self.db):
+            with migration_lock(self.path):
+                migrations.apply(self.db)  # what is still pending once this process holds the lock
 
     @contextmanager
     def _writing(self) -> Iterator[None]:

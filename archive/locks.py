@@ -159,3 +159,22 @@ def lock_holder(archive: str | Path, site: str) -> LockHolder | None:
 
 def is_locked(archive: str | Path, site: str) -> bool:
     return lock_holder(archive, site) is not None
+
+
+@contextmanager
+def migration_lock(archive: str | Path) -> Iterator[None]:
+    """Held while a process upgrades ``archive``'s schema: one process at a time, the others wait.
+
+    Two processes opening a new archive at once (a scheduler recording a skipped run while
+    its crawl creates the archive) would both apply the same migrations; SQLite cannot make
+    the second wait, as each read the schema before writing it.
+    """
+    directory = lock_dir_for(archive)
+    directory.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(directory / f"{Path(archive).name}.migrations.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the flock
+

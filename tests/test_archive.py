@@ -94,3 +94,19 @@ def test_a_new_text_is_its_own_cluster_and_refresh_rewrites_only_copies(tmp_path
         assert archive.refresh_duplicates() == 1
         assert [row[0] for row in archive.db.execute("select text_id from rewritten")] == [5]
         assert dict(archive.db.execute("select id, cluster_id from texts"))[5] == 4
+
+
+def test_processes_opening_a_new_archive_at_once_each_get_it_upgraded(tmp_path):
+    """A scheduler recording a skipped run while its crawl created the archive: 'database is locked' in a migration."""
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    script = "import sys; from archive.database import Archive; Archive(sys.argv[1]).close()"
+    for attempt in range(3):
+        path = tmp_path / f"archive{attempt}.db"
+        openers = [subprocess.Popen([sys.executable, "-c", script, str(path)], cwd=REPO, stderr=subprocess.PIPE, text=True)
+                   for _ in range(6)]
+        errors = [opener.communicate(timeout=120)[1] for opener in openers]
+        assert all(opener.returncode == 0 for opener in openers), [error[-800:] for error in errors if error]
