@@ -174,7 +174,7 @@ def extract_texts(pages: Sequence[FetchedPage], rules: ExtractionRules = GENERIC
     encodings = [(decoded.declared, decoded.encoding)]
     if not decoded.text.strip():
         return PageExtraction(skipped="empty_body", encodings=tuple(encodings))
-    census = TextCensus.of(decoded.text)
+    census = decoded.census or TextCensus.of(decoded.text)
     if not census.mojibake and census.binary:
         return PageExtraction(skipped="not_text", encodings=tuple(encodings))
     if census.mojibake:

@@ -20,8 +20,10 @@ from lxml import etree, html
 _PARAGRAPH_TAGS = frozenset(
     "p div td th li dd dt section article pre blockquote center main body form table tbody tr ul ol dl".split()
 )
+# "/descendant::body/descendant::text()" selects what "//body//text()" does, without libxml2
+# first gathering every node of the page for each "//" step.
 _BODY_TEXT = etree.XPath(
-    "//body//text()[normalize-space()][not(parent::a or parent::script or parent::style)]"
+    "/descendant::body/descendant::text()[normalize-space()][not(parent::a or parent::script or parent::style)]"
 )
 _LINK_TEXT = etree.XPath(".//a//text()", smart_strings=False)  # plain strings: no parent references to build
 _LINK_COUNT = etree.XPath("count(.//a)")
@@ -31,7 +33,7 @@ _FIRST_LINKS_TEXT = etree.XPath(f"((.//a)[position() <= {_COUNTED_LINKS}])//text
 _NOT_READ = frozenset(("a", "script", "style", "noscript", "template"))
 _LINK_LEVELS = 3  # <a><span><b>text</b></span></a>: deeper markup inside a link is rare
 _MIN_RUN = 10  # shorter runs (menu labels, captions, bylines) carry no weight, as in readability
-_SENTENCE_MARKS = re.compile(r"[，。；！？、,;]")
+_SENTENCE_MARKS = "，。；！？、,;"
 # Class and id words of boilerplate containers, and of article containers (readability's lists, plus
 # the pinyin abbreviations Chinese CMS templates use: zw 正文, nr 内容, wz 文章, con/cont content).
 _NEGATIVE_WORDS = (
@@ -208,9 +210,12 @@ def _paragraph_scores(root: html.HtmlElement) -> dict[html.HtmlElement, float]:
         else:
             runs[paragraph] = mass
             texts[paragraph] = [chunk]
-    # Sentence marks counted once per paragraph, not per text node: a findall call each cost more.
-    scores: dict[html.HtmlElement, float] = {paragraph: mass + 3 * len(_SENTENCE_MARKS.findall("".join(texts[paragraph])))
-              for paragraph, mass in runs.items()}
+    # Sentence marks counted once per paragraph, not per text node, with str.count (a regex
+    # findall built a list of every mark).
+    scores: dict[html.HtmlElement, float] = {}
+    for paragraph, mass in runs.items():
+        text = "".join(texts[paragraph])
+        scores[paragraph] = mass + 3 * sum(text.count(mark) for mark in _SENTENCE_MARKS)
     # A page of nothing but short lines still has a text: then every run counts.
     return {paragraph: score for paragraph, score in scores.items() if runs[paragraph] >= _MIN_RUN} or scores
 
@@ -236,9 +241,15 @@ def locate_main_block(root: html.HtmlElement) -> MainBlock | None:
         candidates[element] *= name_weight(element)
     ranked = sorted(candidates, key=candidates.__getitem__, reverse=True)[:_LINK_DENSITY_CANDIDATES]
     measures = _Measures()
-    final = {element: candidates[element] * (1.0 - measures.link_density(element)) for element in ranked}
-    best = max(final, key=final.__getitem__)
-    score = final[best]
+    best, score = ranked[0], -1.0
+    for element in ranked:
+        # Link density only lowers a score: a candidate whose whole score cannot beat the
+        # best so far need not be measured (measuring reads the element's whole subtree).
+        if candidates[element] <= score:
+            break
+        final = candidates[element] * (1.0 - measures.link_density(element))
+        if final > score:
+            best, score = element, final
     if best.tag == "html":
         body = best.find("body")
         return MainBlock(body if body is not None else best, score=score)

@@ -348,3 +348,56 @@ def test_private_use_glyphs_beside_common_han_text_are_not_mojibake():
     assert not TextCensus.of(marked).mojibake
     garbled = text.encode("utf-8").decode("gb18030", errors="replace")
     assert TextCensus.of(garbled + "\ue5e5" * 50).mojibake
+
+
+@pytest.mark.parametrize("declaration", ["", '<meta charset="gb2312">'])
+def test_a_gbk_page_with_a_broken_byte_pair_stays_gbk(declaration):
+    """A real forum page in GB2312 had one character cut in half (a title clipped by bytes): no
+    candidate decoded it cleanly, and the general detector read all of it as a Cyrillic charset."""
+    paragraphs = CORPUS[0].split("。")[:12]
+    # Its stylesheet in the page, as on the real one: mostly ASCII bytes, which is what the
+    # general detector weighed.
+    style = "<style>" + "".join(f".nav{i} a:link {{ color: #ffffff; text-decoration: none }}\n" for i in range(100))
+    page = speech_page(paragraphs).replace("<head>", f"<head>{declaration}{style}</style>")
+    encoded = page.encode("gbk")
+    cut = encoded.index(paragraphs[3].encode("gbk")) + 1  # the lead byte of the paragraph's first character
+    body = encoded[:cut] + encoded[cut + 1:]
+    decoded = decode_html(body, None)
+    assert decoded.encoding == "gb18030" and decoded.lossy
+    assert decoded.text.count("\ufffd") == 1
+    for paragraph in paragraphs[4:]:
+        assert paragraph in decoded.text
+    result = extract(body, None)
+    assert result.skipped is None and paragraphs[10] in result.texts[0].text
+
+
+@pytest.mark.parametrize("encoding, text", [
+    ("cp1251", "Председатель собрания открыл заседание и предоставил слово докладчику. " * 40),
+    ("iso8859-7", "Ο πρόεδρος άνοιξε τη συνεδρίαση και έδωσε τον λόγο στον ομιλητή. " * 40),
+])
+def test_a_western_page_is_not_read_as_a_broken_cjk_page(encoding, text):
+    body = f"<html><body><p>{text}</p></body></html>".encode(encoding)
+    decoded = decode_html(body, None)
+    assert decoded.encoding not in ("gb18030", "big5hkscs", "cp950")
+
+
+def test_every_sequence_the_gbk_codec_accepts_reads_the_same_in_gb18030():
+    """The decoder tries Python's faster GBK codec first for GB18030 pages; that is only sound
+    while both codecs agree on every byte sequence GBK accepts."""
+    accepted = 0
+    for lead in range(0x81, 0xFF):
+        for trail in (*range(0x40, 0x7F), *range(0x80, 0xFF)):
+            pair = bytes((lead, trail))
+            try:
+                text = pair.decode("gbk")
+            except UnicodeDecodeError:
+                continue
+            accepted += 1
+            assert pair.decode("gb18030") == text, pair.hex()
+    for byte in range(0x100):
+        try:
+            text = bytes((byte,)).decode("gbk")
+        except UnicodeDecodeError:
+            continue
+        assert bytes((byte,)).decode("gb18030") == text
+    assert accepted > 21_000
