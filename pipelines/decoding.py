@@ -173,6 +173,9 @@ def _decode(body: bytes, content_type: str | None, forced_encoding: str | None) 
     text = _strict_decode(body, "utf-8")
     if text is not None:
         return DecodedHtml(text, "utf-8", declared, "detected", False)
+    text = _nearly_utf8(body)
+    if text is not None:
+        return DecodedHtml(text, "utf-8", declared, "detected", True)
     # This archive reads Chinese sites: undeclared non-UTF-8 CJK is GB18030 (or, on
     # Traditional-script sites, Big5) far more often than anything a general detector
     # guesses on a short page.
@@ -202,6 +205,22 @@ def _decode(body: bytes, content_type: str | None, forced_encoding: str | None) 
 
     fallback = declared or "gb18030"
     return DecodedHtml(body.decode(fallback, errors="replace"), fallback, declared, "detected", True)
+
+
+def _nearly_utf8(body: bytes) -> str | None:
+    """The page as UTF-8 when only a few of its characters are broken (a byte lost, a title cut).
+
+    UTF-8 resynchronises at the next character, so one bad byte costs one replacement
+    character; bytes of another multi-byte charset read as UTF-8 break at most of their
+    characters, so a share of one in a hundred cannot be reached by them.
+    """
+    text = body.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd")
+    non_ascii = len(text) - len(text.encode("ascii", "ignore")) - broken
+    return text if broken <= _UTF8_BROKEN_SHARE * non_ascii else None
+
+
+_UTF8_BROKEN_SHARE = 0.01
 
 
 def _detect_cjk(body: bytes) -> tuple[str, str, bool, TextCensus] | None:

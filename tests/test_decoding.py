@@ -401,3 +401,25 @@ def test_every_sequence_the_gbk_codec_accepts_reads_the_same_in_gb18030():
             continue
         assert bytes((byte,)).decode("gb18030") == text
     assert accepted > 21_000
+
+
+def test_an_undeclared_utf8_page_with_a_broken_byte_stays_utf8():
+    """One lost byte made no charset decode the page cleanly; the detector then read the UTF-8
+    as GB18030, and the page was archived as nothing (mojibake)."""
+    paragraphs = CORPUS[0].split("。")[:12]
+    page = speech_page(paragraphs)
+    encoded = page.encode("utf-8")
+    cut = encoded.index(paragraphs[3].encode("utf-8")) + 1
+    body = encoded[:cut] + encoded[cut + 1:]
+    decoded = decode_html(body, None)
+    assert decoded.encoding == "utf-8" and decoded.lossy and decoded.text.count("\ufffd") == 1
+    result = extract(body, None)
+    assert result.skipped is None and paragraphs[5] in result.texts[0].text
+
+
+@pytest.mark.parametrize("chinese", ["会议", "关于召开全县廉政工作会议的通知"])
+def test_a_gbk_page_with_little_chinese_is_not_taken_for_broken_utf8(chinese):
+    body = f"<html><head><title>t</title></head><body><p>Meeting {chinese} 2024-03-02</p></body></html>".encode("gbk")
+    # (Two characters alone cannot tell GBK from Big5; the point here is that neither is UTF-8.)
+    decoded = decode_html(body, None)
+    assert decoded.encoding != "utf-8" and not decoded.lossy
