@@ -210,6 +210,33 @@ def m009_crawl_health(db: Database) -> None:
     runs.add_column("texts_by_locator", str)
 
 
+@migrations()
+def m010_band_admission_changes_are_pending(db: Database) -> None:
+    """A text that enters or leaves a band key's first ``dedup.BAND_CAP`` texts is pending, as a changed text is.
+
+    The duplicate refresh proposes a pair through a key only when one of the two texts is among
+    the key's first ``BAND_CAP`` (smallest ids).  A changed text keeps its id: leaving a key it
+    was admitted to admits the next text, joining one ahead of its admitted texts pushes the last
+    out, and those texts' candidates change although their contents did not.  New texts, with the
+    largest ids, move no other text.
+    """
+    # dedup.BAND_CAP as this migration was written: another cap needs a migration that writes
+    # the triggers again (tests/test_dedup_incremental.py compares them with dedup.BAND_CAP).
+    cap = 4
+    for event, row, offset in (("delete", "old", cap - 1), ("insert", "new", cap)):
+        # After the delete, the text at offset cap - 1 was at cap before; after the insert, the
+        # one at offset cap was at cap - 1 before.  Either moved only if it is after the row's text.
+        moved = (
+            f"select text_id from dedup_bands where band_key = {row}.band_key "
+            f"order by text_id limit 1 offset {offset}"
+        )
+        db.execute(
+            f"create trigger dedup_bands_admission_on_{event} after {event} on dedup_bands "
+            f"when {row}.text_id < ({moved}) "
+            f"begin insert into dedup_pending (text_id) {moved}; end"
+        )
+
+
 @dataclass(frozen=True)
 class RejectedPage:
     """A page that did not become a text: why (``reason``, a short key) and when."""

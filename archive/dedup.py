@@ -37,12 +37,17 @@ are short), so a pair is also confirmed when the smaller text's shingles are nea
 all in the larger one's (``CONTAINMENT``) — anywhere when the two are of comparable
 length, otherwise only when they also start alike.  To propose previews at all, the
 signature carries a second MinHash over the first ``HEAD_CHARS`` characters.
+
+Texts from one template (a site's stock opening, a genre's set phrases) share band keys by
+the hundred in a large archive; compared with all of them, each new text would cost more as
+the archive grows.  A key admits its first ``BAND_CAP`` texts, and a pair is proposed through
+it only when one of the two is admitted: a copy still meets the original it copies, and two
+later texts that are the same speech share other keys, held by few texts, as well.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import re
 import string
 import struct
@@ -62,6 +67,7 @@ __all__ = [
     "NUM_PERM",
     "SHINGLE",
     "THRESHOLD",
+    "BAND_CAP",
     "ArchivedText",
     "ClusterUpdate",
     "Clusters",
@@ -96,6 +102,16 @@ HEADS_MATCH = 0.6  # head estimate from which two texts "start alike" (retitled 
 # 21 bands of 6 rows propose a pair with Jaccard 0.7 at 93 %, 0.75 at 98 %, 0.8 at 99.8 %, and 0.3 (unrelated texts on
 # one topic) at 1.5 %.
 LSH_BANDS = (21, 6)
+# A band key's first BAND_CAP texts (smallest ids) are its *admitted* texts: a pair is proposed
+# through a key only when one of the two is admitted there.  A later text still meets the key's
+# first texts (a copy meets the original it copies, however many copies came before), but no
+# longer every text that came after them: texts built from one template share band keys by the
+# hundred in a large archive, and without the cap each new text met a fixed share of the archive.
+# Measured on benchmarks/dedup_refresh.py's archive of 100,000 texts (3,835 planted pairs): a cap
+# of 1 loses 2 pairs, 2 and 4 none; with 4, a new text's band keys name 9 earlier texts (35
+# uncapped), and at most 4 each.  The archive's migration m010 writes the cap into triggers:
+# changing it needs a migration too (tests/test_dedup_incremental.py compares the two).
+BAND_CAP = 4
 SCREEN_MARGIN = 0.15  # how far below the thresholds a MinHash estimate may fall and still get checked
 
 _SEED = 1  # fixed: signatures stored in the archive must stay comparable
@@ -497,7 +513,9 @@ def _sketches(
     return sketches
 
 
-def _band_pairs(sketches: Mapping[int, _Sketch], part: str, params: tuple[int, int], num_perm: int) -> set[tuple[int, int]]:
+def _band_pairs(
+    sketches: Mapping[int, _Sketch], part: str, params: tuple[int, int], num_perm: int, cap: int | None = None
+) -> set[tuple[int, int]]:
     """Pairs (a < b) of texts whose ``part`` sketches agree on all the rows of at least one band.
 
     The banding of datasketch's MinHashLSH (band i is hash values i·rows … (i+1)·rows,
@@ -507,6 +525,9 @@ def _band_pairs(sketches: Mapping[int, _Sketch], part: str, params: tuple[int, i
     key and sorted as numbers; only the few keys held by two or more texts are
     looked at, and their texts grouped by the rows themselves, so a collision of
     folded keys never makes a pair.
+
+    With ``cap``, a pair must also have one of its texts among the first ``cap`` texts
+    (smallest ids) of the band's stored key (``band_keys``): the ``BAND_CAP`` rule.
     """
     bands, rows = params  # rows fix the S-curve's steepness; other num_perm scale the bands
     bands = max(2, bands * num_perm // NUM_PERM)
@@ -517,14 +538,21 @@ def _band_pairs(sketches: Mapping[int, _Sketch], part: str, params: tuple[int, i
     pairs: set[tuple[int, int]] = set()
     for band in range(bands):
         block = matrix[:, band * rows:(band + 1) * rows]
-        order, runs = _equal_key_runs(_folded_keys(block))
+        keys = _folded_keys(block)
+        if cap is not None:
+            # Ranked in the stored key's bucket, as the archive's band index ranks them: its top
+            # bits, the texts of which a chance collision may mix, are the bucket.
+            keys >>= np.uint64(64 - _BAND_KEY_BITS)
+        order, runs = _equal_key_runs(keys)
         for start, stop in runs:
-            buckets: dict[bytes, list[int]] = {}
-            for row in order[start:stop].tolist():
-                buckets.setdefault(block[row].tobytes(), []).append(int(ids[row]))
-            for members in buckets.values():
-                if len(members) > 1:  # a bucket of two or more texts: every pair in it is a candidate
-                    pairs.update(itertools.combinations(sorted(members), 2))
+            buckets: dict[bytes, list[tuple[int, int]]] = {}
+            for rank, row in enumerate(np.sort(order[start:stop]).tolist()):  # rows are in id order
+                buckets.setdefault(block[row].tobytes(), []).append((rank, int(ids[row])))
+            for members in buckets.values():  # a bucket of two or more texts: its pairs are candidates
+                for index, (rank, text_id) in enumerate(members[:-1]):
+                    if cap is not None and rank >= cap:
+                        break  # neither this text nor a later one is admitted: no pair among them
+                    pairs.update((text_id, other) for _, other in members[index + 1:])
     return pairs
 
 
@@ -559,7 +587,7 @@ def clustering_scheme() -> str:
     """What stored clusters depend on: clusters made under another scheme need a full refresh."""
     return (
         f"{band_scheme()}; threshold {THRESHOLD}, containment {CONTAINMENT}, size ratio {MIN_SIZE_RATIO}, "
-        f"preview {MIN_PREVIEW_SHINGLES}, heads {HEADS_MATCH}, margin {SCREEN_MARGIN}"
+        f"preview {MIN_PREVIEW_SHINGLES}, heads {HEADS_MATCH}, margin {SCREEN_MARGIN}, band cap {BAND_CAP}"
     )
 
 
@@ -602,18 +630,23 @@ def _equal_key_runs(keys: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]
     return order, list(zip(run_starts.tolist(), run_ends.tolist()))
 
 
-def _candidates(sketches: Mapping[int, _Sketch], threshold: float, num_perm: int) -> Iterator[_Candidate]:
-    """Pairs (a < b) worth confirming, in order: similar as wholes, or starting alike.
+def _candidates(
+    sketches: Mapping[int, _Sketch], representatives: Collection[int], threshold: float, num_perm: int
+) -> Iterator[_Candidate]:
+    """Pairs (a < b) of ``representatives`` worth confirming, in order: similar as wholes, or starting alike.
 
     Whole-text LSH banding finds copies with small edits.  It cannot find a preview
     (Jaccard ≈ the preview's share of its full text, below 0.1 for some) without
     proposing much of the corpus, since unrelated texts on one topic share stock
     phrases; but a preview keeps the start of its text, so a second banding over
-    the heads proposes it.  Pairs are screened on the sketches before anything
-    exact is computed.
+    the heads proposes it.  The bands hold every text of ``sketches``, so that each
+    key's first texts (``BAND_CAP``) are the ones the archive's band index ranks first.
+    Pairs are screened on the sketches before anything exact is computed.
     """
-    pairs = _band_pairs(sketches, "whole", LSH_BANDS, num_perm) | _band_pairs(sketches, "head", LSH_BANDS, num_perm)
+    pairs = set().union(*(_band_pairs(sketches, part, LSH_BANDS, num_perm, BAND_CAP) for part in ("whole", "head")))
     for text_id, other in sorted(pairs):
+        if text_id not in representatives or other not in representatives:
+            continue
         heads_match = _screen(sketches[text_id], sketches[other], threshold)
         if heads_match is not None:
             yield _Candidate(text_id, other, heads_match)
@@ -636,7 +669,15 @@ def _screen_counts(
     two take the same decisions, to the last bit of the arithmetic.
     """
     heads_match = head_equal / num_perm >= HEADS_MATCH
-    return heads_match if heads_match or _plausible(whole_equal / num_perm, size_a, size_b, threshold) else None
+    # Starting alike matters to ``_same_text`` only for a preview much shorter than its text;
+    # of comparable lengths, two texts are the same by Jaccard or containment, which the whole
+    # sketches screen.  Texts from one template start alike by the thousand in a large archive:
+    # sent to the exact check for their heads alone, they made most of the checks (on
+    # benchmarks/dedup_refresh.py's 100,000 texts: 3.2 times fewer checks, the same clusters).
+    small, large = sorted((size_a, size_b))
+    if heads_match and small < MIN_SIZE_RATIO * large:
+        return True
+    return heads_match if _plausible(whole_equal / num_perm, size_a, size_b, threshold) else None
 
 
 def _estimate(a: np.ndarray, b: np.ndarray) -> float:
@@ -677,8 +718,9 @@ def cluster_texts(
     ``exact_keys`` (text id -> ``exact_key()``) not given.  A text given as None
     (with its ``chars``) is read through ``load_texts`` (ids -> texts) only when
     one of those must be computed or it is in a candidate pair.  The result depends only
-    on the texts and parameters, not on their order.  The LSH banding (LSH_BANDS)
-    is tuned for thresholds of about 0.7; much lower ones would also need more bands.
+    on the texts, their ids (``BAND_CAP`` admits a band key's smallest ids) and the parameters,
+    not on their order.  The LSH banding (LSH_BANDS) is tuned for thresholds of about 0.7;
+    much lower ones would also need more bands.
     """
     by_id = {text.id: text for text in texts}
     if len(by_id) != len(texts):
@@ -687,7 +729,7 @@ def cluster_texts(
     groups = _UnionFind(ids)
     text_of = _Texts(by_id, load_texts)
 
-    # 1. Exact duplicates: one representative per exact key goes on to the LSH.
+    # 1. Exact duplicates: one representative per exact key pairs in the LSH.
     representative: dict[str, int] = {}
     exact_keys = exact_keys or {}
     for text_id in ids:
@@ -696,12 +738,12 @@ def cluster_texts(
             groups.union(representative[key], text_id)
         else:
             representative[key] = text_id
-    distinct = sorted(representative.values())
 
-    # 2. Near duplicates: two LSH indexes propose, exact shingle sets confirm.
-    sketches = _sketches(distinct, text_of, signatures or {}, shingle, num_perm)
+    # 2. Near duplicates: two LSH indexes propose, exact shingle sets confirm.  Every text long
+    # enough is banded, as the archive files every text, but only representatives pair.
+    sketches = _sketches(ids, text_of, signatures or {}, shingle, num_perm)
     shingles = _ShingleCache(text_of, shingle)
-    for pair in _candidates(sketches, threshold, num_perm):
+    for pair in _candidates(sketches, set(representative.values()), threshold, num_perm):
         if groups.find(pair.a) == groups.find(pair.b):
             continue  # already joined: no proof needed
         if _same_text(shingles[pair.a], shingles[pair.b], pair.heads_match, threshold):
@@ -720,9 +762,13 @@ def cluster_texts(
 # cluster_texts' clusters are the connected parts of a graph: texts with one exact key are
 # joined; the first text (smallest id) of each key, its representative, is joined to another
 # representative when a band proposes the pair and the shingle sets confirm it.  Whether
-# two texts are joined depends on those two texts alone.  So after some texts change (or
-# arrive), an edge between two texts that did not change is still there, and only edges at
-# the changed texts come or go, plus those of a representative whose key a changed text took
+# two texts are joined depends on those two texts and on whether one of them is admitted
+# (BAND_CAP) to a band key they share.  A text arriving with a larger id than all others
+# changes no other text's admission; a text that changes (keeping its id) may move another
+# text into a key's first BAND_CAP or out of them, and the store counts that text as changed
+# too (the archive's band index does, by triggers).  So after some texts change (or arrive),
+# an edge between two texts that did not change is still there, and only edges at the
+# changed texts come or go, plus those of a representative whose key a changed text took
 # over.  A stored cluster holding none of those texts therefore stays whole and can only
 # grow, by an edge to a changed text; one holding one may come apart, so its members are
 # joined again from their own edges.  update_clusters does exactly that, and so gives what
@@ -746,7 +792,9 @@ class DuplicateIndex(Protocol):
     """What ``update_clusters`` reads from a store of texts, signatures and band keys.
 
     The store holds, for every text, its exact key, its current signature filed under that
-    signature's ``band_keys``, and the cluster the last refresh gave it.  archive.database is one.
+    signature's ``band_keys``, and the cluster the last refresh gave it; a text that entered or
+    left a key's first ``BAND_CAP`` texts since then is among the changed ones.  archive.database
+    is one.
     """
 
     def texts(self, ids: Collection[int]) -> dict[int, ArchivedText]:
@@ -785,14 +833,18 @@ _SCREEN_BLOCK = 2048  # candidates (or pairs) screened together: two 2048 × 128
 
 
 def _screened_pairs(
-    pairs: Sequence[tuple[int, int]], sketches: Mapping[int, _Sketch], threshold: float
+    pairs: Sequence[tuple[int, int]], sketches: Mapping[int, _Sketch], threshold: float,
+    through: Sequence[int] | None = None,
 ) -> list[tuple[int, int, bool]]:
     """The pairs whose sketches share a band and pass ``_screen``, with whether they start alike.
 
+    ``through`` gives, for each pair, the bands (bit i: slot i of ``band_keys``) it may share to
+    count; None: any band.  A key two texts share by chance is told apart here, by the rows.
     The sketches are compared a block of pairs at a time in numpy; the decision itself is
     ``_screen_counts``, the one ``_candidates`` takes pair by pair.
     """
     bands, rows = LSH_BANDS
+    slots = np.uint64(1) << np.arange(2 * bands, dtype=np.uint64)
     kept = []
     for start in range(0, len(pairs), _SCREEN_BLOCK):
         block = pairs[start:start + _SCREEN_BLOCK]
@@ -801,12 +853,17 @@ def _screened_pairs(
             left = np.stack([getattr(sketches[a], part) for a, _ in block])
             right = np.stack([getattr(sketches[b], part) for _, b in block])
             equal[part] = left == right
-        banded = np.zeros(len(block), dtype=bool)
-        for part in ("whole", "head"):
-            banded |= equal[part][:, : bands * rows].reshape(len(block), bands, rows).all(axis=2).any(axis=1)
+        agreeing = np.concatenate(
+            [equal[part][:, : bands * rows].reshape(len(block), bands, rows).all(axis=2) for part in ("whole", "head")],
+            axis=1,
+        )  # pair × slot: the band's rows agree
+        if through is not None:
+            allowed = np.array(through[start:start + _SCREEN_BLOCK], dtype=np.uint64)
+            agreeing &= (allowed[:, None] & slots) != 0
+        banded = agreeing.any(axis=1)
         whole_equal, head_equal = equal["whole"].sum(axis=1).tolist(), equal["head"].sum(axis=1).tolist()
         num_perm = equal["whole"].shape[1]
-        for index in np.flatnonzero(banded).tolist():  # the others only share a key by chance
+        for index in np.flatnonzero(banded).tolist():
             a, b = block[index]
             heads_match = _screen_counts(
                 whole_equal[index], head_equal[index], num_perm, sketches[a].size, sketches[b].size, threshold
@@ -824,8 +881,10 @@ def update_clusters(
     The index's stored clusters must be ``cluster_texts``' result over the texts as they
     stood before these changes, and every text's exact key, signature and band keys current.
     Work and memory grow with the changed texts, the clusters they were and come to be in,
-    and their candidates, not with the archive.  Removed texts are not handled: the archive
-    does not remove texts.
+    and their candidates, not with the archive: a new text meets at most ``BAND_CAP`` texts per
+    band key (an older text the cap admits, when it changes, meets every text of the key).  The
+    index still hands over every text filed under a key, most of them left unused.  Removed
+    texts are not handled: the archive does not remove texts.
     """
     changed_texts = index.texts(changed)
     affected = {text.cluster_id for text in changed_texts.values()}
@@ -873,20 +932,26 @@ def update_clusters(
         sketches = _sketches(chunk, text_of, index.signatures(chunk), SHINGLE, NUM_PERM)
         keys_of = dict(zip(sketches, _sketch_band_keys(list(sketches.values())).tolist()))
         # The chunk's own texts are left out of the lookup (each would find itself under all its
-        # keys) and paired among themselves here.
+        # keys) and put back here.
         filed = index.filed_under({key for keys in keys_of.values() for key in keys}, excluding=keys_of.keys())
         for text_id, keys in keys_of.items():
             for key in keys:
                 filed.setdefault(key, []).append(text_id)
-        proposers: dict[int, set[int]] = {}  # candidate -> the chunk's texts that proposed it
-        for text_id, keys in keys_of.items():
-            for key in keys:
-                for other in filed[key]:
-                    if other != text_id and not (other in keys_of and other < text_id):
-                        proposers.setdefault(other, set()).add(text_id)
+        ranked = {key: sorted(set(ids)) for key, ids in filed.items()}  # each key's texts, first (admitted) ones first
         del filed
-        # Candidates grow with the archive (LSH proposes a share of all texts), so their
-        # signatures are read and screened a block at a time: memory stays bounded.
+        # candidate -> the chunk's texts that proposed it -> the slots of the keys it was proposed through
+        proposers: dict[int, dict[int, int]] = {}
+        for text_id, keys in keys_of.items():
+            for slot, key in enumerate(keys):
+                filed_texts = ranked[key]
+                admitted = filed_texts[:BAND_CAP]
+                # An admitted text meets every text of the key; any other, only the admitted ones.
+                for other in filed_texts if text_id in admitted else admitted:
+                    if other != text_id and not (other in keys_of and other < text_id):  # a chunk's pair once
+                        through = proposers.setdefault(other, {})
+                        through[text_id] = through.get(text_id, 0) | 1 << slot
+        del ranked
+        # Candidates are read and screened a block at a time: memory stays bounded.
         screened: list[tuple[int, int, bool]] = []
         candidates = sorted(proposers)
         for block_start in range(0, len(candidates), _SCREEN_BLOCK):
@@ -895,8 +960,14 @@ def update_clusters(
             # A filed text without a current signature is no longer stored (its rows outlived it).
             stored = index.signatures([other for other in block if other not in sketches])
             block_sketches.update((other, _decode(sig)[1]) for other, sig in stored.items())
-            pairs = [(text_id, other) for other in block if other in block_sketches for text_id in sorted(proposers[other])]
-            screened += _screened_pairs(pairs, {**sketches, **block_sketches}, threshold)
+            pairs = [
+                (text_id, other, slots) for other in block if other in block_sketches
+                for text_id, slots in sorted(proposers[other].items())
+            ]
+            screened += _screened_pairs(
+                [(text_id, other) for text_id, other, _ in pairs], {**sketches, **block_sketches}, threshold,
+                [slots for _, _, slots in pairs],
+            )
         # Only representatives pair: a candidate outside may have an older text with its exact key.
         outside_texts = index.texts({other for _, other, _ in screened} - regrouped.keys())
         outside_firsts = index.first_with_keys({text.exact_key for text in outside_texts.values()})

@@ -206,11 +206,14 @@ def main() -> None:
             # archive-SIZE.db: the archive at SIZE texts, clusters settled; kept in --workdir for the next run.
             base = workdir / f"archive-{size}.db"
             built = None
+            started = time.perf_counter()
             if not base.exists():
-                started = time.perf_counter()
                 if previous is not None:
                     snapshot(previous, base)
-                grow(base, size, args.copies)
+                built = 0.0
+            # A kept archive is settled again too: its clusters may date from another clustering scheme.
+            grow(base, size, args.copies)
+            if built is not None:
                 built = time.perf_counter() - started
             previous = base
             # The crawl to measure: new texts, a tenth of them copies of archived ones, saved as a crawl saves them.

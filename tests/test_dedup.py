@@ -445,3 +445,48 @@ def test_clusters_from_stored_signatures_read_only_the_texts_of_candidate_pairs(
     assert 0 < len(set(loaded)) < len(planted.texts) / 2
     with pytest.raises(ValueError, match="without its text"):
         cluster_texts(lazy, {}, exact_keys=keys)
+
+
+# -- band keys shared by many texts (BAND_CAP) ------------------------------------------------
+
+
+def opening_shared_by(count: int, *, seed: int) -> tuple[str, list[str]]:
+    """An opening of more than HEAD_CHARS characters, and ``count`` unrelated speeches that all start with it."""
+    from archive.dedup import HEAD_CHARS
+
+    donor, *speeches = generate_texts(count + 1, seed=seed)
+    opening: list[str] = []
+    for paragraph in donor.paragraphs:
+        opening.append(paragraph)
+        if len(normalised_for_shingles("".join(opening))) > HEAD_CHARS + 40:
+            break
+    return "\n".join(opening), ["\n".join(opening + list(s.paragraphs[2:])) for s in speeches]
+
+
+def test_a_copy_among_texts_with_one_opening_still_meets_its_source_on_rarer_bands():
+    # Many texts start with one long opening (a site's template): their heads are one sketch,
+    # and their head band keys are held by all of them.  A text arriving after the keys' first
+    # BAND_CAP texts is not admitted to them, nor is its copy; the copy still meets its source
+    # on whole-text bands that only the two share, and the template's texts stay apart.
+    from archive import dedup
+    from archive.dedup import BAND_CAP, LSH_BANDS, NUM_PERM, _band_pairs, _decode
+
+    count = 4 * BAND_CAP
+    opening, speeches = opening_shared_by(count + 1, seed=33)
+    source = speeches[-1]
+    paragraphs = source.split("\n")
+    copy = "\n".join(paragraphs[:6] + ["同时，我们也要清醒地看到，工作中还存在一些不容忽视的问题。"] + paragraphs[6:])
+    texts = [_text(i + 1, speech) for i, speech in enumerate(speeches)] + [_text(count + 2, copy)]
+    sketches = {text.id: _decode(signature(text.text))[1] for text in texts}
+    head_keys = {tuple(dedup.band_keys(signature(text.text))[LSH_BANDS[0]:]) for text in texts}
+    assert len(head_keys) == 1  # every text is filed under the same head keys
+
+    heads = _band_pairs(sketches, "head", LSH_BANDS, NUM_PERM, BAND_CAP)
+    assert len(_band_pairs(sketches, "head", LSH_BANDS, NUM_PERM)) == len(texts) * (len(texts) - 1) // 2
+    # Capped: each text meets the first BAND_CAP texts only, not every text that shares the key.
+    assert heads == {(a, b) for a in range(1, BAND_CAP + 1) for b in range(a + 1, len(texts) + 1)}
+    assert (count + 1, count + 2) not in heads
+    assert (count + 1, count + 2) in _band_pairs(sketches, "whole", LSH_BANDS, NUM_PERM, BAND_CAP)
+
+    clusters = cluster_texts(texts)
+    assert clusters.cluster_of == {**{i: i for i in range(1, count + 2)}, count + 2: count + 1}

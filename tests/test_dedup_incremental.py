@@ -5,7 +5,8 @@ texts new or changed since the last refresh (``dedup_pending``); the refresh at 
 end looks up only those texts' candidates (``dedup.update_clusters``).  Its clusters must be
 the ones a full refresh (``dedup.cluster_texts`` over every text) gives: same members, same
 canonical text, same ``duplicate_clusters`` rows, after texts are added in several crawls and
-after texts change (leaving a cluster, splitting one, joining one, taking an exact key over).
+after texts change (leaving a cluster, splitting one, joining one, taking an exact key over),
+and after a change moves another text into or out of a band key's first texts (``dedup.BAND_CAP``).
 """
 
 from __future__ import annotations
@@ -304,3 +305,61 @@ def test_a_crawl_clusters_the_texts_a_killed_crawl_left_unclustered(tmp_path):
     assert ArchiveWriter(path).close() is None  # nothing left to cluster
     with Archive(path) as archive:
         assert _stored_result(archive) == _full_result(archive)
+
+
+def test_a_text_moved_into_or_out_of_a_band_keys_first_texts_is_refreshed_as_a_full_refresh_would(tmp_path, refreshes):
+    # A band key admits its first BAND_CAP texts (dedup.BAND_CAP).  When a changed text leaves a
+    # key, the next text moves into the first ones and meets texts it did not meet before; when it
+    # comes back ahead of them, that text moves out again.  Its content never changed: the archive
+    # lists it as pending (migration m010's triggers), and the refresh remakes its cluster.
+    from tests.test_dedup import opening_shared_by
+
+    cap = dedup.BAND_CAP
+    opening, speeches = opening_shared_by(cap + 3, seed=34)
+    moved = cap + 1  # the first text of the shared opening that the head band keys do not admit
+    paragraphs = speeches[cap].split("\n")
+    # A short preview of that text: it starts alike, but its whole sketch is far from the full text's.
+    preview = "\n".join(paragraphs[: opening.count("\n") + 3])
+    assert len(preview) < 0.35 * len(speeches[cap])
+    url = "http://127.0.0.1/{}.html".format
+    others = ["\n".join(s.paragraphs) for s in generate_texts(14, seed=35)]
+    with Archive(tmp_path / "archive.db") as archive:
+        archive.save_texts(
+            [_item(url(i), speech) for i, speech in enumerate(speeches, start=1)]
+            + [_item(url("preview"), preview, truncated=True)]
+            + [_item(url(f"other{n}"), text) for n, text in enumerate(others[1:])]
+        )
+        preview_id = archive.db.execute("select id from texts where url = ?", [url("preview")]).fetchone()[0]
+
+        def together() -> bool:
+            cluster_of = _stored_result(archive)[0]
+            return cluster_of[preview_id] == cluster_of[moved]
+
+        archive.refresh_duplicates()
+        assert not together()  # neither is admitted to the keys they share: never compared
+        for text, joins in ((others[0], True), (speeches[0], False)):
+            archive.save_texts([_item(url(1), text)])  # the first text leaves the shared opening, then comes back
+            pending = {text_id for (text_id,) in archive.db.execute("select text_id from dedup_pending")}
+            assert pending == {1, moved}
+            archive.refresh_duplicates()
+            assert _stored_result(archive) == _full_result(archive)
+            assert together() == joins
+    assert refreshes == ["full", "incremental", "incremental"]
+
+
+def test_new_texts_move_no_other_text_in_or_out_of_a_band_keys_first_texts(tmp_path):
+    from tests.test_dedup import opening_shared_by
+
+    _, speeches = opening_shared_by(dedup.BAND_CAP + 3, seed=36)
+    with Archive(tmp_path / "archive.db") as archive:
+        for n, speech in enumerate(speeches):
+            archive.save_texts([_item(f"http://127.0.0.1/{n}.html", speech)])
+        assert [text_id for (text_id,) in archive.db.execute("select text_id from dedup_pending")] == list(range(1, len(speeches) + 1))
+
+
+def test_the_archives_triggers_hold_the_band_cap(tmp_path):
+    # Migration m010 wrote the cap into the triggers once: a new cap needs a migration of its own.
+    with Archive(tmp_path / "archive.db") as archive:
+        sql = dict(archive.db.execute("select name, sql from sqlite_master where type = 'trigger'"))
+    assert f"offset {dedup.BAND_CAP - 1}" in sql["dedup_bands_admission_on_delete"]
+    assert f"offset {dedup.BAND_CAP}" in sql["dedup_bands_admission_on_insert"]
