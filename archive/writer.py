@@ -11,6 +11,7 @@ import errno
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from archive.database import Archive, ArticleToArchive, GonePage, PageToCapture, RejectedPage, SaveCounts, warc_directory
@@ -36,6 +37,21 @@ def is_disk_problem(error: BaseException) -> bool:
         phrase in str(error).lower() for phrase in ("disk is full", "disk i/o error"))
 
 
+@dataclass(frozen=True)
+class ItemOutcome:
+    """What the archive makes of an item handed to the writer: stored, or an article stored without text (why)."""
+
+    url: str
+    no_text: str | None = None
+
+    @classmethod
+    def of(cls, item: ArticleItem | ArticleNotModified | PageRejected | ArticleGone) -> ItemOutcome:
+        """The outcome of ``item`` as it stands: an article must have been cleaned."""
+        if isinstance(item, ArticleItem) and not item.texts:
+            return cls(item.url, item.skipped or "no_text")
+        return cls(item.url)
+
+
 class ArchiveWriter:
     def __init__(
         self,
@@ -51,10 +67,7 @@ class ArchiveWriter:
         self.batch_size = batch_size
         self.idle_batch_size = max(1, batch_size // 4)  # smallest batch work_ahead writes early
         self.forced_encoding = forced_encoding
-        # How to clean articles handed over uncleaned (ArticleItem.clean_in_writer), and those
-        # of them that held no text, (url, reason), for the crawl's log and statistics.
-        self.clean_rules = clean_rules
-        self.cleaned_without_text: list[tuple[str, str]] = []
+        self.clean_rules = clean_rules  # for articles handed over uncleaned (ArticleItem.clean_in_writer)
         self.pending: list[ArticleToArchive] = []
         self.not_modified: list[tuple[str, str, str]] = []
         self.counts = SaveCounts()
@@ -82,9 +95,11 @@ class ArchiveWriter:
                 f"size limit was reached"
             ) from error
 
-    def add(self, item: ArticleItem | ArticleNotModified | PageRejected | ArticleGone) -> None:
+    def add(self, item: ArticleItem | ArticleNotModified | PageRejected | ArticleGone) -> ItemOutcome:
+        """Take ``item`` in (cleaning an article handed over uncleaned); returns what the archive makes of it."""
         with self._room_guard():
             self._add(item)
+        return ItemOutcome.of(item)
 
     def _add(self, item: ArticleItem | ArticleNotModified | PageRejected | ArticleGone) -> None:
         if isinstance(item, PageRejected):
@@ -94,16 +109,17 @@ class ArchiveWriter:
             self.rejected.append(RejectedPage(item.site, item.url, f"http_{item.status}", item.at))
         elif isinstance(item, ArticleNotModified):
             self.not_modified.append((item.site, item.url, item.fetched_at))
-        elif not self.archive.has_fetch(item.fetch_id):
-            if item.clean_in_writer:
+        else:
+            if item.clean_in_writer:  # even a fetch stored already: what the archive makes of it needs its texts
                 self._clean(item)
-            # Extraction hands over how it decoded each page; decode only when it did not (an item
-            # from elsewhere, or one it stopped reading early).
-            known = item.encodings if len(item.encodings) == len(item.pages) else [None] * len(item.pages)
-            pages = [self._capture(item.site, page, encodings) for page, encodings in zip(item.pages, known)]
-            self.pending.append(ArticleToArchive(item.site, item.category, pages, item.texts, item.fetch_id))
-            if not item.texts:  # the capture is kept; the reason it is not a text is recorded
-                self.rejected.append(RejectedPage(item.site, item.url, item.skipped or "no_text", item.fetched_at))
+            if not self.archive.has_fetch(item.fetch_id):
+                # Extraction hands over how it decoded each page; decode only when it did not (an item
+                # from elsewhere, or one it stopped reading early).
+                known = item.encodings if len(item.encodings) == len(item.pages) else [None] * len(item.pages)
+                pages = [self._capture(item.site, page, encodings) for page, encodings in zip(item.pages, known)]
+                self.pending.append(ArticleToArchive(item.site, item.category, pages, item.texts, item.fetch_id))
+                if not item.texts:  # the capture is kept; the reason it is not a text is recorded
+                    self.rejected.append(RejectedPage(item.site, item.url, item.skipped or "no_text", item.fetched_at))
         if len(self.pending) + len(self.not_modified) >= self.batch_size:
             self._flush()
 
@@ -111,8 +127,6 @@ class ArchiveWriter:
         if self.clean_rules is None:
             raise ValueError(f"{item.url} was handed over uncleaned to a writer without cleaning rules")
         item.take_extraction(extract_or_report(item.pages, self.clean_rules))
-        if not item.texts:
-            self.cleaned_without_text.append((item.url, item.skipped or "no_text"))
 
     def work_ahead(self) -> bool:
         """Write a part-filled batch while nothing else waits, once it is worth a transaction; returns whether it did.

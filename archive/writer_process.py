@@ -24,11 +24,13 @@ import signal
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from archive.database import SaveCounts
+from archive.writer import ArchiveDiskError, ArchiveWriter, ItemOutcome
 from pipelines.rules import ExtractionRules
+from records.crawl_items import ArticleItem
 
 _POLL_SECONDS = 0.5
 # The signals that stop a crawl; the crawl's process handles them, its writer ignores them.
@@ -56,9 +58,20 @@ class _WriterOptions:
     clean_rules: ExtractionRules | None
 
 
-def _run_writer(options: _WriterOptions, items, replies: multiprocessing.Queue) -> None:
-    from archive.writer import ArchiveDiskError, ArchiveWriter
+@dataclass(frozen=True)
+class _Handled:
+    """The writer's acknowledgement of one list of items, its only reply until it closes or fails."""
 
+    items: int  # how many it took in
+    outcomes: list[ItemOutcome]  # of those it cleaned, in order: the crawl knew the others' when it sent them
+    counts: SaveCounts  # committed so far
+
+
+def _cleaned_by_writer(item) -> bool:
+    return isinstance(item, ArticleItem) and item.clean_in_writer
+
+
+def _run_writer(options: _WriterOptions, items, replies: multiprocessing.Queue) -> None:
     # Ctrl-C, `timeout` and `systemctl stop` signal every process of the crawl.  The crawl
     # answers by shutting down gracefully, which needs this writer to store what is queued,
     # so the writer leaves stopping to its owner: it ends on the owner's None, or at
@@ -73,7 +86,6 @@ def _run_writer(options: _WriterOptions, items, replies: multiprocessing.Queue) 
             options.archive_path, warc_prefix=options.warc_prefix, batch_size=options.batch_size,
             forced_encoding=lambda site: options.forced_encoding, clean_rules=options.clean_rules,
         )
-        reported = SaveCounts()
         while True:
             # Idle while the crawl fetches: do now what close would otherwise do
             # after the crawl's last page (see ArchiveWriter.work_ahead).
@@ -92,14 +104,15 @@ def _run_writer(options: _WriterOptions, items, replies: multiprocessing.Queue) 
                 replies.close()
                 replies.join_thread()
                 os._exit(0)
+            outcomes = []
             for item in message:
-                writer.add(item)
-            # Every list is acknowledged: the crawl's measure of what waits here (backlog()).
-            replies.put(("handled", len(message), writer.cleaned_without_text[:]))
-            writer.cleaned_without_text.clear()
-            if writer.counts != reported:
-                reported = SaveCounts(writer.counts.new, writer.counts.changed, writer.counts.unchanged)
-                replies.put(("counts", reported, None))
+                cleaned_here = _cleaned_by_writer(item)
+                outcome = writer.add(item)
+                if cleaned_here:
+                    outcomes.append(outcome)
+            # Every list is acknowledged: the crawl's measure of what waits here (backlog()).  The
+            # queue pickles later, in a thread of its own: the counts go as a copy.
+            replies.put(("handled", _Handled(len(message), outcomes, replace(writer.counts)), None))
     except ArchiveDiskError as error:
         replies.put(("disk_full", str(error), None))
         raise SystemExit(1) from None
@@ -127,11 +140,15 @@ class ArchiveWriterProcess:
     """``ArchiveWriter``'s interface (``add``, ``counts``, ``close``), with the writing done in a child process.
 
     ``counts`` lags behind ``add`` by up to one batch: it is what the writer has
-    committed; ``cleaned_without_text`` lists (url, reason) of the articles it cleaned
-    itself (``ArticleItem.clean_in_writer``) that held no text.  Up to ``max_pending``
-    items wait in an outbox that a thread of this process pickles into the pipe; beyond
-    that ``add`` blocks, so a writer slower than the crawl slows the crawl instead of
-    filling memory.
+    committed.  Up to ``max_pending`` items wait in an outbox that a thread of this
+    process pickles into the pipe; beyond that ``add`` blocks, so a writer slower than
+    the crawl slows the crawl instead of filling memory.
+
+    With ``clean_rules``, the writer cleans articles handed over uncleaned
+    (``ArticleItem.clean_in_writer``) while it has time to spare (``takes_uncleaned``):
+    the crawl's process is the busier one.  What the archive makes of such an article
+    is known once the writer has cleaned it, so ``add`` cannot return it; it comes
+    with the writer's acknowledgement, from ``take_outcomes``.
     """
 
     def __init__(
@@ -143,6 +160,7 @@ class ArchiveWriterProcess:
         forced_encoding: str | None = None,
         max_pending: int = 1000,
         clean_rules: ExtractionRules | None = None,
+        clean_backlog: int = 0,
     ) -> None:
         context = multiprocessing.get_context("spawn")
         receiving_end, self._sending_end = context.Pipe(duplex=False)
@@ -161,7 +179,8 @@ class ArchiveWriterProcess:
         atexit.register(self._hang_up_at_exit)
         self.counts = SaveCounts()
         self.clusters: int | None = None
-        self.cleaned_without_text: list[tuple[str, str]] = []
+        self._clean_backlog = clean_backlog if clean_rules is not None else 0  # 0: it never takes them
+        self._outcomes: list[ItemOutcome] = []  # acknowledged, not yet taken
         self._added = 0  # items given to add()
         self._handled = 0  # of which the writer has taken in
         # The writer's failure, once reported: raised again by every later call, whichever
@@ -178,13 +197,27 @@ class ArchiveWriterProcess:
             if item is None:
                 return
 
-    def add(self, item) -> None:
+    def add(self, item) -> ItemOutcome | None:
+        """Queue ``item`` for the writer; returns what the archive makes of it, or None when only the
+        writer will know (see ``take_outcomes``)."""
         if self._failure is not None:
             raise self._failure
+        outcome = None if _cleaned_by_writer(item) else ItemOutcome.of(item)
         self._added += 1
         self._batch.append(item)
         if len(self._batch) >= _SEND_BATCH or time.monotonic() - self._batch_started > _SEND_WAIT_SECONDS:
             self._send_batch()
+        return outcome
+
+    def take_outcomes(self) -> list[ItemOutcome]:
+        """The outcomes ``add`` could not return, in the order of their items, as far as the writer has
+        acknowledged them (since the last call)."""
+        outcomes, self._outcomes = self._outcomes, []
+        return outcomes
+
+    def takes_uncleaned(self, articles: int) -> bool:
+        """Whether to hand ``articles`` over uncleaned: with them, at most ``clean_backlog`` items would wait for the writer."""
+        return self._clean_backlog > 0 and self.backlog() + articles <= self._clean_backlog
 
     def backlog(self) -> int:
         """Items added that the writer has not taken in yet (queued here, in the pipe, or in its hands)."""
@@ -248,13 +281,12 @@ class ArchiveWriterProcess:
                     ArchiveWriteError(f"{value}\n{extra}")
                 raise self._failure
             if kind == "handled":
-                self._handled += value
-                self.cleaned_without_text.extend(extra)
+                self._handled += value.items
+                self._outcomes.extend(value.outcomes)
+                self.counts = value.counts
                 continue
-            self.counts = value
-            if kind == "closed":
-                self.clusters = extra
-                return kind
+            self.counts, self.clusters = value, extra  # closed
+            return kind
 
     def _check_alive(self) -> None:
         if not self._process.is_alive():

@@ -16,7 +16,6 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from archive.database import Archive, CrawlRunSummary, SaveCounts
-from crawler.item_pipelines import NO_TEXT_IN_WRITER_STAT
 
 
 def errors_by_kind(stats: dict) -> dict[str, int]:
@@ -39,12 +38,6 @@ def errors_by_kind(stats: dict) -> dict[str, int]:
 def articles_without_text(stats: dict) -> int:
     """Articles whose pages held no text, whichever process cleaned them (fanwen/no_text/<reason>)."""
     return sum(value for key, value in stats.items() if key.startswith("fanwen/no_text/"))
-
-
-def articles_archived(stats: dict) -> int:
-    """Articles with text handed to the archive: those the item pipelines passed, less the ones
-    the archive writer process cleaned and found without text."""
-    return stats.get("item_scraped_count", 0) - stats.get(NO_TEXT_IN_WRITER_STAT, 0)
 
 
 log = logging.getLogger(__name__)
@@ -138,7 +131,7 @@ class CrawlProgress:
             "fetched": fetched,
             "new": stats.get("fanwen/texts_new", 0),
             "changed": stats.get("fanwen/texts_changed", 0),
-            "archived": articles_archived(stats),
+            "archived": stats.get("fanwen/items_archived", 0),
             "skipped": stats.get("fanwen/articles_skipped_known", 0),
             "without_text": articles_without_text(stats),
             "errors": sum(errors_by_kind(stats).values()),

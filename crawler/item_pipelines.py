@@ -11,7 +11,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
-from archive.writer import ArchiveDiskError, ArchiveWriter
+from archive.writer import ArchiveDiskError, ArchiveWriter, ItemOutcome
 from archive.writer_process import ArchiveWriteError, ArchiveWriterProcess
 from pipelines.extraction import extract_or_report
 from records.crawl_items import ArticleItem, ArticleNotModified
@@ -22,10 +22,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-# Where ArchiveTextsPipeline leaves its writer on the crawler for ExtractTextsPipeline to ask.
+# Where ArchiveTextsPipeline leaves its writer process on the crawler for ExtractTextsPipeline to ask.
 ARCHIVE_WRITER_ATTRIBUTE = "fanwen_archive_writer"
-# Articles the writer process cleaned and found without text (kept out of item_scraped_count).
-NO_TEXT_IN_WRITER_STAT = "fanwen/no_text_cleaned_by_writer"
+# Items the archive took in, less articles without text: the crawl's progress shows it as articles archived.
+ITEMS_ARCHIVED_STAT = "fanwen/items_archived"
 
 # The finish reason of a crawl stopped because the archive could not be written.
 DISK_FULL = "disk_full"
@@ -55,11 +55,10 @@ class ExtractTextsPipeline:
     When the crawl has no request left in flight or waiting, no other article is on
     its way, so the batch is cleaned at once instead of waiting out the timer.
 
-    The crawl's process is the busier of the two (Scrapy's own work is most of it);
-    the archive writer process has time to spare while its index is small.  So a
-    batch goes to the writer uncleaned, for it to clean, while fewer than
-    ``FANWEN_CLEAN_IN_WRITER`` articles wait there (0: never); its articles without
-    text then reach the statistics through the writer (``ArchiveTextsPipeline``).
+    The crawl's process is the busier of the two (Scrapy's own work is most of it), so
+    a batch goes to the archive writer process uncleaned instead, for it to clean,
+    while the writer has time for it (``ArchiveWriterProcess.takes_uncleaned``,
+    ``FANWEN_CLEAN_IN_WRITER``).
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -72,7 +71,6 @@ class ExtractTextsPipeline:
         self._batch_bytes = 0
         self._timer: asyncio.TimerHandle | None = None
         self._engine: ExecutionEngine | None = None  # the crawl's, once it runs (open_spider)
-        self.clean_in_writer_below = settings.getint("FANWEN_CLEAN_IN_WRITER")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractTextsPipeline:
@@ -112,11 +110,11 @@ class ExtractTextsPipeline:
         return scheduler is not None and not scheduler.has_pending_requests()
 
     def _writer_has_time_for(self, articles: int) -> bool:
-        writer = getattr(self.crawler, ARCHIVE_WRITER_ATTRIBUTE, None)
-        if self.clean_in_writer_below <= 0 or not isinstance(writer, ArchiveWriterProcess):
+        writer: ArchiveWriterProcess | None = getattr(self.crawler, ARCHIVE_WRITER_ATTRIBUTE, None)
+        if writer is None:
             return False
         try:
-            return writer.backlog() + articles <= self.clean_in_writer_below
+            return writer.takes_uncleaned(articles)
         except ArchiveWriteError:
             return False  # the writer failed: ArchiveTextsPipeline reports it with the next item
 
@@ -145,28 +143,26 @@ class ExtractTextsPipeline:
         return item
 
 
-def count_without_text(crawler: Crawler, item: ArticleItem | ArticleNotModified) -> None:
-    """Drop (and count by reason) an article that yielded no text, once its capture is stored.
-
-    One the writer process cleans is counted when the writer reports it.
-    """
-    if isinstance(item, ArticleItem) and not item.texts and not item.clean_in_writer:
-        crawler.stats.inc_value(f"fanwen/no_text/{item.skipped}")
-        raise NoTextFound(f"no text in {item.url}: {item.skipped}")
-
-
 class ArchiveTextsPipeline:
     """Hands each article to the archive writer (WARC, captures, texts) and keeps the crawl stats.
 
     The writer runs in a process of its own unless ``FANWEN_WRITER_PROCESS`` is off.
     When it cannot write (a full disk, or any other failure) the crawl stops at
     once: fetching on would only fill memory and logs, and `fanwen crawl` fails loudly.
+
+    The writer says what the archive makes of each item: at once, or (for an article it
+    cleans itself) in a later acknowledgement.  An article without text is counted by
+    reason and dropped once its capture is handed over; one known only later has passed
+    the pipeline by then, so it is counted and logged as Scrapy logs a drop.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.writer: ArchiveWriter | ArchiveWriterProcess | None = None
         self._reported: tuple[int, int, int] | None = None  # the counts last written to the stats
+        level = crawler.settings.get("DEFAULT_DROPITEM_LOG_LEVEL", "WARNING")
+        level = logging.getLevelName(level.upper()) if isinstance(level, str) else level
+        self._drop_log_level = level if isinstance(level, int) else logging.WARNING
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveTextsPipeline:
@@ -179,7 +175,7 @@ class ArchiveTextsPipeline:
         if settings.getbool("FANWEN_WRITER_PROCESS"):
             self.writer = ArchiveWriterProcess(
                 archive, forced_encoding=encoding, clean_rules=spider.profile.extract,
-                warc_prefix=spider.name, batch_size=batch_size)
+                clean_backlog=settings.getint("FANWEN_CLEAN_IN_WRITER"), warc_prefix=spider.name, batch_size=batch_size)
             setattr(self.crawler, ARCHIVE_WRITER_ATTRIBUTE, self.writer)
         else:
             self.writer = ArchiveWriter(
@@ -189,28 +185,32 @@ class ArchiveTextsPipeline:
         if self.writer is None:
             raise DropItem(f"not archived (the archive writer failed): {item.url}")
         try:
-            self.writer.add(item)
+            outcome = self.writer.add(item)
         except (ArchiveWriteError, ArchiveDiskError) as error:
             self._stop(error)
             raise DropItem(f"not archived: {item.url}") from None
         self._update_stats()
-        count_without_text(self.crawler, item)
+        if outcome is not None:
+            self._count(outcome)
+            if outcome.no_text is not None:
+                raise NoTextFound(f"no text in {outcome.url}: {outcome.no_text}")
         return item
+
+    def _count(self, outcome: ItemOutcome) -> None:
+        if outcome.no_text is None:
+            self.crawler.stats.inc_value(ITEMS_ARCHIVED_STAT)
+        else:
+            self.crawler.stats.inc_value(f"fanwen/no_text/{outcome.no_text}")
 
     def _update_stats(self) -> None:
         if self.writer is None:
             return
         stats = self.crawler.stats
-        if isinstance(self.writer, ArchiveWriterProcess) and self.writer.cleaned_without_text:
-            # Logged and counted as count_without_text does for those cleaned here.
-            level = self.crawler.settings.get("DEFAULT_DROPITEM_LOG_LEVEL", "WARNING")
-            level = logging.getLevelName(level.upper()) if isinstance(level, str) else level
-            for url, reason in self.writer.cleaned_without_text:
-                stats.inc_value(f"fanwen/no_text/{reason}")
-                stats.inc_value(NO_TEXT_IN_WRITER_STAT)
-                log.log(
-                    level if isinstance(level, int) else logging.WARNING, "Dropped: no text in %s: %s", url, reason)
-            self.writer.cleaned_without_text.clear()
+        if isinstance(self.writer, ArchiveWriterProcess):
+            for outcome in self.writer.take_outcomes():
+                self._count(outcome)
+                if outcome.no_text is not None:
+                    log.log(self._drop_log_level, "Dropped: no text in %s: %s", outcome.url, outcome.no_text)
         counts = self.writer.counts
         current = (counts.new, counts.changed, counts.unchanged)
         if current == self._reported:

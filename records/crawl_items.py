@@ -20,8 +20,8 @@ class ArticleItem:
     # One id per fetch of the article: the archive stores a fetch once, however often it is delivered.
     fetch_id: str = field(default_factory=lambda: uuid4().hex)
     # Handed to the archive writer process uncleaned, for it to clean while it has time to
-    # spare (crawler.item_pipelines.ExtractTextsPipeline decides); never set on an item
-    # that leaves the crawl's machine.
+    # spare (archive.writer_process.ArchiveWriterProcess.takes_uncleaned); never set on an
+    # item that leaves the crawl's machine.
     clean_in_writer: bool = False
 
     @property

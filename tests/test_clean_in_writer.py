@@ -1,4 +1,8 @@
-"""Articles handed to the archive writer process uncleaned: the same archive, the same statistics."""
+"""Articles handed to the archive writer process uncleaned: the same archive, the same statistics.
+
+What the archive makes of such an article reaches the crawl in the writer's acknowledgement
+of its batch, the writer's only reply until it closes.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from archive.writer import ItemOutcome
 from archive.writer_process import ArchiveWriterProcess
 from crawler.profiles import load_profile
+from pipelines.extraction import extract_or_report
 from records.crawl_items import ArticleItem
 from records.texts import FetchedPage
 from replica.process import running_replicas
@@ -29,25 +35,41 @@ def empty_article() -> ArticleItem:
     return ArticleItem("huabo", None, [page], page.fetched_at)
 
 
-def write(path: Path, items: list[ArticleItem]) -> ArchiveWriterProcess:
+def write(path: Path, items: list[ArticleItem]) -> tuple[ArchiveWriterProcess, list[ItemOutcome | None]]:
+    """The closed writer, and what its ``add`` said of each item."""
     writer = ArchiveWriterProcess(path, batch_size=25, clean_rules=load_profile("huabo").extract)
-    for item in items:
-        writer.add(item)
+    said = [writer.add(item) for item in items]
     writer.close()
-    return writer
+    return writer, said
 
 
 def test_the_writer_cleans_what_it_is_handed_uncleaned_as_the_crawl_would(tmp_path):
-    cleaned = write(tmp_path / "cleaned.db", [*replica_items(40), empty_article()])
+    empty = empty_article()
+    empty.take_extraction(extract_or_report(empty.pages, load_profile("huabo").extract))
+    cleaned, said_at_once = write(tmp_path / "cleaned.db", [*replica_items(40), empty])
     uncleaned = replica_items(40, cleaned=False) + [empty_article()]
     for item in uncleaned:
         item.clean_in_writer = True
-    by_writer = write(tmp_path / "by_writer.db", uncleaned)
+    by_writer, said_of_uncleaned = write(tmp_path / "by_writer.db", uncleaned)
     assert by_writer.counts == cleaned.counts and by_writer.counts.new == 40
     assert archived(tmp_path / "by_writer.db") == archived(tmp_path / "cleaned.db")
-    assert by_writer.cleaned_without_text == [("http://127.0.0.1:1/empty.html", "empty_body")]
-    assert not cleaned.cleaned_without_text
+    # Every article's outcome, once: from add when the crawl cleaned it, else acknowledged by the writer.
+    assert said_at_once[-1] == ItemOutcome("http://127.0.0.1:1/empty.html", "empty_body")
+    assert [outcome.no_text for outcome in said_at_once[:-1]] == [None] * 40
+    assert said_of_uncleaned == [None] * 41 and by_writer.take_outcomes() == said_at_once
+    assert cleaned.take_outcomes() == [] and by_writer.take_outcomes() == []
     assert by_writer.backlog() == 0
+
+
+def test_the_writer_takes_articles_uncleaned_only_with_rules_and_room_in_its_backlog(tmp_path):
+    rules = load_profile("huabo").extract
+    for clean_rules, clean_backlog in ((None, 64), (rules, 0)):
+        writer = ArchiveWriterProcess(tmp_path / "never.db", clean_rules=clean_rules, clean_backlog=clean_backlog)
+        assert not writer.takes_uncleaned(1)
+        writer.close()
+    writer = ArchiveWriterProcess(tmp_path / "archive.db", clean_rules=rules, clean_backlog=64)
+    assert writer.takes_uncleaned(64) and not writer.takes_uncleaned(65)
+    writer.close()
 
 
 def run_summary(archive: Path) -> tuple:
@@ -85,13 +107,19 @@ def fault_crawls(tmp_path_factory):
     return results
 
 
+def fanwen_stats(stats: dict) -> dict:
+    return {key: value for key, value in stats.items() if key.startswith("fanwen/")}
+
+
 def test_articles_without_text_are_counted_wherever_they_were_cleaned(fault_crawls):
     (crawl_stats, crawl_run, crawl_log), (writer_stats, writer_run, writer_log) = fault_crawls["crawl"], fault_crawls["writer"]
     no_text = {key: value for key, value in crawl_stats.items() if key.startswith("fanwen/no_text/")}
     assert sum(no_text.values()) >= 5  # empty, binary, anti-bot, script-only, garbled ...
-    assert {key: value for key, value in writer_stats.items() if key.startswith("fanwen/no_text/")} == no_text
-    assert writer_stats["fanwen/no_text_cleaned_by_writer"] == sum(no_text.values())
-    assert "fanwen/no_text_cleaned_by_writer" not in crawl_stats
+    # The same reasons, counts, health findings and items archived (what the progress shows), ...
+    assert fanwen_stats(writer_stats) == fanwen_stats(crawl_stats)
+    assert crawl_stats["fanwen/items_archived"] == crawl_stats["item_scraped_count"]
+    # ... though articles found without text after they left the pipeline could not be dropped.
+    assert writer_stats["item_scraped_count"] == crawl_stats["item_scraped_count"] + sum(no_text.values())
     # crawl_runs: the same count of articles without text, the same errors by kind, rejected pages and texts.
     assert writer_run == crawl_run and crawl_run[0] == sum(no_text.values())
     # ... and the same log line for each of them.
@@ -107,11 +135,13 @@ def test_an_article_the_cleaning_core_trips_on_is_kept_as_a_capture_and_the_writ
     broken = items[2].url
     make_cleaning_fail_on(monkeypatch, broken)
     writer = ArchiveWriter(tmp_path / "archive.db", batch_size=2, clean_rules=load_profile("huabo").extract)
+    outcomes = []
     for item in items:
         item.clean_in_writer = True
-        writer.add(item)
+        outcomes.append(writer.add(item))
     writer.close()
-    assert writer.counts.new == 4 and writer.cleaned_without_text == [(broken, extraction.CLEANING_FAILED)]
+    assert writer.counts.new == 4
+    assert [outcome for outcome in outcomes if outcome.no_text] == [ItemOutcome(broken, extraction.CLEANING_FAILED)]
     connection = sqlite3.connect(tmp_path / "archive.db")
     try:
         assert connection.execute("select reason from rejected_pages where url = ?",
