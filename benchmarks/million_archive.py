@@ -1,0 +1,482 @@
+"""One archive grown to a million texts in steps, measured at each step in the same run.
+
+    python benchmarks/million_archive.py [--steps 100000,300000,1000000] [--workdir DIR]
+                                         [--sample-every 50] [--new 1000] [--page-samples 20]
+
+The archive grows through ``Archive.save_texts`` (the crawler's write path: texts, full-text
+index, duplicate signatures and band keys, all kept current) in batches of ``BATCH``, from
+texts of ``replica.corpus`` joined to log-normal lengths (median 3,200 characters, clipped to
+1,500–8,000), generated in a second process while this one writes.  At each step it reports:
+
+- ingest: texts/s over the step and over its last tenth, CPU ms per text of the writing
+  process, and the ratio to the same write path with the index switched off (measured once,
+  on ``BASELINE`` texts in a scratch archive, at the start of the run);
+- the duplicate clusters settled by a full refresh after the step's bulk load, then a crawl's
+  worth of ``--new`` texts (a tenth of them copies of archived texts) saved and the refresh a
+  crawl's end runs on them: wall and CPU seconds and the peak resident memory of each refresh,
+  each in a fresh process;
+- through ``fanwen serve``'s Datasette over HTTP: the ranked search (``search`` canned query)
+  and the table search box's HTML page with its facets and count, over the query set of
+  ``search_export.py`` (p50 / p95 / max, errors, facets that timed out); set precision and
+  recall of both against a substring scan of a sample (the texts whose id is a multiple of
+  ``--sample-every``: the search's hit ids in the sample against the scan's), every hit id read;
+  the home page, the database page, the table page and a text's row page (the speech page),
+  ``--page-samples`` requests each;
+- streamed CSV of every row (``texts.csv?_stream=on&_size=max``): MB/s, rows parsed back,
+  whether it is complete; ``fanwen export`` (the command, as a user runs it): MB/s and rows;
+- archive file and full-text index bytes per 1,000 texts; peak resident memory of the writing
+  process during the step and of Datasette during the measurements.
+
+Each step's figures go to ``DIR/steps.json`` as they are measured; a run stopped midway
+continues from the texts already in ``DIR/archive.db`` (the steps already measured are kept and
+said to be from the earlier part of the run).  At 1,000,000 texts the archive needs about 35 GB
+of disk, and the CSV files another 10 GB each (deleted after they are read back).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import multiprocessing
+import random
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import search_export  # noqa: E402  (a sibling script: the query set, the HTTP helpers, the server)
+from dedup_refresh import Corpus, archived_samples  # noqa: E402
+
+from archive import search_index  # noqa: E402
+from archive.database import Archive, TextToArchive  # noqa: E402
+from records.texts import ExtractedText  # noqa: E402
+from replica.corpus import generate_texts  # noqa: E402
+
+BATCH = 500  # texts per save_texts call
+CHUNK = 5000  # texts generated per call of the corpus generator (titles are unique within a call)
+BASELINE = 10_000
+SITES = ("huabo", "deyu", "wenmi", "gongwen")
+BULK_URL = "http://bulk.invalid/"
+FETCHED_AT = "2026-11-28T00:00:00+00:00"
+
+
+# -- the texts ---------------------------------------------------------------------------------
+
+def chunk_rows(chunk_no: int) -> list[tuple[str, str, str, str, str]]:
+    """Chunk ``chunk_no``'s ``CHUNK`` rows (site, title, published, genre, text): the same rows on every run."""
+    rng = random.Random(f"million:{chunk_no}")
+    pool = generate_texts(CHUNK * 5 // 4, seed=90_000 + chunk_no, prefix=f"m{chunk_no}-")
+    pool.reverse()
+    rows: list[tuple[str, str, str, str, str]] = []
+    while len(rows) < CHUNK:
+        if len(pool) < 4:
+            pool.extend(reversed(generate_texts(CHUNK // 4, seed=900_000 + chunk_no * 100 + len(rows),
+                                                prefix=f"m{chunk_no}x{len(rows)}-")))
+        target = min(8000, max(1500, int(rng.lognormvariate(math.log(3200), 0.5))))
+        base = pool.pop()
+        paragraphs = list(base.paragraphs)
+        while sum(len(p) + 1 for p in paragraphs) < target and len(pool) > 1:
+            paragraphs.extend(pool.pop().paragraphs)
+        text = ""
+        for paragraph in paragraphs:
+            if len(text) >= 1500 and len(text) + len(paragraph) + 1 > target:
+                break
+            text = f"{text}\n{paragraph}" if text else paragraph
+        number = chunk_no * CHUNK + len(rows)
+        rows.append((SITES[number % len(SITES)], base.title, base.published.strftime("%Y-%m-%d"), base.genre, text[:8000]))
+    return rows
+
+
+def to_archive(rows, first_number: int) -> list[TextToArchive]:
+    return [
+        TextToArchive(site, "bench", FETCHED_AT, ExtractedText(
+            url=f"{BULK_URL}{site}/{first_number + i}.html", title=title, published=published, text=text,
+            truncated=False, genre=genre))
+        for i, (site, title, published, genre, text) in enumerate(rows)
+    ]
+
+
+def bulk_count(archive: Archive) -> int:
+    return archive.db.execute("select count(*) from texts where url >= ? and url < ?",
+                              [BULK_URL, BULK_URL[:-1] + "0"]).fetchone()[0]
+
+
+# -- memory --------------------------------------------------------------------------------------
+
+def reset_peak_memory(pid: int | str = "self") -> None:
+    """Start the process's peak resident size (VmHWM) afresh (Linux 4.0 and later)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def peak_memory_mb(pid: int | str = "self") -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+    return int(match.group(1)) / 1024 if match else float("nan")
+
+
+# -- ingest -------------------------------------------------------------------------------------
+
+def ingest_to(archive: Archive, target: int, pool) -> dict:
+    """Save bulk texts until the archive holds ``target`` of them: rates over the whole and over the last tenth."""
+    have = bulk_count(archive)
+    if have >= target:
+        return {"ingested": 0}
+    reset_peak_memory()
+    start_count = have
+    tail_from = have + (target - have) * 9 // 10
+    tail_at: tuple[float, int] | None = None
+    began, cpu_began = time.perf_counter(), time.process_time()
+    chunks = range(have // CHUNK, (target - 1) // CHUNK + 1)
+    for chunk_no, rows in zip(chunks, pool.imap(chunk_rows, chunks)):
+        first = chunk_no * CHUNK
+        rows = rows[max(0, have - first):target - first]
+        for i in range(0, len(rows), BATCH):
+            if tail_at is None and have >= tail_from:
+                tail_at = (time.perf_counter(), have)
+            batch = rows[i:i + BATCH]
+            archive.save_texts(to_archive(batch, have))
+            have += len(batch)
+        print(f"  {have:,} texts, {(have - start_count) / (time.perf_counter() - began):,.0f}/s", end="\r", flush=True)
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu_began
+    tail_began, tail_start = tail_at or (began, start_count)
+    return {
+        "ingested": have - start_count, "ingest_per_s": (have - start_count) / seconds,
+        "ingest_tail_per_s": (have - tail_start) / (time.perf_counter() - tail_began),
+        "ingest_cpu_ms_per_text": cpu / (have - start_count) * 1000,
+        "writer_peak_mb": peak_memory_mb(),
+    }
+
+
+def baseline_rate(workdir: Path) -> float:
+    """Texts/s of the same write path without the full-text index, on ``BASELINE`` texts."""
+    path = workdir / "baseline.db"
+    for stale in workdir.glob("baseline.db*"):
+        stale.unlink()
+    rows = [row for chunk_no in range(BASELINE // CHUNK) for row in chunk_rows(chunk_no)]
+    with Archive(path) as plain:
+        plain._index_texts = lambda *args: None  # type: ignore[method-assign]
+        began = time.perf_counter()
+        for i in range(0, len(rows), BATCH):
+            plain.save_texts(to_archive(rows[i:i + BATCH], i))
+        seconds = time.perf_counter() - began
+    for stale in workdir.glob("baseline.db*"):
+        stale.unlink()
+    return len(rows) / seconds
+
+
+# -- duplicates ---------------------------------------------------------------------------------
+
+def refresh_here(path: Path, full: bool) -> dict:
+    """One duplicate refresh in this process: wall and CPU seconds, peak resident memory (run in a fresh process)."""
+    # Not getrusage's ru_maxrss: a child's starts at its parent's peak (kept across exec).
+    reset_peak_memory()
+    with Archive(path) as archive:
+        pending = archive.db.execute("select count(distinct text_id) from dedup_pending").fetchone()[0]
+        wall, cpu = time.perf_counter(), time.process_time()
+        clusters = archive.refresh_duplicates(full=full)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"wall": wall, "cpu": cpu, "peak_mb": peak_memory_mb(), "clusters": clusters, "pending": pending}
+
+
+def refresh_in_child(path: Path, full: bool) -> dict:
+    result = subprocess.run(
+        [sys.executable, __file__, "--refresh", str(path), *(["--full"] if full else [])],
+        check=True, capture_output=True, text=True, cwd=REPO,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def duplicate_round(path: Path, new: int, step: int) -> dict:
+    """Settle the bulk load's clusters (a full refresh), save ``new`` texts as a crawl does, refresh after them."""
+    settle = refresh_in_child(path, full=True)
+    corpus = Corpus(seed=step, sources=archived_samples(path, 2000, random.Random(step)))
+    with Archive(path) as archive:
+        items = corpus.items(new, 0.1, "crawl")
+        for i in range(0, len(items), 200):  # the archive writer's batch
+            archive.save_texts(items[i:i + 200])
+    after = refresh_in_child(path, full=False)
+    return {
+        "full_refresh_s": settle["wall"], "full_refresh_cpu_s": settle["cpu"], "full_refresh_peak_mb": settle["peak_mb"],
+        "new_texts": after["pending"], "refresh_s": after["wall"], "refresh_cpu_s": after["cpu"],
+        "refresh_peak_mb": after["peak_mb"], "clusters": after["clusters"],
+    }
+
+
+# -- sizes --------------------------------------------------------------------------------------
+
+def sizes(path: Path) -> dict:
+    with Archive(path) as archive:
+        db = archive.db
+        texts = archive.count_texts()
+        index = sum(
+            db.execute("select coalesce(sum(pgsize), 0) from dbstat where name = ? and aggregate = 1", [name]).fetchone()[0]
+            for (name,) in db.execute("select name from sqlite_master where name like ?", [f"{search_index.FTS_TABLE}%"])
+        )
+        page_size, pages = db.execute("pragma page_size").fetchone()[0], db.execute("pragma page_count").fetchone()[0]
+    return {"texts": texts, "archive_mb_per_1k": page_size * pages / texts * 1000 / 1e6,
+            "index_mb_per_1k": index / texts * 1000 / 1e6, "archive_gb": page_size * pages / 1e9}
+
+
+# -- through Datasette --------------------------------------------------------------------------
+
+def timed_get(url: str) -> tuple[float, int, bytes]:
+    began = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response:
+            body, status = response.read(), response.status
+    except urllib.error.HTTPError as error:
+        body, status = error.read(), error.code
+    return (time.perf_counter() - began) * 1000, status, body
+
+
+def latency(values: list[float]) -> dict:
+    return {"p50": search_export.percentile(values, 0.5), "p95": search_export.percentile(values, 0.95), "max": max(values)}
+
+
+def sample_truth(path: Path, every: int) -> list[tuple[int, str, str]]:
+    with Archive(path) as archive:
+        return list(archive.db.execute("select id, title, text from texts where id % ? = 0", [every]))
+
+
+def sampled_ranked_ids(base: str, query: str, every: int) -> set[int] | None:
+    """The ranked search's match (its canned query's clause) over the sample, every id, a page at a time."""
+    sql = (f"select rowid from texts_fts where texts_fts match cjk_fts_query(:q) and rowid > :after "
+           f"and rowid % {every} = 0 order by rowid limit {search_export.PAGE_ROWS}")
+    ids: set[int] = set()
+    after = 0
+    while True:
+        params = urllib.parse.urlencode({"sql": sql, "q": query, "after": after, "_shape": "arrays"})
+        _, page = search_export.get_json(f"{base}/archive.json?{params}")
+        if page.get("error") or "rows" not in page:
+            return None
+        rows = [row[0] for row in page["rows"]]
+        ids.update(rows)
+        if len(rows) < search_export.PAGE_ROWS:
+            return ids
+        after = rows[-1]
+
+
+def sampled_box_ids(base: str, query: str, every: int) -> set[int] | None:
+    """The ids the table search box lists, within the sample (``_where``), following its pages."""
+    params = urllib.parse.urlencode({"_search": query, "_where": f"id % {every} = 0", "_size": "max", "_col": "id",
+                                     "_nofacet": 1, "_nocount": 1, "_shape": "objects"})
+    url: str | None = f"{base}/archive/texts.json?{params}"
+    ids: set[int] = set()
+    while url:
+        _, page = search_export.get_json(url)
+        if page.get("error") or "rows" not in page:
+            return None
+        ids.update(row["id"] for row in page["rows"])
+        url = page.get("next_url")
+    return ids
+
+
+def measure_search(base: str, queries, sample, every: int) -> dict:
+    ranked_ms, box_ms, errors, facets_timed_out = [], [], 0, 0
+    ranked_quality, box_quality = [], []
+    for _, query in queries:
+        q = urllib.parse.quote(query)
+        timed_get(f"{base}/archive/search.json?q={q}&_shape=objects")  # warm
+        ms, status, _ = timed_get(f"{base}/archive/search.json?q={q}&_shape=objects")
+        ranked_ms.append(ms)
+        ms, box_status, page = timed_get(f"{base}/archive/texts?_search={q}")
+        box_ms.append(ms)
+        facets_timed_out += b"facets timed out" in page
+        if status != 200 or box_status != 200:
+            errors += 1
+            continue
+        terms = query.split()
+        expected = {i for i, title, text in sample if all(t in (title or "") or t in text for t in terms)}
+        ranked_ids, box_ids = sampled_ranked_ids(base, query, every), sampled_box_ids(base, query, every)
+        if ranked_ids is None or box_ids is None:
+            errors += 1
+            continue
+        ranked_quality.append(search_export.set_quality(ranked_ids, expected))
+        box_quality.append(search_export.set_quality(box_ids, expected))
+    return {
+        "ranked": latency(ranked_ms), "box": latency(box_ms), "errors": errors, "queries": len(queries),
+        "box_pages_with_facets_timed_out": facets_timed_out,
+        **search_export.quality_summary("ranked", ranked_quality), **search_export.quality_summary("box", box_quality),
+    }
+
+
+def measure_pages(base: str, last_id: int, samples: int) -> dict:
+    """The pages a user reaches from the home page, ``samples`` requests each after one to warm."""
+    rng = random.Random(last_id)
+    pages = {
+        "home": lambda: "/", "database": lambda: "/archive", "table": lambda: "/archive/texts",
+        "speech": lambda: f"/archive/texts/{rng.randint(1, last_id)}",
+    }
+    out = {}
+    for name, path in pages.items():
+        timed_get(base + path())
+        times, statuses = [], set()
+        for _ in range(samples):
+            ms, status, _ = timed_get(base + path())
+            times.append(ms)
+            statuses.add(status)
+        out[name] = {**latency(times), "statuses": sorted(statuses)}
+    return out
+
+
+def read_back(path: Path) -> tuple[int, bool]:
+    """(rows, ends with Datasette's truncation line) of a CSV file, header not counted."""
+    rows, last = 0, []
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        for row in reader:
+            rows += 1
+            last = row
+    return rows, bool(last) and last[0].startswith("CSV contains more than")
+
+
+def measure_csv(base: str, workdir: Path, expected: int) -> dict:
+    target = workdir / "stream.csv"
+    began = time.perf_counter()
+    with urllib.request.urlopen(f"{base}/archive/texts.csv?_stream=on&_size=max", timeout=3600) as response, \
+            open(target, "wb") as sink:
+        while chunk := response.read(1 << 20):
+            sink.write(chunk)
+    seconds = time.perf_counter() - began
+    size = target.stat().st_size
+    rows, cut = read_back(target)
+    target.unlink()
+    return {"csv_mb_s": size / seconds / 1e6, "csv_gb": size / 1e9, "csv_rows": rows,
+            "csv_complete": rows == expected and not cut}
+
+
+def measure_export(path: Path, workdir: Path, expected: int) -> dict:
+    target = workdir / "export.csv"
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "fanwen.cli", "export", "--archive", str(path), "-o", str(target)],
+                   check=True, cwd=REPO)
+    seconds = time.perf_counter() - began
+    size = target.stat().st_size
+    rows, _ = read_back(target)
+    target.unlink()
+    return {"export_mb_s": size / seconds / 1e6, "export_rows": rows, "export_complete": rows == expected}
+
+
+def through_datasette(path: Path, workdir: Path, queries, every: int, samples: int) -> dict:
+    sample = sample_truth(path, every)
+    with Archive(path) as archive:
+        last_id = archive.db.execute("select max(id) from texts").fetchone()[0]
+        expected = archive.count_texts()
+    port = search_export.free_port()
+    server = search_export.serve(path, port)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        reset_peak_memory(server.pid)
+        result = {"sample_texts": len(sample), **measure_search(base, queries, sample, every),
+                  "pages": measure_pages(base, last_id, samples)}
+        result.update(measure_csv(base, workdir, expected))
+        result["datasette_peak_mb"] = peak_memory_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    result.update(measure_export(path, workdir, expected))
+    return result
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+def first_texts(path: Path, count: int) -> list[str]:
+    with Archive(path) as archive:
+        return [text for (text,) in archive.db.execute("select text from texts order by id limit ?", [count])]
+
+
+def commit() -> str:
+    done = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True, cwd=REPO)
+    return done.stdout.strip() or "unknown"
+
+
+def report(steps: list[dict], baseline: float | None) -> str:
+    def ms(figures: dict) -> str:
+        return f"{figures['p50']:,.0f} / {figures['p95']:,.0f} / {figures['max']:,.0f}"
+
+    lines = [
+        "| texts | ingest texts/s (last tenth) | vs no index | CPU ms/text | ranked search p50/p95/max ms | "
+        "set P / R (min) ranked | search box + facets p50/p95/max ms | set P / R (min) box | "
+        "home / database / table / speech p95 ms | refresh after new texts: s, CPU s, peak MB | "
+        "full refresh: s, peak MB | CSV MB/s (complete) | fanwen export MB/s (complete) | "
+        "archive / index MB per 1k | peak MB writer / Datasette |",
+        "|" + "---:|" * 15,
+    ]
+    for s in steps:
+        pages = s["pages"]
+        ratio = f"{s['ingest_per_s'] / baseline:.2f}" if baseline and s.get("ingest_per_s") else "–"
+        ingest = (f"{s['ingest_per_s']:,.0f} ({s['ingest_tail_per_s']:,.0f})" if s.get("ingest_per_s") else "–")
+        lines.append(
+            f"| {s['texts']:,} | {ingest} | {ratio} | {s.get('ingest_cpu_ms_per_text', float('nan')):.2f} | "
+            f"{ms(s['ranked'])} | {s['ranked_precision_mean']:.4f} / {s['ranked_recall_mean']:.4f} "
+            f"({min(s['ranked_precision_min'], s['ranked_recall_min']):.4f}) | {ms(s['box'])} | "
+            f"{s['box_precision_mean']:.4f} / {s['box_recall_mean']:.4f} "
+            f"({min(s['box_precision_min'], s['box_recall_min']):.4f}) | "
+            f"{' / '.join(format(pages[p]['p95'], ',.0f') for p in ('home', 'database', 'table', 'speech'))} | "
+            f"{s['refresh_s']:.2f}, {s['refresh_cpu_s']:.2f}, {s['refresh_peak_mb']:,.0f} | "
+            f"{s['full_refresh_s']:,.0f}, {s['full_refresh_peak_mb']:,.0f} | "
+            f"{s['csv_mb_s']:,.0f} ({'yes' if s['csv_complete'] else 'NO'}) | "
+            f"{s['export_mb_s']:,.0f} ({'yes' if s['export_complete'] else 'NO'}) | "
+            f"{s['archive_mb_per_1k']:.1f} / {s['index_mb_per_1k']:.1f} | "
+            f"{s.get('writer_peak_mb', float('nan')):,.0f} / {s['datasette_peak_mb']:,.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", default="100000,300000,1000000")
+    parser.add_argument("--workdir", type=Path, required=False)
+    parser.add_argument("--sample-every", type=int, default=50)
+    parser.add_argument("--new", type=int, default=1000)
+    parser.add_argument("--page-samples", type=int, default=20)
+    parser.add_argument("--refresh", type=Path, help=argparse.SUPPRESS)  # internal: one refresh in this process
+    parser.add_argument("--full", action="store_true", help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.refresh:
+        print(json.dumps(refresh_here(options.refresh, options.full)))
+        return
+    workdir = options.workdir or Path.cwd() / "million-archive"
+    workdir.mkdir(parents=True, exist_ok=True)
+    path, record = workdir / "archive.db", workdir / "steps.json"
+    saved = json.loads(record.read_text()) if record.exists() else {"steps": []}
+    steps = saved["steps"]
+    print(f"commit {commit()}; workdir {workdir}", flush=True)
+    if saved.get("baseline_per_s") is None:
+        saved["baseline_per_s"] = baseline_rate(workdir)
+        print(f"baseline: the write path without the index, {saved['baseline_per_s']:,.0f} texts/s", flush=True)
+    queries = None
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        for step in (int(s) for s in options.steps.split(",")):
+            if any(s["step"] == step for s in steps):
+                print(f"step {step:,}: measured earlier in this run (commit {next(s['commit'] for s in steps if s['step'] == step)})")
+                continue
+            with Archive(path) as archive:
+                figures: dict = {"step": step, "commit": commit(), **ingest_to(archive, step, pool)}
+            print(f"\nstep {step:,}: ingested {figures['ingested']:,}", flush=True)
+            figures.update(duplicate_round(path, options.new, step))
+            print(f"  duplicates: {json.dumps({k: v for k, v in figures.items() if 'refresh' in k})}", flush=True)
+            queries = queries or search_export.make_queries(first_texts(path, 1000))
+            figures.update(sizes(path))
+            figures.update(through_datasette(path, workdir, queries, options.sample_every, options.page_samples))
+            steps.append(figures)
+            record.write_text(json.dumps(saved, ensure_ascii=False, indent=1), encoding="utf-8")
+            print(json.dumps(figures, ensure_ascii=False), flush=True)
+    print()
+    print(report(steps, saved["baseline_per_s"]))
+    print(f"\nqueries: {len(queries or [])}; sample: texts whose id is a multiple of {options.sample_every}; "
+          f"{options.page_samples} requests per page; {options.new:,} new texts per duplicate round")
+
+
+if __name__ == "__main__":
+    main()
