@@ -6,7 +6,7 @@
 The archive grows through ``Archive.save_texts`` (the crawler's write path: texts, full-text
 index, duplicate signatures and band keys, all kept current) in batches of ``BATCH``, from
 texts of ``replica.corpus`` joined to log-normal lengths (median 3,200 characters, clipped to
-1,500–8,000), generated in a second process while this one writes.  At each step it reports:
+1,500–8,000), generated between the writes (which alone are timed).  At each step it reports:
 
 - ingest: texts/s over the step and over its last tenth, CPU ms per text of the writing
   process, and the ratio to the same write path with the index switched off (measured once,
@@ -39,7 +39,6 @@ import argparse
 import csv
 import json
 import math
-import multiprocessing
 import random
 import re
 import subprocess
@@ -125,32 +124,34 @@ def peak_memory_mb(pid: int | str = "self") -> float:
 
 # -- ingest -------------------------------------------------------------------------------------
 
-def ingest_to(archive: Archive, target: int, pool) -> dict:
-    """Save bulk texts until the archive holds ``target`` of them: rates over the whole and over the last tenth."""
+def ingest_to(archive: Archive, target: int) -> dict:
+    """Save bulk texts until the archive holds ``target`` of them: rates over the whole and over the last tenth.
+
+    Only ``save_texts`` is timed: the texts are generated between its calls, in this process,
+    so that generating them neither counts nor competes for the cores while they are written.
+    """
     have = bulk_count(archive)
     if have >= target:
         return {"ingested": 0}
     reset_peak_memory()
     start_count = have
     tail_from = have + (target - have) * 9 // 10
-    tail_at: tuple[float, int] | None = None
-    began, cpu_began = time.perf_counter(), time.process_time()
-    chunks = range(have // CHUNK, (target - 1) // CHUNK + 1)
-    for chunk_no, rows in zip(chunks, pool.imap(chunk_rows, chunks)):
+    seconds = cpu = tail_seconds = 0.0
+    for chunk_no in range(have // CHUNK, (target - 1) // CHUNK + 1):
         first = chunk_no * CHUNK
-        rows = rows[max(0, have - first):target - first]
+        rows = chunk_rows(chunk_no)[max(0, have - first):target - first]
         for i in range(0, len(rows), BATCH):
-            if tail_at is None and have >= tail_from:
-                tail_at = (time.perf_counter(), have)
-            batch = rows[i:i + BATCH]
-            archive.save_texts(to_archive(batch, have))
+            batch = to_archive(rows[i:i + BATCH], have)
+            began, cpu_began = time.perf_counter(), time.process_time()
+            archive.save_texts(batch)
+            took = time.perf_counter() - began
+            seconds, cpu = seconds + took, cpu + time.process_time() - cpu_began
+            tail_seconds += took if have >= tail_from else 0.0
             have += len(batch)
-        print(f"  {have:,} texts, {(have - start_count) / (time.perf_counter() - began):,.0f}/s", end="\r", flush=True)
-    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu_began
-    tail_began, tail_start = tail_at or (began, start_count)
+        print(f"  {have:,} texts, {(have - start_count) / seconds:,.0f}/s", end="\r", flush=True)
     return {
         "ingested": have - start_count, "ingest_per_s": (have - start_count) / seconds,
-        "ingest_tail_per_s": (have - tail_start) / (time.perf_counter() - tail_began),
+        "ingest_tail_per_s": (have - max(tail_from, start_count)) / tail_seconds if tail_seconds else None,
         "ingest_cpu_ms_per_text": cpu / (have - start_count) * 1000,
         "writer_peak_mb": peak_memory_mb(),
     }
@@ -456,22 +457,21 @@ def main() -> None:
         saved["baseline_per_s"] = baseline_rate(workdir)
         print(f"baseline: the write path without the index, {saved['baseline_per_s']:,.0f} texts/s", flush=True)
     queries = None
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        for step in (int(s) for s in options.steps.split(",")):
-            if any(s["step"] == step for s in steps):
-                print(f"step {step:,}: measured earlier in this run (commit {next(s['commit'] for s in steps if s['step'] == step)})")
-                continue
-            with Archive(path) as archive:
-                figures: dict = {"step": step, "commit": commit(), **ingest_to(archive, step, pool)}
-            print(f"\nstep {step:,}: ingested {figures['ingested']:,}", flush=True)
-            figures.update(duplicate_round(path, options.new, step))
-            print(f"  duplicates: {json.dumps({k: v for k, v in figures.items() if 'refresh' in k})}", flush=True)
-            queries = queries or search_export.make_queries(first_texts(path, 1000))
-            figures.update(sizes(path))
-            figures.update(through_datasette(path, workdir, queries, options.sample_every, options.page_samples))
-            steps.append(figures)
-            record.write_text(json.dumps(saved, ensure_ascii=False, indent=1), encoding="utf-8")
-            print(json.dumps(figures, ensure_ascii=False), flush=True)
+    for step in (int(s) for s in options.steps.split(",")):
+        if any(s["step"] == step for s in steps):
+            print(f"step {step:,}: measured earlier in this run (commit {next(s['commit'] for s in steps if s['step'] == step)})")
+            continue
+        with Archive(path) as archive:
+            figures: dict = {"step": step, "commit": commit(), **ingest_to(archive, step)}
+        print(f"\nstep {step:,}: ingested {figures['ingested']:,}", flush=True)
+        figures.update(duplicate_round(path, options.new, step))
+        print(f"  duplicates: {json.dumps({k: v for k, v in figures.items() if 'refresh' in k})}", flush=True)
+        queries = queries or search_export.make_queries(first_texts(path, 1000))
+        figures.update(sizes(path))
+        figures.update(through_datasette(path, workdir, queries, options.sample_every, options.page_samples))
+        steps.append(figures)
+        record.write_text(json.dumps(saved, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(json.dumps(figures, ensure_ascii=False), flush=True)
     print()
     print(report(steps, saved["baseline_per_s"]))
     print(f"\nqueries: {len(queries or [])}; sample: texts whose id is a multiple of {options.sample_every}; "
