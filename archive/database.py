@@ -29,6 +29,7 @@ DEFAULT_ARCHIVE = Path("archive.db")
 # refresh of a large archive holds one for seconds) before "database is locked".
 BUSY_TIMEOUT_MS = 120_000
 _READ_CHUNK = 500  # ids per "where id in (...)" read: well under SQLite's bound on parameters
+_KEY_CHUNK = 5000  # band keys per lookup of their first texts (passed as one JSON array)
 # A duplicate refresh with more texts new or changed than this share of the archive clusters
 # every text again: a changed text's lookups cost about four times a text's share of a full
 # pass (benchmarks/dedup_refresh.py), so past a quarter the full pass is cheaper.
@@ -930,6 +931,23 @@ class _ArchiveDuplicateIndex:
         query = "select band_key, text_id from dedup_bands where band_key in ({marks}) and text_id not in ({fixed})"
         for key, text_id in self._rows(query, sorted(keys), fixed=list(excluding)):
             filed.setdefault(key, []).append(text_id)
+        return filed
+
+    def first_filed_under(self, keys: Collection[int], excluding: Collection[int], count: int) -> dict[int, list[int]]:
+        # One index seek per key that stops after ``count`` rows, however many texts the key holds.
+        query = (
+            "select k.value, (select group_concat(text_id) from (select text_id from dedup_bands "
+            "where band_key = k.value and text_id not in (select value from json_each(:excluding)) "
+            "order by text_id limit :count)) from json_each(:keys) k"
+        )
+        excluded = json.dumps(sorted(excluding))
+        keys = sorted(keys)
+        filed: dict[int, list[int]] = {}
+        for start in range(0, len(keys), _KEY_CHUNK):
+            params = {"keys": json.dumps(keys[start:start + _KEY_CHUNK]), "excluding": excluded, "count": count}
+            for key, ids in self.db.execute(query, params):
+                if ids:
+                    filed[key] = [int(text_id) for text_id in ids.split(",")]
         return filed
 
     def signatures(self, ids: Collection[int]) -> dict[int, bytes]:

@@ -812,6 +812,9 @@ class DuplicateIndex(Protocol):
     def filed_under(self, keys: Collection[int], excluding: Collection[int] = ()) -> dict[int, list[int]]:
         """Band key -> ids of the texts filed under it but ``excluding``, for those of ``keys`` that such a text holds."""
 
+    def first_filed_under(self, keys: Collection[int], excluding: Collection[int], count: int) -> dict[int, list[int]]:
+        """As ``filed_under``, but only the ``count`` smallest ids of each key."""
+
     def signatures(self, ids: Collection[int]) -> dict[int, bytes]:
         """Stored signatures of the texts' current contents."""
 
@@ -882,8 +885,8 @@ def update_clusters(
     stood before these changes, and every text's exact key, signature and band keys current.
     Work and memory grow with the changed texts, the clusters they were and come to be in,
     and their candidates, not with the archive: a new text meets at most ``BAND_CAP`` texts per
-    band key (an older text the cap admits, when it changes, meets every text of the key).  The
-    index still hands over every text filed under a key, most of them left unused.  Removed
+    band key (an older text the cap admits, when it changes, meets every text of the key), and
+    only each key's first ``BAND_CAP`` texts are read, except for such a key.  Removed
     texts are not handled: the archive does not remove texts.
     """
     changed_texts = index.texts(changed)
@@ -933,12 +936,22 @@ def update_clusters(
         keys_of = dict(zip(sketches, _sketch_band_keys(list(sketches.values())).tolist()))
         # The chunk's own texts are left out of the lookup (each would find itself under all its
         # keys) and put back here.
-        filed = index.filed_under({key for keys in keys_of.values() for key in keys}, excluding=keys_of.keys())
+        # Each key's first texts alone decide which are admitted, so only those are read (a common
+        # key holds more texts the larger the archive); a chunk's text admitted under a key whose
+        # list was cut meets every text of the key, and reads that key whole.
+        filed = index.first_filed_under(
+            {key for keys in keys_of.values() for key in keys}, excluding=keys_of.keys(), count=BAND_CAP
+        )
+        cut = {key for key, ids in filed.items() if len(ids) >= BAND_CAP}
         for text_id, keys in keys_of.items():
             for key in keys:
                 filed.setdefault(key, []).append(text_id)
         ranked = {key: sorted(set(ids)) for key, ids in filed.items()}  # each key's texts, first (admitted) ones first
         del filed
+        whole = {key for text_id, keys in keys_of.items() for key in keys if key in cut and text_id in ranked[key][:BAND_CAP]}
+        if whole:
+            for key, ids in index.filed_under(whole, excluding=keys_of.keys()).items():
+                ranked[key] = sorted({*ids, *(text_id for text_id, keys in keys_of.items() if key in keys)})
         # candidate -> the chunk's texts that proposed it -> the slots of the keys it was proposed through
         proposers: dict[int, dict[int, int]] = {}
         for text_id, keys in keys_of.items():

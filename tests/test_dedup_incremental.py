@@ -197,6 +197,40 @@ def test_a_refresh_looks_up_only_the_new_texts_and_their_candidates(tmp_path, mo
     assert len(set(asked)) < 60, len(set(asked))
 
 
+def test_a_new_text_reads_only_the_first_texts_of_each_band_key(tmp_path, monkeypatch):
+    # Twenty versions of one speech share most band keys; a new version needs only each key's
+    # first BAND_CAP texts (the admitted ones), however many the key holds.
+    from archive import database as archive_module
+
+    base = generate_texts(1, seed=11)[0]
+    versions = [f"{chr(0x4e00 + n)}{chr(0x4e50 + n)}同志们，第{n}次会议开始。\n" + "\n".join(base.paragraphs) for n in range(21)]
+    read: dict[str, list] = {"first": [], "whole": []}
+    first, whole = archive_module._ArchiveDuplicateIndex.first_filed_under, archive_module._ArchiveDuplicateIndex.filed_under
+
+    def first_filed_under(self, keys, excluding, count):
+        filed = first(self, keys, excluding, count)
+        read["first"].append(max(map(len, filed.values()), default=0))
+        return filed
+
+    def filed_under(self, keys, excluding=()):
+        read["whole"].append(len(keys))
+        return whole(self, keys, excluding)
+
+    with Archive(tmp_path / "archive.db") as archive:
+        archive.save_texts([_item(f"http://127.0.0.1/{n}.html", text) for n, text in enumerate(versions[:20])])
+        archive.refresh_duplicates(full=True)
+        busiest = archive.db.execute("select count(*) from dedup_bands group by band_key order by 1 desc limit 1").fetchone()[0]
+        assert busiest > dedup.BAND_CAP * 3
+        monkeypatch.setattr(archive_module._ArchiveDuplicateIndex, "first_filed_under", first_filed_under)
+        monkeypatch.setattr(archive_module._ArchiveDuplicateIndex, "filed_under", filed_under)
+        archive.save_texts([_item("http://127.0.0.1/20.html", versions[20])])
+        archive.refresh_duplicates()
+        assert _stored_result(archive) == _full_result(archive)
+        assert len({cluster for (cluster,) in archive.db.execute("select cluster_id from texts")}) == 1
+    assert read["first"] and max(read["first"]) <= dedup.BAND_CAP
+    assert read["whole"] == []
+
+
 def test_band_keys_file_every_pair_the_full_banding_proposes(tmp_path):
     planted = planted_corpus(200, 40, seed=6)
     sketches = {t.id: dedup._decode(signature(t.text))[1] for t in planted.texts}
