@@ -218,8 +218,9 @@ def sizes(path: Path) -> dict:
     with Archive(path) as archive:
         db = archive.db
         texts = archive.count_texts()
+        # Page by page: dbstat's aggregate rows overflow past 2 GiB (SQLite 3.40).
         index = sum(
-            db.execute("select coalesce(sum(pgsize), 0) from dbstat where name = ? and aggregate = 1", [name]).fetchone()[0]
+            db.execute("select coalesce(sum(pgsize), 0) from dbstat where name = ?", [name]).fetchone()[0]
             for (name,) in db.execute("select name from sqlite_master where name like ?", [f"{search_index.FTS_TABLE}%"])
         )
         page_size, pages = db.execute("pragma page_size").fetchone()[0], db.execute("pragma page_count").fetchone()[0]
@@ -441,6 +442,7 @@ def main() -> None:
     parser.add_argument("--sample-every", type=int, default=50)
     parser.add_argument("--new", type=int, default=1000)
     parser.add_argument("--page-samples", type=int, default=20)
+    parser.add_argument("--sizes-only", action="store_true", help="print the sizes of the archive in --workdir and stop")
     parser.add_argument("--refresh", type=Path, help=argparse.SUPPRESS)  # internal: one refresh in this process
     parser.add_argument("--full", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -450,6 +452,9 @@ def main() -> None:
     workdir = options.workdir or Path.cwd() / "million-archive"
     workdir.mkdir(parents=True, exist_ok=True)
     path, record = workdir / "archive.db", workdir / "steps.json"
+    if options.sizes_only:
+        print(json.dumps(sizes(path)))
+        return
     saved = json.loads(record.read_text()) if record.exists() else {"steps": []}
     steps = saved["steps"]
     print(f"commit {commit()}; workdir {workdir}", flush=True)

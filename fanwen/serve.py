@@ -51,10 +51,9 @@ SETTINGS: dict[str, object] = {
     # Facet suggestions run a GROUP BY per column on every table page and
     # dominate page cost on long texts (docs/search.md, "Datasette settings").
     "suggest_facets": False,
-    # A facet is a GROUP BY over every row the page selects: over a search that hits
-    # most of a million texts none finishes in time, and each one waits out its limit
-    # before Datasette lists it as timed out.  Five facets at 120 ms keep such a page
-    # under a second (docs/search.md, "A million texts").
+    # A facet is a GROUP BY over every row the page selects, and waits out this limit
+    # before Datasette lists it as timed out; a search of many texts offers none
+    # (plugins/archive_counts.py; docs/search.md, "A million texts").
     "facet_time_limit_ms": 120,
     "allow_csv_stream": True,
     # max_csv_mb counts characters, not bytes, and a capped download still ends

@@ -75,3 +75,23 @@ def test_a_search_page_bounds_its_facets(datasette):
     assert datasette.setting("facet_time_limit_ms") == SETTINGS["facet_time_limit_ms"] <= 120
     facets = get(datasette, "/archive/texts.json", {"_search": "文明", "_size": "0"}).json()["facet_results"]
     assert "site" in facets and "cluster_id" not in facets
+
+
+def plugin_module():
+    from datasette.plugins import pm
+
+    return next(m for m in pm.get_plugins() if (getattr(m, "__file__", "") or "").endswith("plugins/archive_counts.py"))
+
+
+def test_a_search_of_many_texts_offers_no_facets_and_says_so(datasette, demo_archive, monkeypatch):
+    expected = stored_hits(demo_archive, "文明")
+    few = lxml.html.fromstring(get(datasette, "/archive/texts", {"_search": "文明"}).text)
+    assert few.xpath("//div[contains(@class, 'facet-info')]") and not few.xpath("//p[@class='facets-left-out']")
+    monkeypatch.setattr(plugin_module(), "FACETED_HITS_MAX", expected - 1)
+    many = lxml.html.fromstring(get(datasette, "/archive/texts", {"_search": "文明"}).text)
+    assert not many.xpath("//div[contains(@class, 'facet-info')]")
+    assert f"{expected - 1:,} texts" in many.xpath("string(//p[@class='facets-left-out'])")
+    assert int(many.xpath("string(//p[@class='search-count']/strong)").replace(",", "")) == expected
+    # A filter brings Datasette's facets (and count) back.
+    filtered = lxml.html.fromstring(get(datasette, "/archive/texts", {"_search": "文明", "site": "huabo"}).text)
+    assert filtered.xpath("//div[contains(@class, 'facet-info')]")

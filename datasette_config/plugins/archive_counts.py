@@ -15,6 +15,9 @@ time limits do not bound them:
   entries that match, which the index counts without reading a row; the search page
   shows that count (``search_count``, templates/table.html) and Datasette's own count
   is skipped (``_nocount``).  With any other filter, Datasette counts as before.
+- Facets over a search read every hit's row too: over more than ``FACETED_HITS_MAX``
+  hits none finishes within the facet time limit, and each waits the limit out.  Such a
+  search page offers no facets (``_nofacet``) and says so; a filter brings them back.
 
 docs/search.md, "A million texts", has the measurements.
 """
@@ -36,6 +39,9 @@ _NOT_FILTERS = frozenset({
     "_facet", "_facet_array", "_facet_date", "_facet_size", "_labels", "_nolabels", "_trace", "_timelimit",
 })
 SEARCH_COUNT_TIME_LIMIT_MS = 1000
+# Above this many hits a search page offers no facets: each facet reads every hit's row and
+# would run into facet_time_limit_ms (fanwen.serve) before showing anything.
+FACETED_HITS_MAX = 20_000
 
 
 async def _counts_of_shown_tables(db, limit: int = 10) -> dict[str, int | None]:
@@ -74,15 +80,33 @@ def searched_table(datasette, path: str, query: dict[str, list[str]]) -> tuple[s
     return (database, table, fts_table) if fts_table else None
 
 
+async def _index_count(datasette, database: str, fts_table: str, search: str) -> int | None:
+    try:
+        result = await datasette.get_database(database).execute(
+            f"select count(*) from [{fts_table}] where [{fts_table}] match escape_fts(:search)",
+            {"search": search}, custom_time_limit=SEARCH_COUNT_TIME_LIMIT_MS,
+        )
+    except (QueryInterrupted, sqlite3.OperationalError):
+        return None
+    return result.rows[0][0]
+
+
 @hookimpl
 def asgi_wrapper(datasette):
     def wrap(app):
         async def count_search_hits_in_the_index(scope, receive, send):
             if scope.get("type") == "http":
-                query = urllib.parse.parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-                if searched_table(datasette, scope.get("path", ""), query):
-                    extra = b"_nocount=1" if not scope.get("query_string") else b"&_nocount=1"
-                    scope = {**scope, "query_string": scope.get("query_string", b"") + extra, COUNTED_BY_INDEX: True}
+                query_string = scope.get("query_string", b"")
+                query = urllib.parse.parse_qs(query_string.decode("latin-1"), keep_blank_values=True)
+                searched = searched_table(datasette, scope.get("path", ""), query)
+                if searched:
+                    count = await _index_count(datasette, searched[0], searched[2], query["_search"][0])
+                    extra = ["_nocount=1"]
+                    if count is None or count > FACETED_HITS_MAX:
+                        extra.append("_nofacet=1")
+                    joined = "&".join(extra).encode()
+                    scope = {**scope, "query_string": query_string + b"&" + joined if query_string else joined,
+                             COUNTED_BY_INDEX: count}
             await app(scope, receive, send)
 
         return count_search_hits_in_the_index
@@ -91,19 +115,9 @@ def asgi_wrapper(datasette):
 
 
 @hookimpl
-def extra_template_vars(view_name, request, datasette, database, table):
-    if view_name != "table" or request is None or not request.scope.get(COUNTED_BY_INDEX):
+def extra_template_vars(view_name, request):
+    if view_name != "table" or request is None or COUNTED_BY_INDEX not in request.scope:
         return {}
-    fts_table = (datasette.metadata(database=database, table=table) or {}).get("fts_table")
-
-    async def search_count():
-        try:
-            result = await datasette.get_database(database).execute(
-                f"select count(*) from [{fts_table}] where [{fts_table}] match escape_fts(:search)",
-                {"search": request.args.get("_search", "")}, custom_time_limit=SEARCH_COUNT_TIME_LIMIT_MS,
-            )
-        except (QueryInterrupted, sqlite3.OperationalError):
-            return {"search_count": None}
-        return {"search_count": result.rows[0][0]}
-
-    return search_count
+    count = request.scope[COUNTED_BY_INDEX]
+    return {"search_count": count, "faceted_hits_max": FACETED_HITS_MAX,
+            "facets_left_out": count is None or count > FACETED_HITS_MAX}
