@@ -3,8 +3,8 @@
 Every stored HTTP response is written as a request record and a response
 record, each gzipped on its own, so a file cut short by a crash still reads
 cleanly up to its last complete record.  warcio builds the records; ISA-L
-(python-isal) compresses them: at its level 3 over four times faster than the
-zlib level 9 warcio uses, for members 8 % larger (benchmarks/write_path_profile.py);
+(python-isal) compresses them, several times faster than the zlib level 9 warcio
+uses, for members 10-15 % larger (benchmarks/write_path_profile.py --gzip-levels);
 compression was the largest single cost of archiving a page.  The archive indexes each response
 record by file, offset and length; ``read_page`` seeks straight to it.
 """
@@ -30,7 +30,7 @@ from records.texts import FetchedPage
 # Scrapy hands us bodies already decompressed and de-chunked; keeping these
 # headers would make WARC readers decode the payload a second time.
 _TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
-GZIP_LEVEL = 3  # ISA-L's best compression
+GZIP_LEVEL = 2  # at 3, its best, a page of real weight took nearly three times as long for 2 % fewer bytes
 _REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modified", 404: "Not Found", 410: "Gone"}
 
 

@@ -2,6 +2,7 @@
 
     python benchmarks/million_archive.py [--steps 100000,300000,1000000] [--workdir DIR]
                                          [--sample-every 50] [--new 1000] [--page-samples 20]
+    python benchmarks/million_archive.py --workdir DIR --search-again   (the searches only, measured again)
 
 The archive grows through ``Archive.save_texts`` (the crawler's write path: texts, full-text
 index, duplicate signatures and band keys, all kept current) in batches of ``BATCH``, from
@@ -390,6 +391,28 @@ def through_datasette(path: Path, workdir: Path, queries, every: int, samples: i
     return result
 
 
+def search_again(path: Path, workdir: Path, every: int) -> None:
+    """The searches of a step measured again at today's commit (after a change to the search alone)."""
+    queries = search_export.make_queries(first_texts(path, 1000))
+    sample = sample_truth(path, every)
+    with Archive(path) as archive:
+        texts = archive.count_texts()
+    port = search_export.free_port()
+    server = search_export.serve(path, port)
+    try:
+        figures = {"texts": texts, "commit": commit(), **measure_search(f"http://127.0.0.1:{port}", queries, sample, every)}
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    (workdir / f"search-again-{texts}.json").write_text(json.dumps(figures, indent=1), encoding="utf-8")
+    print(json.dumps(figures))
+    print("| texts | commit | ranked search p50/p95/max ms | set P / R (min) ranked "
+          "| search box + facets p50/p95/max ms | set P / R (min) box | errors |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
+    print(f"| {texts:,} | {figures['commit']} | {_latency_cell(figures['ranked'])} | {_quality_cell(figures, 'ranked')} | "
+          f"{_latency_cell(figures['box'])} | {_quality_cell(figures, 'box')} | {figures['errors']} |")
+
+
 # -- the run ------------------------------------------------------------------------------------
 
 def first_texts(path: Path, count: int) -> list[str]:
@@ -402,10 +425,16 @@ def commit() -> str:
     return done.stdout.strip() or "unknown"
 
 
-def report(steps: list[dict], baseline: float | None) -> str:
-    def ms(figures: dict) -> str:
-        return f"{figures['p50']:,.0f} / {figures['p95']:,.0f} / {figures['max']:,.0f}"
+def _latency_cell(figures: dict) -> str:
+    return f"{figures['p50']:,.0f} / {figures['p95']:,.0f} / {figures['max']:,.0f}"
 
+
+def _quality_cell(figures: dict, search: str) -> str:
+    low = min(figures[f"{search}_precision_min"], figures[f"{search}_recall_min"])
+    return f"{figures[f'{search}_precision_mean']:.4f} / {figures[f'{search}_recall_mean']:.4f} ({low:.4f})"
+
+
+def report(steps: list[dict], baseline: float | None) -> str:
     lines = [
         "| texts | ingest texts/s (last tenth) | vs no index | CPU ms/text | ranked search p50/p95/max ms | "
         "set P / R (min) ranked | search box + facets p50/p95/max ms | set P / R (min) box | "
@@ -420,10 +449,8 @@ def report(steps: list[dict], baseline: float | None) -> str:
         ingest = (f"{s['ingest_per_s']:,.0f} ({s['ingest_tail_per_s']:,.0f})" if s.get("ingest_per_s") else "–")
         lines.append(
             f"| {s['texts']:,} | {ingest} | {ratio} | {s.get('ingest_cpu_ms_per_text', float('nan')):.2f} | "
-            f"{ms(s['ranked'])} | {s['ranked_precision_mean']:.4f} / {s['ranked_recall_mean']:.4f} "
-            f"({min(s['ranked_precision_min'], s['ranked_recall_min']):.4f}) | {ms(s['box'])} | "
-            f"{s['box_precision_mean']:.4f} / {s['box_recall_mean']:.4f} "
-            f"({min(s['box_precision_min'], s['box_recall_min']):.4f}) | "
+            f"{_latency_cell(s['ranked'])} | {_quality_cell(s, 'ranked')} | {_latency_cell(s['box'])} | "
+            f"{_quality_cell(s, 'box')} | "
             f"{' / '.join(format(pages[p]['p95'], ',.0f') for p in ('home', 'database', 'table', 'speech'))} | "
             f"{s['refresh_s']:.2f}, {s['refresh_cpu_s']:.2f}, {s['refresh_peak_mb']:,.0f} | "
             f"{s['full_refresh_s']:,.0f}, {s['full_refresh_peak_mb']:,.0f} | "
@@ -443,6 +470,8 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=1000)
     parser.add_argument("--page-samples", type=int, default=20)
     parser.add_argument("--sizes-only", action="store_true", help="print the sizes of the archive in --workdir and stop")
+    parser.add_argument("--search-again", action="store_true",
+                        help="measure the two searches again on the archive in --workdir as it stands, and stop")
     parser.add_argument("--refresh", type=Path, help=argparse.SUPPRESS)  # internal: one refresh in this process
     parser.add_argument("--full", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -454,6 +483,9 @@ def main() -> None:
     path, record = workdir / "archive.db", workdir / "steps.json"
     if options.sizes_only:
         print(json.dumps(sizes(path)))
+        return
+    if options.search_again:
+        search_again(path, workdir, options.sample_every)
         return
     saved = json.loads(record.read_text()) if record.exists() else {"steps": []}
     steps = saved["steps"]

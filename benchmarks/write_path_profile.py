@@ -1,6 +1,6 @@
 """Where the crawl's write path spends its time, per page, on the replica `huabo`.
 
-    python benchmarks/write_path_profile.py
+    python benchmarks/write_path_profile.py [--gzip-levels]
 
 Extracts every page of the replica in memory, then hands the articles to the
 ``ArchiveWriter`` (WARC, captures, texts, full-text index, duplicate
@@ -16,6 +16,9 @@ text's MinHash sketches against datasketch's own ``MinHash.update_batch`` over
 The last table indexes the 2,200 texts of replica ``huabo_large`` in a scratch
 database as the writer does (batches of 200 per transaction), with FTS5's default
 automerge and with the shipped ``search_index.AUTOMERGE``, in alternating runs.
+
+``--gzip-levels`` prints only the table of ISA-L compression levels (time and bytes per
+WARC member) on the replica's article pages at both page weights.
 
 The last one times the LSH banding of the duplicate-cluster refresh at 2,200, 20,000
 and 100,000 texts: the first version (void keys, every bucket visited) against the
@@ -78,6 +81,28 @@ def main() -> None:
     print(f"| duplicate-cluster refresh at close | {(closed - written) * per_page:.2f} |")
     per_text_functions([text.text for item in items for text in item.texts])
     per_page_functions([item.pages[0].body for item in items], [decode_html(item.pages[0].body).text for item in items])
+    gzip_levels()
+
+
+def gzip_levels(levels: tuple[int, ...] = (1, 2, 3), rounds: int = 3) -> None:
+    """A WARC member's compression at each ISA-L level, on the article pages of replica huabo at both weights.
+
+    The level's cost grows with the page while the other costs of archiving it hardly do
+    (the text is the same at both weights), so it is weighed on pages as heavy as real ones.
+    """
+    print(f"\nISA-L levels, article pages of replica huabo, ms per page (best of {rounds}); bytes against zlib level 9")
+    print("| weight | KB per page | " + " | ".join(f"level {level} ms | level {level} bytes" for level in levels) + " |")
+    print("|---|---|" + "---|---|" * len(levels))
+    for weight in ("light", "real"):
+        site = load_site("huabo", weight)
+        bodies = [site.respond(article.path).body for article in site.articles]
+        zlib9 = sum(map(_gzip_member(zlib.compressobj, 9), bodies))
+        cells = []
+        for level in levels:
+            member = _gzip_member(isal_zlib.compressobj, level)
+            cells.append(f"{_best_ms_each(member, bodies, rounds):.3f} | {sum(map(member, bodies)) / zlib9:.3f}")
+        print(f"| {weight} | {sum(map(len, bodies)) / len(bodies) / 1024:.1f} | " + " | ".join(cells) + " |")
+    print(f"shipped: level {warc_store.GZIP_LEVEL}")
 
 
 def _datasketch_sketches(text: str) -> None:
@@ -143,9 +168,9 @@ def per_page_functions(bodies: list[bytes], texts: list[str], rounds: int = 3) -
     print("|---|---|---|---|")
     before, after = ms_per_page(_regex_page_checks, texts), ms_per_page(lambda text: TextCensus.of(text).mojibake, texts)
     print(f"| mojibake + binary page checks (regex passes vs census) | {before:.3f} | {after:.3f} | {after / before:.2f} |")
-    zlib9, isal3 = _gzip_member(zlib.compressobj, 9), _gzip_member(isal_zlib.compressobj, warc_store.GZIP_LEVEL)
-    before, after = ms_per_page(zlib9, bodies), ms_per_page(isal3, bodies)
-    size = sum(map(isal3, bodies)) / sum(map(zlib9, bodies))
+    zlib9, isal = _gzip_member(zlib.compressobj, 9), _gzip_member(isal_zlib.compressobj, warc_store.GZIP_LEVEL)
+    before, after = ms_per_page(zlib9, bodies), ms_per_page(isal, bodies)
+    size = sum(map(isal, bodies)) / sum(map(zlib9, bodies))
     print(f"| page body as a gzip member (zlib 9, warcio's, vs ISA-L {warc_store.GZIP_LEVEL}; ISA-L bytes {size:.3f}× zlib's) "
           f"| {before:.3f} | {after:.3f} | {after / before:.2f} |")
 
@@ -241,6 +266,9 @@ def lsh_banding(sizes: tuple[int, ...] = (2_200, 20_000, 100_000), copies: float
 
 
 if __name__ == "__main__":
-    main()
-    index_merging()
-    lsh_banding()
+    if "--gzip-levels" in sys.argv[1:]:
+        gzip_levels()
+    else:
+        main()
+        index_merging()
+        lsh_banding()

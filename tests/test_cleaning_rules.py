@@ -264,6 +264,30 @@ def test_contains_selectors_in_rules_work_on_every_page():
         assert extract_texts([page], rules).texts, article.path
 
 
+def test_a_bare_tag_selector_compiles_as_cssselect_would_and_generic_cleaning_does_not_import_it():
+    import subprocess
+    import sys
+
+    from cssselect import HTMLTranslator
+
+    from pipelines.rules import _TAG_NAME, check_selectors, compiled_selector
+
+    for css in ("h1", "h2", "p", "div", "td", "article", "font", "b"):
+        assert _TAG_NAME.match(css)
+        assert compiled_selector(css).path == HTMLTranslator().css_to_xpath(css)
+    for css in ("H1", "div.content", "#main", "h1 a", "p:contains('下一页')", "h1,h2", "*"):
+        assert not _TAG_NAME.match(css)
+    with pytest.raises(ValueError, match="invalid CSS selector"):
+        check_selectors(["h1", "div[[", "p"])
+    cleaned_without_profile = (
+        "import sys; from pipelines.extraction import extract_texts; from records.texts import FetchedPage; "
+        "page = FetchedPage('http://127.0.0.1:1/a.html', '<html><body><h1>标题</h1><p>同志们：今天召开会议。</p>"
+        "</body></html>'.encode()); assert extract_texts([page]).texts; print('cssselect' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", cleaned_without_profile], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
 def test_continuation_pages_do_not_repeat_the_title_and_date_line():
     # DedeCMS repeats the h1 and the 发布时间 line inside the body container of pages 2, 3, …
     # (replica B); with a body rule that includes them they ended up inside the text.
