@@ -10,7 +10,6 @@ appended; title and date come from the first page.  Every text carries a
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
@@ -301,5 +300,9 @@ def extract_or_report(pages: Sequence[FetchedPage], rules: ExtractionRules = GEN
     try:
         return extract_texts(pages, rules)
     except Exception:
+        # Imported here: logging (with traceback, string, threading) is a tenth of the cleaning
+        # core's import time, and `fanwen extract` is timed as a whole process.
+        import logging
+
         logging.getLogger(__name__).exception("cleaning %s failed; its capture is kept", pages[0].url)
         return PageExtraction(skipped=CLEANING_FAILED)

@@ -215,7 +215,7 @@ def _paragraph_scores(root: html.HtmlElement) -> dict[html.HtmlElement, float]:
     scores: dict[html.HtmlElement, float] = {}
     for paragraph, mass in runs.items():
         text = "".join(texts[paragraph])
-        scores[paragraph] = mass + 3 * sum(text.count(mark) for mark in _SENTENCE_MARKS)
+        scores[paragraph] = mass + 3 * sum(map(text.count, _SENTENCE_MARKS))
     # A page of nothing but short lines still has a text: then every run counts.
     return {paragraph: score for paragraph, score in scores.items() if runs[paragraph] >= _MIN_RUN} or scores
 

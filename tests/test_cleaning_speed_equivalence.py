@@ -15,7 +15,7 @@ from functools import lru_cache
 import pytest
 from lxml import etree
 
-from pipelines import html_blocks, main_content, text_rules
+from pipelines import html_blocks, main_content, page_meta, text_rules
 from pipelines.decoding import decode_html
 from pipelines.html_blocks import Block, block_lines
 from pipelines.parsing import parse_html
@@ -147,3 +147,28 @@ def test_preview_pages_skips_only_lines_neither_pattern_matches():
     for line in [*ODD_LINES, *_page_lines()]:
         if "页" not in line and "頁" not in line and "/" not in line:
             assert not truncation._STATED_PAGES.search(line) and not truncation._SHOWN_PAGE.search(line), line
+
+
+# What the two title helpers stand in for: one XPath each, read over the whole page.
+_HEADINGS_XPATH = etree.XPath(
+    "(/descendant::*[self::h1 or self::h2 or @class[contains(., 'title')] or @id[contains(., 'title')]])"
+    f"[position() <= {page_meta._HEADING_CANDIDATES}]"
+)
+_FIRST_TITLE_XPATH = etree.XPath("string((/descendant::title)[1])")
+_ODD_TITLE_PAGES = [
+    b"<html><body><title>in the body</title><h1>x</h1></body></html>",
+    b"<html><head></head><body><div class='subtitle'>a</div><!-- h1 --><p id='titlebar'>b</p></body></html>",
+    b"<html><head><title></title></head><body><title>second</title></body></html>",
+    b"<html><head><title>one</title><title>two</title></head><body>"
+    + b"".join(b"<h2>h%d</h2><span class='title%d'>s</span>" % (n, n) for n in range(40)) + b"</body></html>",
+    b"no markup at all",
+]
+
+
+@pytest.mark.parametrize("extra", [_ODD_TITLE_PAGES, None])
+def test_title_helpers_find_what_the_whole_page_xpaths_find(extra):
+    bodies = extra if extra is not None else _fixture_pages()
+    for body in bodies:
+        root = parse_html(decode_html(body).text).root
+        assert page_meta._document_title(root) == _FIRST_TITLE_XPATH(root)
+        assert list(page_meta._headings(root)) == _HEADINGS_XPATH(root)

@@ -66,9 +66,10 @@ def test_a_batch_is_cleaned_as_soon_as_its_pages_pass_the_byte_bound():
     assert all(item.texts for item in cleaned) and time.monotonic() - started < 5.0
 
 
-def test_an_error_belongs_to_its_own_article_only(monkeypatch):
+def test_an_error_belongs_to_its_own_article_only(monkeypatch, caplog):
     # The cleaning core raising on one article: that article has no text (the reason says
-    # why, its capture is still archived), the others of its batch are cleaned as usual.
+    # why, its capture is still archived and the error logged with its traceback), the
+    # others of its batch are cleaned as usual.
     items = articles(4)
     make_cleaning_fail_on(monkeypatch, items[2].url)
     stage = pipeline(FANWEN_EXTRACT_BATCH=4)
@@ -79,6 +80,8 @@ def test_an_error_belongs_to_its_own_article_only(monkeypatch):
     results = asyncio.run(run())
     assert not results[2].texts and results[2].skipped == extraction.CLEANING_FAILED
     assert all(result.texts for position, result in enumerate(results) if position != 2)
+    logged = [record for record in caplog.records if record.name == "pipelines.extraction"]
+    assert len(logged) == 1 and items[2].url in logged[0].getMessage() and logged[0].exc_info
 
 
 def test_without_an_asyncio_loop_each_article_is_cleaned_at_once():
