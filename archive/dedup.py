@@ -321,7 +321,7 @@ def _premix(hashes: np.ndarray) -> np.ndarray:
 
 # Shingles per step: a 128 × 8192 uint32 block (4 MB).  Laid out permutation by
 # shingle, each permutation's minimum is a reduction over contiguous memory
-# (benchmarks/write_path_profile.py times a signature; docs/benchmarks.md has the history).
+# (benchmarks/write_path_profile.py times a signature against the straightforward version).
 _MINHASH_COLUMNS = 8192
 
 

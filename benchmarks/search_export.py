@@ -23,9 +23,11 @@ size it reports:
   parsed back, and whether the file ends in Datasette's "CSV contains more
   than" truncation line; and ``fanwen export`` MB/s.
 
-Then a log-log fit of the latencies and sizes over the sizes, extrapolated to
-1,000,000 texts.  Texts come from replica.corpus, joined so that their
-lengths follow a log-normal (median 3,200 characters) clipped to 1,500–8,000.
+Then one table of every size's speed, size and export figures (also printed from a
+saved run by ``--table-from DIR/results.json``).  Texts come from replica.corpus,
+joined so that their lengths follow a log-normal (median 3,200 characters) clipped
+to 1,500–8,000.  ``benchmarks/million_archive.py`` measures the same at up to a
+million texts; extrapolating these sizes to that one proved wrong in both directions.
 """
 
 from __future__ import annotations
@@ -348,17 +350,39 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def slope(xs: list[float], ys: list[float]) -> float:
-    lx, ly = [math.log(x) for x in xs], [math.log(max(y, 1e-9)) for y in ys]
-    mx, my = statistics.mean(lx), statistics.mean(ly)
-    return sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / sum((a - mx) ** 2 for a in lx)
+SPEED_TABLE_HEADER = (
+    "| texts | ingest texts/s with index (ratio to no index) | index MB (per 1,000 texts) | index / UTF-8 text "
+    "| ranked search p50 / p95 / max ms | table search box p50 / p95 / max ms | errors, wrong zero-hit "
+    "| CSV via Datasette: MB, MB/s, rows, complete | `fanwen export` MB/s |\n"
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+)
+
+
+def speed_table(results: list[dict]) -> str:
+    """One row per archive size; the ingest of each size is over the texts added since the previous one."""
+    rows = [SPEED_TABLE_HEADER]
+    for r in results:
+        rows.append(
+            f"| {r['size']:,} | {r['ingest_per_s']:.0f} ({r['ingest_ratio']:.2f}) "
+            f"| {r['index_mb']:,.0f} ({r['index_mb_per_1k']:.1f}) | {r['index_ratio']:.2f}× "
+            f"| {r['ranked_p50']:.1f} / {r['ranked_p95']:.1f} / {r['ranked_max']:.1f} "
+            f"| {r['box_p50']:.0f} / {r['box_p95']:.0f} / {r['box_max']:.0f} | {r['errors']}, {r['wrong_zero_hit']} "
+            f"| {r['csv_mb']:,.0f}, {r['csv_mb_s']:.1f}, {r['csv_rows']:,}, {'yes' if r['csv_complete'] else 'NO'} "
+            f"| {r['export_cli_mb_s']:.1f} |"
+        )
+    return "\n".join(rows)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,30000,100000")
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--table-from", type=Path, metavar="RESULTS_JSON",
+                        help="print the speed table of a saved run's results.json and stop")
     options = parser.parse_args()
+    if options.table_from:
+        print(speed_table(json.loads(options.table_from.read_text(encoding="utf-8"))))
+        return
     sizes = [int(s) for s in options.sizes.split(",")]
     workdir = options.workdir or Path(tempfile.mkdtemp(prefix="fanwen-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -434,13 +458,7 @@ def main() -> None:
               f"top 20 outside ids {result['ranked_top20_outside_ids']}, box count ≠ ids {result['box_count_not_ids']}",
               flush=True)
 
-    if len(results) >= 2:
-        xs = [r["size"] for r in results]
-        print("\nlog-log slope and extrapolation to 1,000,000 texts:")
-        for key in ("ranked_p50", "ranked_p95", "ranked_max", "box_p50", "box_p95", "index_mb", "csv_s"):
-            ys = [r[key] for r in results]
-            k = slope(xs, ys)
-            print(f"  {key}: slope {k:.2f}, at 1M ≈ {ys[-1] * (1_000_000 / xs[-1]) ** k:,.1f}")
+    print("\n" + speed_table(results))
     (workdir / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"\nresults in {workdir / 'results.json'}")
 

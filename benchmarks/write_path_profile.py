@@ -76,6 +76,7 @@ def main() -> None:
         closed = time.perf_counter()
     per_page = 1000 / len(items)
     print(f"{len(items)} pages of replica huabo, ms per page:")
+    print("| stage | ms per page |\n|---|---|")
     print(f"| extraction | {(extracted - started) * per_page:.2f} |")
     print(f"| WARC + captures + texts + full-text index + duplicate signatures | {(written - extracted) * per_page:.2f} |")
     print(f"| duplicate-cluster refresh at close | {(closed - written) * per_page:.2f} |")

@@ -51,7 +51,9 @@ class ExtractTextsPipeline:
     ``FANWEN_EXTRACT_BATCH_BYTES`` of pages, whichever comes first, each waiting at
     most ``FANWEN_EXTRACT_WAIT`` seconds for the others.  Interleaved with Scrapy's
     work on every response, the cleaning core ran with cold caches; back to back it
-    costs less per page (docs/benchmarks.md).  Batch size 1 cleans each article as it comes.
+    costs less per page (what that gains has no current figure:
+    docs/benchmarks.md, "Settings with no current measurement").  Batch size 1 cleans each
+    article as it comes.
     When the crawl has no request left in flight or waiting, no other article is on
     its way, so the batch is cleaned at once instead of waiting out the timer.
 
