@@ -120,6 +120,8 @@ def page_inputs(files: list[str], url: str | None, url_map: dict[str, str]) -> l
                                "use --url-map for several")
     if url is not None:
         return [PageInput(files[0], url)]
+    if not url_map:  # no --url-map: no path to resolve (a system call per directory of it)
+        return [PageInput(file, None) for file in files]
     return [PageInput(file, None if file == STDIN else url_map.get(str(Path(file).resolve()))) for file in files]
 
 

@@ -31,6 +31,8 @@ from w3lib.encoding import (
     read_bom,
 )
 
+from pipelines.han_kinds import HAN_BLOCK_END, HAN_BLOCK_KINDS, HAN_BLOCK_START
+
 # GB2312/GBK declarations routinely cover GBK-only or GB18030-only characters
 # (镕, 堃, 喆); GB18030 is a strict superset, so decode every GB* as GB18030.
 _GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "hz-gb-2312", "euc-cn", "x-gbk", "csgb2312"}
@@ -314,10 +316,9 @@ _OTHER, _CONTROL, _REPLACEMENT, _PRIVATE_USE, _HAN_COMMON, _HAN_RARE = range(6)
 def _han_in_charset(encoding: str, lead_bytes: range, trail_bytes: tuple[range, ...]) -> set[str]:
     """The Han characters that ``encoding`` (a double-byte charset) encodes with one of ``lead_bytes``.
 
-    Every two-byte code of those rows is decoded at once (one codec call in C, a few
-    milliseconds at import); codes the charset leaves unassigned are skipped.  Each code is
-    followed by a NUL, so that an unassigned one cannot lend its trail byte to the next code
-    as a lead byte.
+    Every two-byte code of those rows is decoded at once (one codec call in C); codes the
+    charset leaves unassigned are skipped.  Each code is followed by a NUL, so that an
+    unassigned one cannot lend its trail byte to the next code as a lead byte.
     """
     trails = b"".join(bytes(trail_range) for trail_range in trail_bytes)
     codes = bytearray(3 * len(trails) * len(lead_bytes))
@@ -325,10 +326,8 @@ def _han_in_charset(encoding: str, lead_bytes: range, trail_bytes: tuple[range, 
         start = 3 * len(trails) * row
         codes[start:start + 3 * len(trails):3] = bytes((lead,)) * len(trails)
         codes[start + 1:start + 3 * len(trails):3] = trails
-    return set(_NOT_HAN.sub("", bytes(codes).decode(encoding, errors="ignore")))
-
-
-_NOT_HAN = re.compile("[^\u4e00-\u9fff]+")
+    decoded = bytes(codes).decode(encoding, errors="ignore")
+    return {char for char in decoded if HAN_BLOCK_START <= ord(char) < HAN_BLOCK_END}
 
 
 def _gb2312_han() -> set[str]:
@@ -343,9 +342,16 @@ def _big5_frequent_han() -> set[str]:
     return _han_in_charset("big5", range(0xA4, 0xC7), (range(0x40, 0x7F), range(0xA1, 0xFF)))
 
 
-def _common_han() -> frozenset[str]:
-    """The Han characters the census counts as common: GB2312's and Big5's frequent ones."""
-    return frozenset(_gb2312_han() | _big5_frequent_han())
+def han_block_kinds_from_codecs() -> str:
+    """``han_kinds.HAN_BLOCK_KINDS`` as Python's codecs give it: one letter per code point of
+    U+4E00–U+9FFF, the common kind's for GB2312's and Big5's frequent characters.
+
+    Shipped precomputed (``scripts/generate_han_kinds.py``): building it here at every start
+    cost a tenth of the cleaning core's import time.  tests/test_decoding.py compares the two.
+    """
+    common = _gb2312_han() | _big5_frequent_han()
+    return "".join(_KIND_LETTERS[_HAN_COMMON if chr(code) in common else _HAN_RARE]
+                   for code in range(HAN_BLOCK_START, HAN_BLOCK_END))
 
 
 _KIND_LETTERS = "ocrphx"  # one letter per kind, in the order of the kind numbers
@@ -365,15 +371,23 @@ def _kind_table() -> str:
         fill(range(code, code + 1), _CONTROL)
     fill(range(0xFFFD, 0xFFFE), _REPLACEMENT)
     fill(range(0xE000, 0xF900), _PRIVATE_USE)
-    fill(range(0x4E00, 0xA000), _HAN_RARE)
-    common = ord(_KIND_LETTERS[_HAN_COMMON])
-    for char in _common_han():
-        table[ord(char)] = common
+    table[HAN_BLOCK_START:HAN_BLOCK_END] = HAN_BLOCK_KINDS.encode("ascii")
     return table.decode("ascii")
 
 
 _KINDS = _kind_table()
 _ASCII_RUNS = re.compile(r"[\x00-\x7f]+")
+_ASCII_BYTES = bytes(range(0x80))
+
+
+def _all_bytes_but(kept: range) -> bytes:
+    """The bytes outside ``kept``: what ``bytes.translate`` deletes to count the ones inside."""
+    return bytes(byte for byte in range(0x100) if byte not in kept)
+
+
+_ALL_BUT_HAN_HIGH_BYTES = _all_bytes_but(range(HAN_BLOCK_START >> 8, HAN_BLOCK_END >> 8))
+_ALL_BUT_PRIVATE_USE_HIGH_BYTES = _all_bytes_but(range(0xE0, 0xF9))
+_ALL_BUT_GB2312_HAN_LEADS = _all_bytes_but(range(0xB0, 0xF8))
 
 
 _BINARY_SHARE = 0.01
@@ -403,13 +417,32 @@ class TextCensus:
     @classmethod
     def of(cls, text: str) -> TextCensus:
         sample = text[:_SAMPLE]
+        ascii_part = sample.encode("ascii", "ignore")
+        controls = len(ascii_part) - len(ascii_part.translate(None, _CONTROL_BYTES))
+        if len(ascii_part) == len(sample):
+            return cls(len(sample), controls, 0, 0, 0, 0)
+        # Han and private-use characters counted by the high byte of their UTF-16 code unit
+        # (a character beyond the BMP is two surrogates, outside both ranges), and the Han
+        # ones GB2312 holds by the lead byte of their GB2312 code (0xB0–0xF7: its Han rows);
+        # bytes.translate runs a 256-entry table in C, where str.translate looks each
+        # character up in a 65,536-entry one.  When every Han character is in GB2312 (most
+        # pages), all are common; otherwise Big5's level 1 counts too, and the table decides.
+        high_bytes = sample.encode("utf-16-be", "surrogatepass")[::2]
+        han = len(high_bytes.translate(None, _ALL_BUT_HAN_HIGH_BYTES))
+        if han:
+            gb2312_pairs = sample.encode("gb2312", "ignore").translate(None, _ASCII_BYTES)
+            if len(gb2312_pairs[::2].translate(None, _ALL_BUT_GB2312_HAN_LEADS)) != han:
+                return cls._by_table(sample, controls)
+        private_use = len(high_bytes.translate(None, _ALL_BUT_PRIVATE_USE_HIGH_BYTES))
+        return cls(len(sample), controls, sample.count("\ufffd"), private_use, han, han)
+
+    @classmethod
+    def _by_table(cls, sample: str, controls: int) -> TextCensus:
         # A character beyond the BMP is past the table's end: str.translate leaves it as it is,
         # and it counts as "other".
         kinds = _ASCII_RUNS.sub("", sample).translate(_KINDS)
         counts = [kinds.count(letter) for letter in _KIND_LETTERS]
-        ascii_part = sample.encode("ascii", "ignore")
-        controls = counts[_CONTROL] + len(ascii_part) - len(ascii_part.translate(None, _CONTROL_BYTES))
-        return cls(len(sample), controls, counts[_REPLACEMENT], counts[_PRIVATE_USE],
+        return cls(len(sample), controls + counts[_CONTROL], counts[_REPLACEMENT], counts[_PRIVATE_USE],
                    counts[_HAN_COMMON] + counts[_HAN_RARE], counts[_HAN_COMMON])
 
     @property

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from lxml import etree, html
 
@@ -32,7 +33,9 @@ _AD_SLOT_NAME = re.compile(_AD_SLOT_WORDS, re.I)
 _AD_SLOT_LOWER = re.compile(_AD_SLOT_WORDS)  # for ASCII names, lower-cased: re.I searches cost several times more
 
 
+@lru_cache(maxsize=4096)
 def _is_ad_slot_name(names: str) -> bool:
+    # Cached: class names repeat on a page (each box of a list) and across a site's pages.
     if names.isascii():
         return bool(_AD_SLOT_LOWER.search(names.lower()))
     return bool(_AD_SLOT_NAME.search(names))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lxml import etree, html
 
@@ -78,8 +79,13 @@ def _mass(text: str) -> int:
 def name_weight(element: html.HtmlElement) -> float:
     """How far an element's class and id speak for (> 1) or against (< 1) it holding the text."""
     names = f"{element.get('class', '')} {element.get('id', '')}".strip()
-    if not names:
-        return 1.0
+    return _names_weight(names) if names else 1.0
+
+
+@lru_cache(maxsize=4096)
+def _names_weight(names: str) -> float:
+    # Cached: a page repeats its class names (every row of a list, every cell of a table), a
+    # site its templates, and every ancestor of every paragraph is asked.
     if names.isascii():
         names = names.lower()
         negative = bool(_NEGATIVE_LOWER.search(names))
@@ -168,10 +174,31 @@ def paragraph_scores(root: html.HtmlElement) -> dict[html.HtmlElement, float]:
     return likely or scores
 
 
+def _paragraph_of(owner: html.HtmlElement) -> html.HtmlElement | None:
+    """The nearest block holding text owned by ``owner``; None for text in a link or in code.
+
+    One walk up serves both questions: link or code up to _LINK_LEVELS of markup above the
+    text, and the paragraph, wherever it is.
+    """
+    element, level, paragraph = owner, 0, None
+    while element is not None:
+        tag = element.tag
+        if level < _LINK_LEVELS and tag in _NOT_READ:
+            return None
+        if paragraph is None and tag in _PARAGRAPH_TAGS:
+            paragraph = element
+        level += 1
+        if paragraph is not None and level >= _LINK_LEVELS:
+            break
+        element = element.getparent()
+    return paragraph
+
+
 def _paragraph_scores(root: html.HtmlElement) -> dict[html.HtmlElement, float]:
     runs: dict[html.HtmlElement, int] = {}
     texts: dict[html.HtmlElement, list[str]] = {}
-    # Written out in one loop, without helper calls: it runs once per text node of the page.
+    paragraphs: dict[html.HtmlElement, html.HtmlElement | None] = {}  # per owner: text nodes share them
+    # Written out in one loop, without helper calls but one per owner: it runs once per text node of the page.
     for chunk in _BODY_TEXT(root):
         ascii_chars = len(chunk.encode("ascii", "ignore"))
         mass = len(chunk) - ascii_chars + ascii_chars // 3  # _mass
@@ -184,24 +211,10 @@ def _paragraph_scores(root: html.HtmlElement) -> dict[html.HtmlElement, float]:
             owner = owner.getparent()
             if owner is None:
                 continue
-        if not isinstance(owner.tag, str):
-            continue
-        # Text in a link or in code, up to _LINK_LEVELS of markup inside it, is not read.
-        element = owner
-        unread = False
-        for _ in range(_LINK_LEVELS):
-            if element is None:
-                break
-            if element.tag in _NOT_READ:
-                unread = True
-                break
-            element = element.getparent()
-        if unread:
-            continue
-        # Its paragraph: the nearest block that holds it.
-        paragraph = owner
-        while paragraph is not None and paragraph.tag not in _PARAGRAPH_TAGS:
-            paragraph = paragraph.getparent()
+        if owner in paragraphs:
+            paragraph = paragraphs[owner]
+        else:
+            paragraph = paragraphs[owner] = _paragraph_of(owner) if isinstance(owner.tag, str) else None
         if paragraph is None:
             continue
         if paragraph in runs:

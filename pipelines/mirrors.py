@@ -10,13 +10,33 @@ Fixtures: ``gold/mirror_*``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 _TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
-_HAN = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
-_PINYIN_AFTER_HAN = re.compile(rf"(?<={_HAN})[(（]([a-zü{_TONE_VOWELS}]{{1,7}})[)）]")
+# Bracketed pinyin; it counts only right after a Han character, which is looked at in Python: a
+# lookbehind on a class of CJK ranges cost a millisecond to compile at every start (re builds a
+# bitmap of each code point in it).  A bracket never opens inside a match, so matches found
+# without the lookbehind are the ones found with it, and more.
+_PINYIN_IN_BRACKETS = re.compile(rf"[(（]([a-zü{_TONE_VOWELS}]{{1,7}})[)）]")
 _TONE_MARK = re.compile(f"[{_TONE_VOWELS}]")
 _ESCAPED_BREAK = re.compile(r"(?:x0dx0a)+")
 _MIN_PINYIN = 2  # one bracketed word after a character may be an abbreviation; two with tone marks are a mirror
+
+
+def _after_han(match: re.Match[str]) -> bool:
+    start = match.start()
+    if not start:
+        return False
+    char = match.string[start - 1]
+    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf" or "\uf900" <= char <= "\ufaff"
+
+
+def _pinyin_after_han(line: str) -> Iterator[re.Match[str]]:
+    return filter(_after_han, _PINYIN_IN_BRACKETS.finditer(line))
+
+
+def _without_pinyin_after_han(match: re.Match[str]) -> str:
+    return "" if _after_han(match) else match.group()
 
 
 def has_mirror_pinyin(lines: list[str]) -> bool:
@@ -24,7 +44,7 @@ def has_mirror_pinyin(lines: list[str]) -> bool:
         return False  # the common case, decided by one scan per line
     marked = 0
     for line in lines:
-        for match in _PINYIN_AFTER_HAN.finditer(line):
+        for match in _pinyin_after_han(line):
             if _TONE_MARK.search(match.group(1)):
                 marked += 1
                 if marked >= _MIN_PINYIN:
@@ -40,7 +60,7 @@ def strip_mirror_artefacts(lines: list[str]) -> list[str]:
             split.extend(_retexted(line, part.strip()) for part in _ESCAPED_BREAK.split(line) if part.strip())
         lines = split
     if has_mirror_pinyin(lines):
-        lines = [_retexted(line, _PINYIN_AFTER_HAN.sub("", line)) for line in lines]
+        lines = [_retexted(line, _PINYIN_IN_BRACKETS.sub(_without_pinyin_after_han, line)) for line in lines]
     return lines
 
 

@@ -83,22 +83,46 @@ def test_name_weight_reads_ascii_names_lower_cased_as_re_i_does(names):
         assert html_blocks._is_ad_slot_name(name) == bool(html_blocks._AD_SLOT_NAME.search(name)), name
 
 
+# The patterns that held a class of CJK ranges, as they were before the class moved into Python.
+_PLAIN_CODE_LINE = re.compile(r"^[\w.$]+\([^\u3400-\u9fff]{0,80}\)\s*;?$")
+_PLAIN_PINYIN_AFTER_HAN = re.compile(
+    r"(?<=[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])[(（]([a-züāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]{1,7})[)）]"
+)
+CODE_AND_PINYIN_LINES = [
+    'a("conten");', "document.write(x)", "f()", "f(中)", "f(a)(b)", "f(a) ;", "f(a);;", "f(a) )", "f(\n)", "f(" + "x" * 80 + ")",
+    "f(" + "x" * 81 + ")", "f(\u33ff\ua000)", "f(\u3400)", "f(\u9fff)", "x.y$(1, '2')", "(a)", "f(（）)",
+    "領(lǐng)導(dǎo)", "(lǐng)導(dǎo)", "a(lǐng)導(dǎo)", "㐀(ni)豈(hǎo)\uf900(xx)\ufb00(yy)", "中（zhōng）國(guó)", "中(abcdefgh)",
+    "中((ab))", "中(ab)(cd)", "中(ab))", "中(ü)", "中(A)",
+]
+
+
 def _plain_inner_reason(line: str) -> str | None:
     if text_rules._JAMMER_LINE.match(line):
         return "jammer"
     if text_rules._PAGE_CAPTION.match(line):
         return "page_caption"
-    if text_rules._CODE_LINE.match(line):
+    if _PLAIN_CODE_LINE.match(line):
         return "code"
     if isinstance(line, Block) and line.link_share > text_rules._LINKED and not text_rules.is_prose(line):
         return "link"
     return None
 
 
-@pytest.mark.parametrize("lines", [ODD_LINES, None])
+@pytest.mark.parametrize("lines", [ODD_LINES + CODE_AND_PINYIN_LINES, None])
 def test_core_rules_decide_as_the_plain_patterns(lines):
     for line in lines if lines is not None else _page_lines():
         assert text_rules._inner_reason(line) == _plain_inner_reason(line), line
+
+
+@pytest.mark.parametrize("lines", [ODD_LINES + CODE_AND_PINYIN_LINES, None])
+def test_pinyin_after_han_is_found_and_removed_as_by_the_lookbehind(lines):
+    from pipelines import mirrors
+
+    for line in lines if lines is not None else _page_lines():
+        expected = [(match.span(), match.group(1)) for match in _PLAIN_PINYIN_AFTER_HAN.finditer(line)]
+        assert [(match.span(), match.group(1)) for match in mirrors._pinyin_after_han(line)] == expected, line
+        assert (mirrors._PINYIN_IN_BRACKETS.sub(mirrors._without_pinyin_after_han, line)
+                == _PLAIN_PINYIN_AFTER_HAN.sub("", line)), line
 
 
 @pytest.mark.parametrize("lines", [ODD_LINES, None])
@@ -172,3 +196,51 @@ def test_title_helpers_find_what_the_whole_page_xpaths_find(extra):
         root = parse_html(decode_html(body).text).root
         assert page_meta._document_title(root) == _FIRST_TITLE_XPATH(root)
         assert list(page_meta._headings(root)) == _HEADINGS_XPATH(root)
+
+
+def _plain_paragraph_scores(root) -> dict:
+    """Each text node's link check and paragraph found by walking up from it, as before owners were shared."""
+    runs: dict = {}
+    texts: dict = {}
+    for chunk in main_content._BODY_TEXT(root):
+        ascii_chars = len(chunk.encode("ascii", "ignore"))
+        mass = len(chunk) - ascii_chars + ascii_chars // 3
+        owner = chunk.getparent()
+        if mass < 2 or owner is None:
+            continue
+        owner = owner.getparent() if chunk.is_tail else owner
+        if owner is None or not isinstance(owner.tag, str):
+            continue
+        element, unread = owner, False
+        for _ in range(main_content._LINK_LEVELS):
+            if element is None:
+                break
+            unread = unread or element.tag in main_content._NOT_READ
+            element = element.getparent()
+        paragraph = owner
+        while paragraph is not None and paragraph.tag not in main_content._PARAGRAPH_TAGS:
+            paragraph = paragraph.getparent()
+        if unread or paragraph is None:
+            continue
+        runs[paragraph] = runs.get(paragraph, 0) + mass
+        texts.setdefault(paragraph, []).append(chunk)
+    scores = {paragraph: mass + 3 * sum("".join(texts[paragraph]).count(mark) for mark in main_content._SENTENCE_MARKS)
+              for paragraph, mass in runs.items()}
+    return {paragraph: score for paragraph, score in scores.items() if runs[paragraph] >= main_content._MIN_RUN} or scores
+
+
+_ODD_PARAGRAPH_PAGES = [
+    "<div><a><span><b>链接里的文字不计入正文段落</b></span></a><a><span><b><i>四层以下的文字计入段落</i></b></span></a></div>",
+    "<p>正文第一句，<br>第二句。<br>第三句；<!-- 注释 -->注释后的文字也属于这个段落。</p><script>var a='脚本里的文字';</script>",
+    "<td><font><font><font>嵌套很深的文字属于最近的单元格。</font></font></font></td><noscript>不显示的文字内容</noscript>",
+    "<span>没有任何块元素包着的文字，属于正文本身。</span>",
+]
+
+
+@pytest.mark.parametrize("extra", [_ODD_PARAGRAPH_PAGES, None])
+def test_paragraph_scores_are_those_of_walking_up_from_every_text_node(extra):
+    bodies = ([f"<html><body>{page}</body></html>".encode() for page in extra] if extra is not None
+              else _fixture_pages() + [page.body for page in trap_pages()])
+    for body in bodies:
+        root = parse_html(decode_html(body).text).root
+        assert list(main_content._paragraph_scores(root).items()) == list(_plain_paragraph_scores(root).items())

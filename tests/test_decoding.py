@@ -132,6 +132,31 @@ def test_page_checks_decide_as_the_regex_passes_they_replaced(text):
     assert TextCensus.of(text).mojibake == _reference_mojibake(text)
 
 
+def _counts_by_table(text: str) -> TextCensus:
+    sample = text[:20_000]
+    ascii_part = sample.encode("ascii", "ignore")
+    return TextCensus._by_table(sample, len(ascii_part) - len(ascii_part.translate(None, _C0_BYTES)))
+
+
+_C0_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_PAGE_CHARS) | st.characters(), max_size=300))
+def test_the_census_counts_by_byte_tables_as_by_the_kind_table(text):
+    """The census's shortcut (UTF-16 high bytes, GB2312 lead bytes) counts what the kind table counts."""
+    assert TextCensus.of(text) == _counts_by_table(text)
+
+
+def test_the_census_counts_every_bmp_character_as_the_kind_table():
+    for block in range(0, 0x10000, 0x400):
+        chars = "".join(map(chr, range(block, block + 0x400)))
+        for text in (chars, "的" + chars, "的" * 60 + chars[::7]):
+            assert TextCensus.of(text) == _counts_by_table(text), hex(block)
+        for char in chars[::3]:
+            assert TextCensus.of("的" + char) == _counts_by_table("的" + char), hex(ord(char))
+
+
 def test_page_checks_read_only_the_first_20000_characters():
     common, rare = "的" * 20_000, "鍙戝竷鏃" * 10_000
     assert TextCensus.of(rare).mojibake and not TextCensus.of(common + rare).mojibake
@@ -423,3 +448,15 @@ def test_a_gbk_page_with_little_chinese_is_not_taken_for_broken_utf8(chinese):
     # (Two characters alone cannot tell GBK from Big5; the point here is that neither is UTF-8.)
     decoded = decode_html(body, None)
     assert decoded.encoding != "utf-8" and not decoded.lossy
+
+
+def test_the_shipped_han_kinds_are_what_the_codecs_say():
+    """pipelines/han_kinds.py is generated (scripts/generate_han_kinds.py); a Python whose
+    GB2312 or Big5 codec changed would make the census count other characters as common."""
+    from pipelines.decoding import han_block_kinds_from_codecs
+    from pipelines.han_kinds import HAN_BLOCK_END, HAN_BLOCK_KINDS, HAN_BLOCK_START
+
+    assert len(HAN_BLOCK_KINDS) == HAN_BLOCK_END - HAN_BLOCK_START
+    assert HAN_BLOCK_KINDS == han_block_kinds_from_codecs()
+    # The counts the docstrings give: GB2312's 6,763 Han characters and the 2,073 of Big5's level 1 not among them.
+    assert HAN_BLOCK_KINDS.count("h") == 6_763 + 2_073
