@@ -253,11 +253,11 @@ def _extract_parsed(parsed: ParsedPage, source: str, pages: Sequence[FetchedPage
     notes: tuple[str, ...] = (f"parse_suspect:{parsed.suspect}",) if parsed.suspect else ()
     if body.gate_after:
         notes += (f"gate_after_block:{body.gate_after[:60]}",)
-    kept_chars = sum(len("".join(line.split())) for part in parts for line in part.lines)
+    part_texts = ["\n".join(part.lines) for part in parts]
+    kept_chars = sum(len("".join(text.split())) for text in part_texts)  # a line break is whitespace too
     report = CleaningReport(parsed.parser, body.locator, block_chars, kept_chars, tuple(removed), notes)
     records = []
-    for number, part in enumerate(parts, start=1):
-        text = "\n".join(part.lines)
+    for number, (part, text) in enumerate(zip(parts, part_texts), start=1):
         part_title = part.title or title
         records.append(
             ExtractedText(
