@@ -9,8 +9,13 @@ import urllib.parse
 
 import lxml.html
 import pytest
+import yaml
 
-from fanwen.serve import datasette_instance
+from archive import search_index
+from archive.database import Archive, TextToArchive
+from fanwen.serve import config_dir, datasette_instance
+from records.texts import ExtractedText
+from replica.corpus import generate_texts
 
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]{6,}")
 
@@ -138,3 +143,98 @@ def test_canned_queries_hide_their_sql_behind_a_show_link(datasette):
         assert [a.text_content() for a in show] == ["show"], name
         shown = lxml.html.fromstring(get(datasette, show[0].get("href")).text)
         assert normalised(shown.xpath("string(//pre[@id='sql-query'])")) == normalised(query["sql"]), name
+
+
+# -- which hits the ranked search looks up ------------------------------------------------------
+
+SEARCH_SQL = yaml.safe_load((config_dir() / "metadata.yml").read_text(encoding="utf-8"))[
+    "databases"]["archive"]["queries"]["search"]["sql"]
+# A paragraph the crowded texts repeat: they rank best for its words.
+CROWDING = "扎实推进乡村振兴示范带建设。" * 6
+
+
+def archived(path, texts: list[tuple[str, str, str]]) -> None:
+    """(url, title, text) rows archived, then duplicate clusters refreshed."""
+    with Archive(path) as archive:
+        archive.save_texts([
+            TextToArchive("huabo" if i % 2 else "deyu", "讲话", "2026-01-01T00:00:00+00:00",
+                          ExtractedText(url=url, title=title, published="2025-01-02", text=body, truncated=False,
+                                        genre="讲话稿"))
+            for i, (url, title, body) in enumerate(texts)
+        ])
+        archive.refresh_duplicates(full=True)
+
+
+def search_connection(path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path)
+    for name, arguments, function in (("cjk_fts_query", 1, search_index.fts_query),
+                                      ("cjk_snippet", 2, search_index.snippet)):
+        connection.create_function(name, arguments, function, deterministic=True)
+    return connection
+
+
+def expected_rows(connection: sqlite3.Connection, query: str) -> list[tuple[int, int, float]]:
+    """(id, cluster_id, score) of the ranked search, from every hit (the archive is under 2,000 texts)."""
+    hits = {row_id: rank for row_id, rank in connection.execute(
+        "select rowid, rank from texts_fts where texts_fts match cjk_fts_query(?)", [query])}
+    cluster_of = dict(connection.execute("select id, cluster_id from texts"))
+    canonical_of = dict(connection.execute("select cluster_id, canonical_text_id from duplicate_clusters"))
+    best: dict[int, tuple[float, int]] = {}
+    for row_id, rank in hits.items():
+        best[cluster_of[row_id]] = min(best.get(cluster_of[row_id], (rank, row_id)), (rank, row_id))
+    shown = sorted(best, key=lambda cluster: (best[cluster][0], cluster))[:20]
+    rows = []
+    for cluster in shown:
+        canonical = canonical_of.get(cluster)
+        row_id = canonical if canonical in hits and cluster_of[canonical] == cluster else best[cluster][1]
+        rows.append((row_id, cluster, round(-best[cluster][0], 3)))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory):
+    """40 speeches that rank best for 乡村振兴, each archived seven times (one cluster of seven), among 300 others."""
+    path = tmp_path_factory.mktemp("crowded") / "archive.db"
+    texts = []
+    for number, sample in enumerate(generate_texts(340, seed=11, prefix="crowd")):
+        body = "\n".join(sample.paragraphs)
+        if number < 40:
+            body = f"{body}\n{CROWDING}"
+            texts += [(f"http://x/{number}-{copy}.html", sample.title, body) for copy in range(7)]
+        else:
+            texts.append((f"http://x/{number}.html", sample.title, body))
+    archived(path, texts)
+    return path
+
+
+def test_ranked_search_widens_when_copies_crowd_its_best_hits(crowded):
+    connection = search_connection(crowded)
+    assert connection.execute("select count(*) from duplicate_clusters where size = 7").fetchone()[0] == 40
+    for query in ("乡村振兴", "示范带", "振兴 示范", "发展", "同志"):
+        found = [(row[0], row[8], row[6]) for row in connection.execute(SEARCH_SQL, {"q": query})]
+        assert found == expected_rows(connection, query), query
+    # The best 100 hits of 示范带 are copies of fewer than 20 speeches: the query looked further.
+    best_clusters = connection.execute(
+        "select count(distinct t.cluster_id) from (select rowid from texts_fts where texts_fts match "
+        "cjk_fts_query('示范带') order by rank, rowid limit 100) b join texts t on t.id = b.rowid").fetchone()[0]
+    assert best_clusters < 20 and len(expected_rows(connection, "示范带")) == 20
+
+
+def test_ranked_search_looks_up_the_clusters_of_its_best_hits_only(tmp_path):
+    # A hit's cluster_id is read from its texts row, after the text (overflow pages): with as many
+    # clusters as hits, the first 20 clusters are among the best 100 hits, and only those are read.
+    # Every read of a texts row is counted through a temporary view that shadows the table.
+    path = tmp_path / "archive.db"
+    archived(path, [(f"http://x/{i}.html", sample.title, "\n".join(sample.paragraphs))
+                    for i, sample in enumerate(generate_texts(600, seed=12, prefix="spread"))])
+    connection = search_connection(path)
+    query = "发展"
+    expected = expected_rows(connection, query)
+    assert connection.execute("select count(*) from texts_fts where texts_fts match cjk_fts_query(?)",
+                              [query]).fetchone()[0] >= 500
+    reads = []
+    connection.create_function("counted", 1, lambda row_id: reads.append(row_id) or 1)
+    connection.execute("create temp view texts as select * from main.texts where counted(id)")
+    found = [(row[0], row[8], row[6]) for row in connection.execute(SEARCH_SQL, {"q": query})]
+    assert found == expected
+    assert len(reads) <= 200, len(reads)  # every hit (500 or more) before
