@@ -244,6 +244,12 @@ def m011_truncated_texts_indexed(db: Database) -> None:
     db.table("texts").create_index(["truncated"], if_not_exists=True)
 
 
+@migrations()
+def m012_full_text_index_writes_a_batch_as_one_segment(db: Database) -> None:
+    """FTS5 holds up to 16 MiB of new terms before writing a segment (see search_index.HASHSIZE); kept in the index."""
+    db.execute(search_index.SET_HASHSIZE_SQL)
+
+
 @dataclass(frozen=True)
 class RejectedPage:
     """A page that did not become a text: why (``reason``, a short key) and when."""

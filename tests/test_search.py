@@ -181,6 +181,50 @@ def test_index_merges_segments_eight_at_a_time_in_new_and_upgraded_archives(tmp_
     assert automerge_of(tmp_path / "old.db") == 8
 
 
+def index_segments(archive: Archive) -> int:
+    """Segments of the full-text index: the count in FTS5's structure record (row 10 of its data table)."""
+    block = archive.db.execute(f"select block from {search_index.FTS_TABLE}_data where id = 10").fetchone()[0]
+    values, value = [], 0
+    for byte in block[4:]:  # after the 4-byte cookie: varints nLevel, nSegment, ...
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            values.append(value)
+            value = 0
+            if len(values) == 2:
+                return values[1]
+    raise AssertionError("short structure record")
+
+
+def hashsize_of(path) -> int | None:
+    connection = sqlite3.connect(path)
+    try:
+        row = connection.execute(f"select v from {search_index.FTS_TABLE}_config where k = 'hashsize'").fetchone()
+    finally:
+        connection.close()
+    return row and row[0]
+
+
+def test_a_batch_of_texts_is_written_as_one_index_segment_in_new_and_upgraded_archives(tmp_path):
+    # 200 texts of 3,000 characters hold some 4 MiB of terms: at FTS5's default of 1 MiB they were
+    # written as several segments, each to be merged again.
+    body = "".join(random.Random(3).choice("创建文明城市推进乡村振兴生态环境保护同志们") for _ in range(3000))
+    batch = [text(f"http://x/{i}.html", f"{i}{body}") for i in range(200)]
+    with Archive(tmp_path / "new.db") as archive:
+        archive.save_texts(batch)
+        assert index_segments(archive) == 1
+    assert hashsize_of(tmp_path / "new.db") == search_index.HASHSIZE == 16 * 1024 * 1024
+
+    old = Database(tmp_path / "old.db")
+    migrations.apply(old, stop_before="m012_full_text_index_writes_a_batch_as_one_segment")
+    old.close()
+    assert hashsize_of(tmp_path / "old.db") is None  # FTS5's default, 1 MiB
+    with Archive(tmp_path / "old.db") as archive:
+        archive.save_texts(batch)
+        assert index_segments(archive) == 1
+        assert search_ids(archive, body[100:104]) == set(range(1, 201))
+    assert hashsize_of(tmp_path / "old.db") == search_index.HASHSIZE
+
+
 def test_dropped_texts_table_empties_the_index(tmp_path):
     with Archive(tmp_path / "archive.db") as archive:
         archive.save_texts([text("http://x/1.html", "乡村振兴")])
