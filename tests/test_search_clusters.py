@@ -175,9 +175,9 @@ def search_connection(path) -> sqlite3.Connection:
 
 def expected_rows(connection: sqlite3.Connection, query: str) -> list[tuple[int, int, float]]:
     """(id, cluster_id, score) of the ranked search, from every hit (the archive is under 2,000 texts)."""
-    hits = {row_id: rank for row_id, rank in connection.execute(
-        "select rowid, rank from texts_fts where texts_fts match cjk_fts_query(?)", [query])}
     cluster_of = dict(connection.execute("select id, cluster_id from texts"))
+    hits = {row_id: rank for row_id, rank in connection.execute(
+        "select rowid, rank from texts_fts where texts_fts match cjk_fts_query(?)", [query]) if row_id in cluster_of}
     canonical_of = dict(connection.execute("select cluster_id, canonical_text_id from duplicate_clusters"))
     best: dict[int, tuple[float, int]] = {}
     for row_id, rank in hits.items():
@@ -218,6 +218,13 @@ def test_ranked_search_widens_when_copies_crowd_its_best_hits(crowded):
         "select count(distinct t.cluster_id) from (select rowid from texts_fts where texts_fts match "
         "cjk_fts_query('示范带') order by rank, rowid limit 100) b join texts t on t.id = b.rowid").fetchone()[0]
     assert best_clusters < 20 and len(expected_rows(connection, "示范带")) == 20
+    # An index row without a text (none should exist) among the best hits: the best 100 hits with
+    # a text are then 99, and still not every hit.
+    connection.execute("insert into texts_fts (rowid, title, text) values (100000, ?, '')",
+                       [search_index.index_text("示范带" * 50)])
+    found = [(row[0], row[8], row[6]) for row in connection.execute(SEARCH_SQL, {"q": "示范带"})]
+    assert found == expected_rows(connection, "示范带") and len(found) == 20
+    connection.rollback()
 
 
 def test_ranked_search_looks_up_the_clusters_of_its_best_hits_only(tmp_path):
