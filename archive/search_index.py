@@ -51,10 +51,8 @@ SET_AUTOMERGE_SQL = f"insert into {FTS_TABLE} ({FTS_TABLE}, rank) values ('autom
 # transaction ends, or sooner, each time they pass HASHSIZE (FTS5's default is 1 MiB).  A batch of
 # 500 texts of a few thousand characters holds about 10 MiB of terms, so at the default it became
 # some ten segments, each to be merged again.  At 16 MiB a batch of up to about 600 such texts is
-# one segment, for about 15 MiB more memory while a batch of 500 is written.  Measured on copies of
-# the 100,000-text archive of benchmarks/search_export.py, 20,000 more texts through
-# Archive.save_texts in alternating batches of 500: 0.90 of the time per text at 16 MiB (and at
-# 32 MiB), 0.95 at 8 MiB; the searches took as long on 100,000-text indexes written either way.
+# one segment, for about 15 MiB more memory while a batch of 500 is written (benchmarks/search_export.py
+# measures ingest with the index kept current; docs/benchmarks.md, "Search index writes and ranked search").
 HASHSIZE = 16 * 1024 * 1024
 SET_HASHSIZE_SQL = f"insert into {FTS_TABLE} ({FTS_TABLE}, rank) values ('hashsize', {HASHSIZE})"
 

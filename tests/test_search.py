@@ -157,13 +157,18 @@ def test_migration_indexes_texts_of_an_older_archive(tmp_path):
         assert search_ids(archive, "远景") == {1}
 
 
-def automerge_of(path) -> int | None:
+def index_setting(path, key: str) -> int | None:
+    """A setting FTS5 keeps in the index's config table (None: FTS5's default applies)."""
     connection = sqlite3.connect(path)
     try:
-        row = connection.execute(f"select v from {search_index.FTS_TABLE}_config where k = 'automerge'").fetchone()
+        row = connection.execute(f"select v from {search_index.FTS_TABLE}_config where k = ?", (key,)).fetchone()
     finally:
         connection.close()
     return row and row[0]
+
+
+def automerge_of(path) -> int | None:
+    return index_setting(path, "automerge")
 
 
 def test_index_merges_segments_eight_at_a_time_in_new_and_upgraded_archives(tmp_path):
@@ -196,12 +201,7 @@ def index_segments(archive: Archive) -> int:
 
 
 def hashsize_of(path) -> int | None:
-    connection = sqlite3.connect(path)
-    try:
-        row = connection.execute(f"select v from {search_index.FTS_TABLE}_config where k = 'hashsize'").fetchone()
-    finally:
-        connection.close()
-    return row and row[0]
+    return index_setting(path, "hashsize")
 
 
 def test_a_batch_of_texts_is_written_as_one_index_segment_in_new_and_upgraded_archives(tmp_path):
