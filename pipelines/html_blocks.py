@@ -41,6 +41,7 @@ def _is_ad_slot_name(names: str) -> bool:
     return bool(_AD_SLOT_NAME.search(names))
 # Leading indentation on these sites is two U+3000 or &nbsp; runs; it is layout, not text.
 _EDGE_SPACE = " \t\r\n\f\v\u3000\xa0\u2002\u2003\u200b\ufeff"
+_ASCII_SPACE = " \t\r\n\f\v"  # what normalise_line makes one space; str.strip() strips all of it too
 
 
 def first_match(root: html.HtmlElement, selectors: Iterable[str]) -> html.HtmlElement | None:
@@ -275,7 +276,10 @@ def block_lines(container: html.HtmlElement) -> list[Block]:
                 continue
             text = element.tail
         if text:
-            current.append(text)
+            # Indentation before a line's first text (most text nodes of a page) would only be
+            # stripped again: a line is begun by text a reader sees.
+            if current or text.strip(_ASCII_SPACE):
+                current.append(text)
             if link_depth:
                 linked += len(text.strip())
     if current:

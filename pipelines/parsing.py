@@ -20,7 +20,10 @@ from lxml import etree, html
 
 # huge_tree lifts libxml2's depth limit from 256 to 2,048 levels and its text-node size
 # limit (10 MB); the pages cut at 256 are ordinary ones with unclosed <font> tags.
-LXML_PARSER = html.HTMLParser(remove_comments=True, remove_pis=True, recover=True, encoding="utf-8", huge_tree=True)
+# collect_ids=False: libxml2 would hash every id attribute for XPath's id(), which nothing
+# here calls (CSS "#x" selectors become @id comparisons).
+LXML_PARSER = html.HTMLParser(remove_comments=True, remove_pis=True, recover=True, encoding="utf-8", huge_tree=True,
+                              collect_ids=False)
 # lxml.html picks a class per element by a lookup written in Python (form fields get their
 # own classes); nothing downstream uses those, so every element is a plain HtmlElement,
 # chosen in C.

@@ -183,6 +183,16 @@ def test_block_lines_marks_headings():
     assert [isinstance(line, Heading) for line in lines] == [True, False, True]
 
 
+def test_block_lines_keep_the_spaces_inside_a_line_and_count_link_characters_around_indentation():
+    # Indentation before a line's first text is not kept (nothing would be left of it); a space
+    # between two inline elements is, and link characters are counted with or without it.
+    markup = ("<div>\n  <p>\n    <a>\n  </a><a>链接</a>\n正文</p>\n  <p>\t<b>甲</b> <b>乙</b>\n</p>"
+              "<p>\u3000\u3000<a>\u3000</a>第三段</p>\n  <p> </p><p><a>\u200b</a>字</p>\n</div>")
+    lines = block_lines(html.fromstring(markup))
+    assert lines == ["链接 正文", "甲 乙", "第三段", "字"]
+    assert [line.link_chars for line in lines] == [2, 0, 0, 1]
+
+
 # -- Traditional mirrors ---------------------------------------------------------------------
 
 def test_mirror_pinyin_and_escaped_breaks_removed_characters_kept():
