@@ -11,7 +11,10 @@ copies of archived texts) and runs the refresh a crawl's end runs on copies of t
 archive: the incremental one (only the new texts' candidates, through the band-key index)
 and a full one (``refresh_duplicates(full=True)``, every text).  Each refresh runs in a
 fresh process, once for its CPU time and once under tracemalloc for its peak memory.  Both
-must give the same clusters.
+must give the same clusters.  The incremental refresh's work is counted too: the signatures it
+reads (a new text's own and its candidates') and its exact checks.  These grow as the band keys of
+the new texts fill up towards ``dedup.BAND_CAP`` earlier texts each, which a larger archive's keys
+are closer to, and so does its time.
 
 Building takes a while (about 7 ms of CPU a text, most of it the full-text index);
 ``--workdir`` keeps the archives built (``archive-SIZE.db``) for the next run.  Times are
@@ -36,7 +39,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from archive.database import Archive, TextToArchive  # noqa: E402
+from archive import dedup  # noqa: E402
+from archive.database import Archive, TextToArchive, _ArchiveDuplicateIndex  # noqa: E402
 from records.texts import ExtractedText  # noqa: E402
 from replica.copies import copy_text  # noqa: E402
 from replica.corpus import SampleText, generate_texts  # noqa: E402
@@ -142,8 +146,30 @@ def snapshot(source: Path, target: Path) -> None:
     dst.close()
 
 
+def count_reads() -> dict[str, int]:
+    """Count, from now on, the signatures a refresh reads and its exact checks.
+
+    The incremental refresh's work follows these: how many earlier texts the new texts' band keys
+    hold (at most ``dedup.BAND_CAP`` each), not how many texts the archive holds.
+    """
+    counts = {"signatures": 0, "checks": 0}
+    read, check = _ArchiveDuplicateIndex.signatures, dedup._same_text
+
+    def signatures(self, ids):
+        counts["signatures"] += len(ids)
+        return read(self, ids)
+
+    def same_text(*args, **kwargs):
+        counts["checks"] += 1
+        return check(*args, **kwargs)
+
+    _ArchiveDuplicateIndex.signatures, dedup._same_text = signatures, same_text  # type: ignore[method-assign]
+    return counts
+
+
 def measure(path: Path, mode: str, memory: bool) -> dict:
     """Run one refresh in this process: CPU and wall seconds, or (``memory``) the peak of memory traced during it."""
+    counts = count_reads()
     with Archive(path) as archive:
         if memory:
             tracemalloc.start()
@@ -151,7 +177,7 @@ def measure(path: Path, mode: str, memory: bool) -> dict:
         clusters = archive.refresh_duplicates(full=mode == "full")  # incremental even past FULL_REFRESH_SHARE
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         peak = tracemalloc.get_traced_memory()[1] / 2**20 if memory else None
-    return {"wall": wall, "cpu": cpu, "peak_mb": peak, "clusters": clusters}
+    return {"wall": wall, "cpu": cpu, "peak_mb": peak, "clusters": clusters, **counts}
 
 
 def measure_in_child(path: Path, mode: str, memory: bool = False) -> dict:
@@ -236,13 +262,15 @@ def main() -> None:
     print(f"Duplicate refresh after a crawl of {args.new:,} new texts ({args.copies:.0%} of the archive planted copies; "
           f"a tenth of the new texts copies of archived ones).  CPU time; memory traced by tracemalloc.")
     print("| texts in archive | incremental: time vs full | incremental: time vs smallest archive "
-          "| incremental: peak memory | full: peak memory | duplicate clusters | same clusters | band index per text |")
-    print("|---:|---:|---:|---:|---:|---:|---|---:|")
+          "| incremental: peak memory | incremental: signatures read per new text | incremental: exact checks "
+          "| full: peak memory | duplicate clusters | same clusters | band index per text |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     for row in rows:
         bands = f"{row['bands']:.0f} B" if row["bands"] is not None else "n/a"
         print(
             f"| {row['size']:,} | {row['incremental_cpu'] / row['full_cpu']:.3f} "
             f"| {row['incremental_cpu'] / smallest:.2f} | {row['incremental_peak_mb']:.1f} MB "
+            f"| {row['incremental_signatures'] / args.new:.1f} | {row['incremental_checks']:,} "
             f"| {row['full_peak_mb']:.0f} MB | {row['incremental_clusters']:,} | {'yes' if row['same'] else 'NO'} | {bands} |"
         )
     print("seconds on this machine (shared; for scale only), CPU / wall: " + "; ".join(
