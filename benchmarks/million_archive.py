@@ -3,6 +3,8 @@
     python benchmarks/million_archive.py [--steps 100000,300000,1000000] [--workdir DIR]
                                          [--sample-every 50] [--new 1000] [--page-samples 20]
     python benchmarks/million_archive.py --workdir DIR --search-again   (the searches only, measured again)
+    python benchmarks/million_archive.py --workdir DIR --csv-again 3    (the streamed CSV only, with and without
+                                                                          plugins/body_chunks.py)
 
 The archive grows through ``Archive.save_texts`` (the crawler's write path: texts, full-text
 index, duplicate signatures and band keys, all kept current) in batches of ``BATCH``, from
@@ -42,6 +44,7 @@ import json
 import math
 import random
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -413,6 +416,50 @@ def search_again(path: Path, workdir: Path, every: int) -> None:
           f"{_latency_cell(figures['box'])} | {_quality_cell(figures, 'box')} | {figures['errors']} |")
 
 
+CHUNKING_PLUGIN = "body_chunks.py"
+
+
+def plugins_without(name: str, workdir: Path) -> Path:
+    """A plugins folder holding links to every shipped plugin but ``name``."""
+    folder = workdir / f"plugins-without-{Path(name).stem}"
+    folder.mkdir(exist_ok=True)
+    for old in folder.iterdir():
+        old.unlink()
+    for plugin in (REPO / "datasette_config" / "plugins").glob("*.py"):
+        if plugin.name != name:
+            (folder / plugin.name).symlink_to(plugin)
+    return folder
+
+
+def csv_again(path: Path, workdir: Path, rounds: int) -> None:
+    """The streamed CSV measured again at today's commit, in alternating rounds: Datasette as
+    ``fanwen serve`` runs it, and the same without the plugin that sends the body in large chunks
+    (each row then goes out as Datasette sends it, one HTTP chunk per row)."""
+    with Archive(path) as archive:
+        expected = archive.count_texts()
+    variants = {"as served": None, f"without {CHUNKING_PLUGIN}": plugins_without(CHUNKING_PLUGIN, workdir)}
+    figures: dict[str, list[dict]] = {name: [] for name in variants}
+    for number in range(rounds):
+        for name in variants if number % 2 == 0 else reversed(variants):
+            port = search_export.free_port()
+            server = search_export.serve(path, port, plugins_dir=variants[name])
+            try:
+                figures[name].append(measure_csv(f"http://127.0.0.1:{port}", workdir, expected))
+            finally:
+                server.terminate()
+                server.wait(timeout=60)
+            print(f"  {name}: {figures[name][-1]['csv_mb_s']:,.1f} MB/s", flush=True)
+    (workdir / f"csv-again-{expected}.json").write_text(json.dumps(figures, indent=1), encoding="utf-8")
+    print(f"streamed CSV of all {expected:,} rows (texts.csv?_stream=on&_size=max), {rounds} alternating rounds, "
+          f"commit {commit()}")
+    print("| Datasette | CSV MB/s per round | median MB/s | GB | every row, no cut |")
+    print("|---|---|---:|---:|---|")
+    for name, runs in figures.items():
+        speeds = [run["csv_mb_s"] for run in runs]
+        print(f"| {name} | {', '.join(f'{speed:,.1f}' for speed in speeds)} | {statistics.median(speeds):,.1f} | "
+              f"{runs[0]['csv_gb']:.2f} | {'yes' if all(run['csv_complete'] for run in runs) else 'NO'} |")
+
+
 # -- the run ------------------------------------------------------------------------------------
 
 def first_texts(path: Path, count: int) -> list[str]:
@@ -472,6 +519,9 @@ def main() -> None:
     parser.add_argument("--sizes-only", action="store_true", help="print the sizes of the archive in --workdir and stop")
     parser.add_argument("--search-again", action="store_true",
                         help="measure the two searches again on the archive in --workdir as it stands, and stop")
+    parser.add_argument("--csv-again", type=int, metavar="ROUNDS",
+                        help="measure the streamed CSV again on the archive in --workdir, with and without "
+                             "the body-chunking plugin, in ROUNDS alternating rounds, and stop")
     parser.add_argument("--refresh", type=Path, help=argparse.SUPPRESS)  # internal: one refresh in this process
     parser.add_argument("--full", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -486,6 +536,9 @@ def main() -> None:
         return
     if options.search_again:
         search_again(path, workdir, options.sample_every)
+        return
+    if options.csv_again:
+        csv_again(path, workdir, options.csv_again)
         return
     saved = json.loads(record.read_text()) if record.exists() else {"steps": []}
     steps = saved["steps"]

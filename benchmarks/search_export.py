@@ -321,13 +321,17 @@ def rebuild_seconds(archive: Archive) -> float:
     return seconds
 
 
-def serve(archive_path: Path, port: int) -> subprocess.Popen:
+def serve(archive_path: Path, port: int, plugins_dir: Path | None = None) -> subprocess.Popen:
+    """``fanwen serve``'s Datasette on ``port`` (with the plugins of ``plugins_dir`` instead of the shipped ones)."""
     metadata = archive_path.with_suffix(".metadata.yml")
     import yaml
 
     metadata.write_text(yaml.safe_dump(metadata_for(archive_path), allow_unicode=True), encoding="utf-8")
+    arguments = datasette_arguments(archive_path, metadata, port=port)
+    if plugins_dir is not None:
+        arguments[arguments.index("--plugins-dir") + 1] = str(plugins_dir)
     process = subprocess.Popen(
-        [sys.executable, "-m", "datasette", *datasette_arguments(archive_path, metadata, port=port)],
+        [sys.executable, "-m", "datasette", *arguments],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60

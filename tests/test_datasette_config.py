@@ -164,6 +164,53 @@ def test_streamed_csv_pages_use_the_primary_key_index(datasette, archive, monkey
     connection.close()
 
 
+def asgi_body_parts(datasette, path: str, query: str) -> list[bytes]:
+    """The body parts of one GET as Datasette's ASGI app (plugins' wrappers included) sends them."""
+    parts: list[bytes] = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        if message["type"] == "http.response.body":
+            parts.append(message.get("body", b""))
+
+    scope = {"type": "http", "http_version": "1.1", "method": "GET", "scheme": "http", "path": path,
+             "raw_path": path.encode(), "root_path": "", "query_string": query.encode(), "headers": [],
+             "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8001)}
+    asyncio.run(datasette.app()(scope, receive, send))
+    return parts
+
+
+def test_streamed_csv_goes_out_in_large_chunks_with_every_row(datasette, archive, monkeypatch):
+    # Datasette sends each CSV row on its own: as many HTTP chunks as rows, each framed by the
+    # server and parsed by the client (a million of them for a million texts).
+    from datasette.plugins import pm
+
+    chunks = pm.get_plugin("body_chunks.py")  # the module as Datasette loaded it from the plugins folder
+    assert chunks is not None, "plugins/body_chunks.py is not loaded"
+    size = chunks.BODY_CHUNK_BYTES
+    monkeypatch.setattr(datasette, "max_returned_rows", 50)  # several of Datasette's pages
+    parts = asgi_body_parts(datasette, "/archive/texts.csv", "_stream=on&_size=max")
+    monkeypatch.setattr(chunks, "BODY_CHUNK_BYTES", 1)  # every part passed on as Datasette sends it
+    as_sent = asgi_body_parts(datasette, "/archive/texts.csv", "_stream=on&_size=max")
+    body = b"".join(parts)
+    connection = sqlite3.connect(archive)
+    total = connection.execute("select count(*) from texts").fetchone()[0]
+    connection.close()
+    assert len(as_sent) > total  # a part per row (and the header)
+    assert body == b"".join(as_sent)
+    assert len(list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))) == total + 1
+    assert len(body) > 3 * size  # else one chunk could not be told from many
+    assert all(len(part) >= size for part in parts[:-1])
+    assert len(parts) <= len(body) // size + 1
+
+
+def test_a_page_body_is_sent_as_it_was(datasette):
+    parts = asgi_body_parts(datasette, "/archive/texts.json", "_size=5")
+    assert len(parts) == 1 and parts[0].startswith(b"{")
+
+
 def test_serving_is_loopback_read_only_and_time_limited(datasette):
     arguments = datasette_arguments(Path("archive.db"), Path("metadata.yml"))
     assert arguments[arguments.index("--host") + 1] == "127.0.0.1"
