@@ -537,7 +537,11 @@ def main() -> None:
     if options.search_again:
         search_again(path, workdir, options.sample_every)
         return
-    if options.csv_again:
+    if options.csv_again is not None:
+        if options.csv_again < 1:
+            parser.error("--csv-again takes a number of rounds, 1 or more")
+        if not path.exists():
+            parser.error(f"--csv-again measures an archive already built: no {path}")
         csv_again(path, workdir, options.csv_again)
         return
     saved = json.loads(record.read_text()) if record.exists() else {"steps": []}
