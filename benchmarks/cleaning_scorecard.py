@@ -271,7 +271,7 @@ for path in sys.argv[1:]:
 
 
 def fanwen_command(files: Sequence[str]) -> list[str]:
-    return [sys.executable, "-m", "fanwen.cli", "extract", "--generic", *files]
+    return [sys.executable, "-m", "fanwen", "extract", "--generic", *files]
 
 
 def trafilatura_command(files: Sequence[str]) -> list[str]:

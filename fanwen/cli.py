@@ -69,7 +69,6 @@ class LazyGroup(click.Group):
 
 # The commands that live with their logic in other modules.
 LAZY_COMMANDS = {
-    "extract": "fanwen.extract_command:extract",
     "sites": "fanwen.profile_commands:sites",
     "profile": "fanwen.profile_commands:profile",
     "capture": "fanwen.capture_command:capture",
@@ -80,6 +79,18 @@ LAZY_COMMANDS = {
 @click.version_option(package_name="fanwen-archive")
 def main() -> None:
     """Crawl, clean and archive Chinese sample-speech (范文) sites."""
+
+
+# Its options are the command's own (argparse, fanwen.extract_command): `fanwen extract` runs
+# without click (fanwen.launcher), and this entry hands everything after the name on, --help too.
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
+              add_help_option=False, short_help="Clean saved pages into JSON lines (see `fanwen extract --help`).")
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+def extract(arguments: tuple[str, ...]) -> None:
+    """Extract the clean text(s) of saved pages; `fanwen extract --help` lists its options."""
+    from fanwen.extract_command import main as extract_main
+
+    raise SystemExit(extract_main(list(arguments)))
 
 
 @main.command()

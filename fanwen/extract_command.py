@@ -6,11 +6,15 @@ page's URL (or by name, or none: generic mode) and prints the documents.
 
 It is also benchmarked as a whole process against trafilatura, so it imports
 nothing but the cleaning core: the profiles (pydantic models, TOML files) load
-only when a page has a URL or ``--profile`` names a site.
+only when a page has a URL or ``--profile`` names a site.  Its options are read
+with the standard library's argparse, not click: ``fanwen`` runs this command
+without importing click (``fanwen.launcher``), whose import is a large share of
+the command's start-up; the click group only hands the arguments on.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -18,8 +22,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
-
-import click
 
 from pipelines.extraction import extract_texts
 from pipelines.rules import GENERIC_RULES, ExtractionRules
@@ -39,6 +41,10 @@ PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml")
 STDIN = "-"
 STDIN_URL = "file:///dev/stdin"  # stands in for a URL when standard input comes without --url
 EXPLAIN_TEXT_CHARS = 40
+
+
+class UsageError(Exception):
+    """A mistake in the command line: reported with the usage, exit status 2."""
 
 
 def rules_for_url(
@@ -109,14 +115,14 @@ def read_url_map(path: str) -> dict[str, str]:
                 continue
             file, sep, url = line.partition("\t")
             if not sep or not url.strip():
-                raise click.BadParameter(f"line {number}: expected PATH<TAB>URL, got {line!r}", param_hint="--url-map")
+                raise UsageError(f"--url-map: line {number}: expected PATH<TAB>URL, got {line!r}")
             urls[str(Path(file.strip()).resolve())] = url.strip()
     return urls
 
 
 def page_inputs(files: list[str], url: str | None, url_map: dict[str, str]) -> list[PageInput]:
     if url is not None and len(files) != 1:
-        raise click.UsageError(f"--url gives the address of one page, but {len(files)} files were named; "
+        raise UsageError(f"--url gives the address of one page, but {len(files)} files were named; "
                                "use --url-map for several")
     if url is not None:
         return [PageInput(files[0], url)]
@@ -216,41 +222,70 @@ def named_profile(name: str | None) -> tuple[ExtractionRules, str] | None:
     try:
         return load_profile(name).extract, name
     except ProfileError as error:
-        raise click.UsageError(str(error)) from None
+        raise UsageError(str(error)) from None
 
 
-@click.command()
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option("--json", "as_json", is_flag=True, default=True,
-              help="Print one JSON object per text found (the default, and the only format).")
-@click.option("--url", help="The URL the page was fetched from (picks the profile, resolves links); one PATH only.")
-@click.option("--url-map", "url_map_file", type=click.Path(exists=True, dir_okay=False),
-              help="A file of PATH<TAB>URL lines: the URLs of several pages.")
-@click.option("--profile", "profile_name", help="Use this site profile for every page instead of choosing one by URL.")
-@click.option("--generic", is_flag=True, help="Use no profile at all (generic mode).")
-@click.option("--content-type", help="The Content-Type header the pages came with (its charset is a decoding hint).")
-@click.option("--explain", is_flag=True,
-              help="Add each text's `cleaning` record; list every removal on standard error.")
-def extract(paths: tuple[str, ...], as_json: bool, url: str | None, url_map_file: str | None, profile_name: str | None,
-            generic: bool, content_type: str | None, explain: bool) -> None:
-    """Extract the clean text(s) of saved pages: files, directories (their *.html, *.htm, *.shtml
-    and *.xhtml files, recursively) or - for standard input.
+USAGE_EXAMPLES = """\
+examples:
+  fanwen extract page.html --url https://www.ruiwen.com/fanwen/6404315.html
+  fanwen extract saved/ more.html --explain
+"""
 
-    Every line printed is a JSON object with the page's `path`: a text, or
-    `skipped` (the page holds no text, and why) or `error` (unreadable, or the
-    cleaner failed on it). A page's profile is chosen by its URL (--url,
-    --url-map); a page without one is cleaned in generic mode. Exit status 1
-    when any page failed, after every page was tried.
 
-    \b
-    fanwen extract page.html --url https://www.ruiwen.com/fanwen/6404315.html
-    fanwen extract saved/ more.html --explain
-    """
+def argument_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fanwen extract", description=EXTRACT_HELP, epilog=USAGE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="a saved page, a directory of them, or - for standard input")
+    parser.add_argument("--json", dest="as_json", action="store_true", default=True,
+                        help="print one JSON object per text found (the default, and the only format)")
+    parser.add_argument("--url", help="the URL the page was fetched from (picks the profile, resolves links); one PATH only")
+    parser.add_argument("--url-map", dest="url_map_file", metavar="FILE",
+                        help="a file of PATH<TAB>URL lines: the URLs of several pages")
+    parser.add_argument("--profile", dest="profile_name", metavar="NAME",
+                        help="use this site profile for every page instead of choosing one by URL")
+    parser.add_argument("--generic", action="store_true", help="use no profile at all (generic mode)")
+    parser.add_argument("--content-type", metavar="TYPE",
+                        help="the Content-Type header the pages came with (its charset is a decoding hint)")
+    parser.add_argument("--explain", action="store_true",
+                        help="add each text's `cleaning` record; list every removal on standard error")
+    return parser
+
+
+EXTRACT_SUMMARY = "Extract the clean text(s) of saved pages: files, directories or - for standard input."
+EXTRACT_HELP = EXTRACT_SUMMARY + """
+
+A directory is searched recursively for its *.html, *.htm, *.shtml and *.xhtml files.
+Every line printed is a JSON object with the page's `path`: a text, or `skipped` (the page
+holds no text, and why) or `error` (unreadable, or the cleaner failed on it). A page's profile
+is chosen by its URL (--url, --url-map); a page without one is cleaned in generic mode.
+Exit status 1 when any page failed, after every page was tried; 2 for a wrong command line.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``fanwen extract`` itself: the exit status."""
+    parser = argument_parser()
+    args = parser.parse_args(argv)
+    try:
+        return extract(args.paths, args.url, args.url_map_file, args.profile_name, args.generic, args.content_type,
+                       args.explain)
+    except UsageError as error:
+        parser.error(str(error))  # exits with status 2
+        raise
+
+
+def extract(paths: list[str], url: str | None, url_map_file: str | None, profile_name: str | None,
+            generic: bool, content_type: str | None, explain: bool) -> int:
+    if url_map_file is not None and not os.path.isfile(url_map_file):
+        raise UsageError(f"--url-map: no such file: {url_map_file}")
     files, empty_dirs = page_files(paths)
     pages = page_inputs(files, url, read_url_map(url_map_file) if url_map_file else {})
     options = Options(generic, None if generic else named_profile(profile_name), content_type, explain)
     for directory in empty_dirs:
-        click.echo(f"no page files ({', '.join('*' + s for s in PAGE_SUFFIXES)}) under {directory}", err=True)
+        print(f"no page files ({', '.join('*' + s for s in PAGE_SUFFIXES)}) under {directory}", file=sys.stderr)
     failed = 0
     for page in pages:
         records, notes, page_failed = page_records(page, options)
@@ -258,7 +293,8 @@ def extract(paths: tuple[str, ...], as_json: bool, url: str | None, url_map_file
         for record in records:
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
         for note in notes:
-            click.echo(note, err=True)
+            print(note, file=sys.stderr)
     if failed:
-        click.echo(f"{failed} of {len(pages)} pages failed", err=True)
-        raise SystemExit(1)
+        print(f"{failed} of {len(pages)} pages failed", file=sys.stderr)
+        return 1
+    return 0

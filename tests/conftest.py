@@ -17,7 +17,7 @@ FIXTURES = Path(__file__).with_name("fixtures")
 
 
 def fanwen_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "fanwen.cli", *args]
+    return [sys.executable, "-m", "fanwen", *args]
 
 
 def run_fanwen(*args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:

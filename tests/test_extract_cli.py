@@ -216,6 +216,31 @@ def test_extract_imports_neither_scrapy_nor_the_archive_nor_profiles_in_generic_
     assert result.stdout.split() == []
 
 
+def test_the_fanwen_command_runs_extract_without_importing_click():
+    """`fanwen extract` is a whole process raced against trafilatura: click's import is a share of its start-up."""
+    program = (
+        "import sys; sys.argv = ['fanwen', 'extract', '--generic', " + repr(str(GOLD / "mirror_1.html")) + "]\n"
+        "from fanwen.launcher import main\n"
+        "status = main(); assert status == 0, status\n"
+        "print('click' in sys.modules, file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", program], cwd=REPO, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.split() == ["False"] and json.loads(result.stdout.splitlines()[0])["text"]
+
+
+def test_extract_reads_the_same_options_through_the_click_group_and_alone():
+    args = ["--generic", "--explain", str(GOLD / "mirror_1.html")]
+    through_group = run_extract(*args)
+    alone = subprocess.run(fanwen_command("extract", *args), cwd=REPO, capture_output=True, timeout=120,
+                           env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert through_group.returncode == alone.returncode == 0
+    assert through_group.stdout == alone.stdout and through_group.stderr == alone.stderr
+    helped = run_extract("--help")
+    assert helped.returncode == 0 and b"--url-map" in helped.stdout and b"--explain" in helped.stdout
+
+
 def test_cli_default_archive_is_the_archive_modules():
     from archive import database
     from fanwen import cli

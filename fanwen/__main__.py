@@ -1,0 +1,7 @@
+"""``python -m fanwen``: the ``fanwen`` command."""
+
+import sys
+
+from fanwen.launcher import main
+
+sys.exit(main())
