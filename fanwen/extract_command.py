@@ -254,8 +254,8 @@ def argument_parser() -> argparse.ArgumentParser:
     return parser
 
 
-EXTRACT_SUMMARY = "Extract the clean text(s) of saved pages: files, directories or - for standard input."
-EXTRACT_HELP = EXTRACT_SUMMARY + """
+EXTRACT_HELP = """\
+Extract the clean text(s) of saved pages: files, directories or - for standard input.
 
 A directory is searched recursively for its *.html, *.htm, *.shtml and *.xhtml files.
 Every line printed is a JSON object with the page's `path`: a text, or `skipped` (the page
@@ -274,7 +274,6 @@ def main(argv: list[str] | None = None) -> int:
                        args.explain)
     except UsageError as error:
         parser.error(str(error))  # exits with status 2
-        raise
 
 
 def extract(paths: list[str], url: str | None, url_map_file: str | None, profile_name: str | None,

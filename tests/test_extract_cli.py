@@ -169,6 +169,16 @@ def test_profile_by_url_when_known_generic_otherwise(tmp_path, monkeypatch):
     assert all(rules is GENERIC_RULES for rules in used.values()) and len(used) == 3
 
 
+def test_a_missing_or_malformed_url_map_is_a_usage_error_before_any_page(tmp_path):
+    folder = saved_pages(tmp_path)
+    missing = run_extract(str(folder), "--url-map", str(tmp_path / "no-such.tsv"))
+    assert missing.returncode == 2 and b"--url-map: no such file" in missing.stderr and missing.stdout == b""
+    malformed = tmp_path / "urls.tsv"
+    malformed.write_text(f"{folder / 'a.html'} http://no-tab.example/\n", encoding="utf-8")
+    result = run_extract(str(folder), "--url-map", str(malformed))
+    assert result.returncode == 2 and b"--url-map: line 1: expected PATH<TAB>URL" in result.stderr and result.stdout == b""
+
+
 def test_url_names_one_page_only(tmp_path):
     folder = saved_pages(tmp_path)
     result = run_extract(str(folder), "--url", "http://unknown.example/")
