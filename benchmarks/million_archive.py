@@ -5,6 +5,9 @@
     python benchmarks/million_archive.py --workdir DIR --search-again   (the searches only, measured again)
     python benchmarks/million_archive.py --workdir DIR --csv-again 3    (the streamed CSV only, with and without
                                                                           plugins/body_chunks.py)
+    python benchmarks/million_archive.py --workdir DIR --also-workdir SMALLER_DIR --refresh-again 3
+        (the duplicate refresh after --new texts only, on each archive: as shipped and with the texts rows
+        read for each candidate, the page cache as the save left it and emptied)
 
 The archive grows through ``Archive.save_texts`` (the crawler's write path: texts, full-text
 index, duplicate signatures and band keys, all kept current) in batches of ``BATCH``, from
@@ -180,8 +183,34 @@ def baseline_rate(workdir: Path) -> float:
 
 # -- duplicates ---------------------------------------------------------------------------------
 
-def refresh_here(path: Path, full: bool) -> dict:
-    """One duplicate refresh in this process: wall and CPU seconds, peak resident memory (run in a fresh process)."""
+# The baseline of --refresh-again: each candidate's signature checked against its text by
+# reading the texts row, as before m013 (SQLite's own plan for this query: the row by its id).
+ROW_LOOKUP_SIGNATURES = (
+    "select s.text_id, s.signature from text_signatures s join texts t on t.id = s.text_id "
+    "and t.content_hash = s.content_hash where s.text_id in ({marks})"
+)
+
+
+def refresh_here(path: Path, full: bool, row_lookup: bool = False) -> dict:
+    """One duplicate refresh in this process: wall and CPU seconds, peak resident memory (run in a fresh process).
+
+    ``row_lookup``: check the candidates' signatures against the texts rows (the baseline).
+    """
+    from archive import database
+
+    index = database._ArchiveDuplicateIndex
+    if row_lookup:
+        index.SIGNATURES = ROW_LOOKUP_SIGNATURES
+    read = 0
+    signatures = index.signatures
+
+    def counted(self, ids):
+        nonlocal read
+        found = signatures(self, ids)
+        read += len(found)
+        return found
+
+    index.signatures = counted
     # Not getrusage's ru_maxrss: a child's starts at its parent's peak (kept across exec).
     reset_peak_memory()
     with Archive(path) as archive:
@@ -189,25 +218,42 @@ def refresh_here(path: Path, full: bool) -> dict:
         wall, cpu = time.perf_counter(), time.process_time()
         clusters = archive.refresh_duplicates(full=full)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return {"wall": wall, "cpu": cpu, "peak_mb": peak_memory_mb(), "clusters": clusters, "pending": pending}
+    return {"wall": wall, "cpu": cpu, "peak_mb": peak_memory_mb(), "clusters": clusters, "pending": pending,
+            "signatures_read": read}
 
 
-def refresh_in_child(path: Path, full: bool) -> dict:
+def refresh_in_child(path: Path, full: bool, row_lookup: bool = False) -> dict:
     result = subprocess.run(
-        [sys.executable, __file__, "--refresh", str(path), *(["--full"] if full else [])],
+        [sys.executable, __file__, "--refresh", str(path), *(["--full"] if full else []),
+         *(["--row-lookup"] if row_lookup else [])],
         check=True, capture_output=True, text=True, cwd=REPO,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def duplicate_round(path: Path, new: int, step: int) -> dict:
-    """Settle the bulk load's clusters (a full refresh), save ``new`` texts as a crawl does, refresh after them."""
-    settle = refresh_in_child(path, full=True)
-    corpus = Corpus(seed=step, sources=archived_samples(path, 2000, random.Random(step)))
+def save_new_texts(path: Path, new: int, seed: int) -> None:
+    """A crawl's worth of new texts, a tenth of them copies of archived ones, saved as the archive writer saves them."""
+    corpus = Corpus(seed=seed, sources=archived_samples(path, 2000, random.Random(seed)))
     with Archive(path) as archive:
         items = corpus.items(new, 0.1, "crawl")
         for i in range(0, len(items), 200):  # the archive writer's batch
             archive.save_texts(items[i:i + 200])
+
+
+def drop_page_cache() -> bool:
+    """Empty the kernel's page cache (root only); False when this process may not."""
+    subprocess.run(["sync"], check=True)
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("1")
+    except OSError:
+        return False
+    return True
+
+
+def duplicate_round(path: Path, new: int, step: int) -> dict:
+    """Settle the bulk load's clusters (a full refresh), save ``new`` texts as a crawl does, refresh after them."""
+    settle = refresh_in_child(path, full=True)
+    save_new_texts(path, new, step)
     after = refresh_in_child(path, full=False)
     return {
         "full_refresh_s": settle["wall"], "full_refresh_cpu_s": settle["cpu"], "full_refresh_peak_mb": settle["peak_mb"],
@@ -460,6 +506,59 @@ def csv_again(path: Path, workdir: Path, rounds: int) -> None:
               f"{runs[0]['csv_gb']:.2f} | {'yes' if all(run['csv_complete'] for run in runs) else 'NO'} |")
 
 
+def refresh_again(paths: list[Path], rounds: int, new: int) -> None:
+    """The refresh after a crawl of ``new`` texts measured again on each archive, in alternating rounds:
+    as shipped and with the baseline's row lookups, each with the page cache as the save left it and
+    emptied (when this process may empty it: root)."""
+    lookups = {"index (shipped)": False, "texts row (baseline)": True}
+    caches = ["as the save left it", *(["emptied"] if drop_page_cache() else [])]
+    results: dict[tuple, list[dict]] = {}
+    sizes_of: dict[Path, int] = {}
+    for path in paths:
+        with Archive(path) as archive:  # opening applies the migrations first, untimed
+            if archive.duplicates_pending():
+                archive.refresh_duplicates(full=False)
+            sizes_of[path] = archive.count_texts()
+        for number in range(rounds):
+            order = list(lookups) if number % 2 == 0 else list(reversed(lookups))
+            for lookup in order:
+                for cache in caches:
+                    with Archive(path) as archive:
+                        seed = 7_000_000 + archive.db.execute("select max(id) from texts").fetchone()[0]
+                    save_new_texts(path, new, seed)
+                    if cache == "emptied":
+                        drop_page_cache()
+                    figures = refresh_in_child(path, full=False, row_lookup=lookups[lookup])
+                    results.setdefault((path, lookup, cache), []).append(figures)
+                    print(f"  {sizes_of[path]:,} texts, {lookup}, page cache {cache}: "
+                          f"{figures['wall']:.2f} s, CPU {figures['cpu']:.2f} s, {figures['peak_mb']:.0f} MB, "
+                          f"{figures['signatures_read'] / max(figures['pending'], 1):.1f} signatures read per new text",
+                          flush=True)
+    print(f"\nDuplicate refresh after a crawl of {new:,} new texts, {rounds} alternating rounds, commit {commit()}; "
+          "medians; seconds on this machine")
+    print("| texts in archive | candidates' signatures checked through | page cache | wall s | CPU s | peak MB | "
+          "signatures read per new text | wall vs baseline | CPU vs baseline |")
+    print("|---:|---|---|---:|---:|---:|---:|---:|---:|")
+    for (path, lookup, cache), runs in results.items():
+        def median(key: str, runs: list[dict] = runs) -> float:
+            return statistics.median(run[key] for run in runs)
+        base = results[(path, "texts row (baseline)", cache)]
+        wall_ratio = median("wall") / statistics.median(run["wall"] for run in base)
+        cpu_ratio = median("cpu") / statistics.median(run["cpu"] for run in base)
+        per_text = statistics.median(run["signatures_read"] / max(run["pending"], 1) for run in runs)
+        print(f"| {sizes_of[path]:,} | {lookup} | {cache} | {median('wall'):.2f} | {median('cpu'):.2f} | "
+              f"{median('peak_mb'):.0f} | {per_text:.1f} | {wall_ratio:.2f} | {cpu_ratio:.2f} |")
+    if len(paths) > 1:
+        smallest = min(paths, key=lambda path: sizes_of[path])
+        print(f"\nshipped refresh against the {sizes_of[smallest]:,}-text archive's (wall / CPU):")
+        for path in paths:
+            for cache in caches:
+                runs, first = results[(path, "index (shipped)", cache)], results[(smallest, "index (shipped)", cache)]
+                print(f"- {sizes_of[path]:,} texts, page cache {cache}: "
+                      f"{statistics.median(r['wall'] for r in runs) / statistics.median(r['wall'] for r in first):.2f} / "
+                      f"{statistics.median(r['cpu'] for r in runs) / statistics.median(r['cpu'] for r in first):.2f}")
+
+
 # -- the run ------------------------------------------------------------------------------------
 
 def first_texts(path: Path, count: int) -> list[str]:
@@ -522,11 +621,17 @@ def main() -> None:
     parser.add_argument("--csv-again", type=int, metavar="ROUNDS",
                         help="measure the streamed CSV again on the archive in --workdir, with and without "
                              "the body-chunking plugin, in ROUNDS alternating rounds, and stop")
+    parser.add_argument("--refresh-again", type=int, metavar="ROUNDS",
+                        help="measure the duplicate refresh after --new texts again, in ROUNDS alternating rounds, "
+                             "on the archive of each --also-workdir and --workdir, and stop")
+    parser.add_argument("--also-workdir", type=Path, action="append", default=[],
+                        help="(with --refresh-again) another run's folder, measured first")
     parser.add_argument("--refresh", type=Path, help=argparse.SUPPRESS)  # internal: one refresh in this process
     parser.add_argument("--full", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--row-lookup", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.refresh:
-        print(json.dumps(refresh_here(options.refresh, options.full)))
+        print(json.dumps(refresh_here(options.refresh, options.full, options.row_lookup)))
         return
     workdir = options.workdir or Path.cwd() / "million-archive"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -536,6 +641,12 @@ def main() -> None:
         return
     if options.search_again:
         search_again(path, workdir, options.sample_every)
+        return
+    if options.refresh_again is not None:
+        archives = [folder / "archive.db" for folder in [*options.also_workdir, workdir]]
+        if options.refresh_again < 1 or not all(archive.exists() for archive in archives):
+            parser.error("--refresh-again takes a number of rounds, 1 or more, and folders of archives already built")
+        refresh_again(archives, options.refresh_again, options.new)
         return
     if options.csv_again is not None:
         if options.csv_again < 1:

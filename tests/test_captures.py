@@ -126,12 +126,18 @@ def test_older_archive_is_upgraded_in_place(tmp_path):
 def test_create_texts_table_matches_the_migrated_schema(tmp_path):
     from archive.database import create_texts_table
 
+    def indexes(db: Database) -> set[tuple]:
+        return {(index.name, tuple(index.columns), index.unique) for index in db["texts"].indexes}
+
     with Archive(tmp_path / "migrated.db") as migrated:
         migrated_columns = migrated.db["texts"].columns_dict
+        migrated_indexes = indexes(migrated.db)
     fresh = Database(tmp_path / "fresh.db")
     fresh["captures"].create({"id": int}, pk="id")
     create_texts_table(fresh)
     assert fresh["texts"].columns_dict == migrated_columns
+    # A texts table rebuilt by re-cleaning lacked the truncated facet's index (m011) once.
+    assert indexes(fresh) == migrated_indexes
 
 
 def test_planted_copies_found_as_duplicates_across_sites(demo_archive):

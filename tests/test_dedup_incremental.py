@@ -397,3 +397,37 @@ def test_the_archives_triggers_hold_the_band_cap(tmp_path):
         sql = dict(archive.db.execute("select name, sql from sqlite_master where type = 'trigger'"))
     assert f"offset {dedup.BAND_CAP - 1}" in sql["dedup_bands_admission_on_delete"]
     assert f"offset {dedup.BAND_CAP}" in sql["dedup_bands_admission_on_insert"]
+
+
+def test_a_candidates_signature_is_checked_against_its_text_without_reading_the_texts_row(tmp_path):
+    # The check reads texts.content_hash, which comes after the text in the row: read from the
+    # row, it meant following the text's overflow pages for every candidate (issue 20).
+    from archive import database as archive_module
+
+    with Archive(tmp_path / "archive.db") as archive:
+        query = archive_module._ArchiveDuplicateIndex.SIGNATURES.format(marks="?, ?")
+        plan = " | ".join(row[3] for row in archive.db.execute(f"explain query plan {query}", [1, 2]))
+    assert f"SEARCH t USING COVERING INDEX {archive_module.ID_CONTENT_HASH_INDEX}" in plan, plan
+
+
+def test_an_archive_from_before_the_content_hash_index_gets_it_and_its_refresh_still_matches(tmp_path, refreshes):
+    from archive import database as archive_module
+
+    planted = planted_corpus(60, 15, seed=8)
+    path = tmp_path / "archive.db"
+    with Archive(path) as archive:
+        archive.save_texts([_item(f"http://127.0.0.1/{t.id}.html", t.text, t.first_seen, t.truncated) for t in planted.texts[:70]])
+        archive.refresh_duplicates()
+    connection = sqlite3.connect(path)
+    connection.executescript(
+        f"drop index {archive_module.ID_CONTENT_HASH_INDEX}; "
+        "delete from _sqlite_migrations where name = 'm013_content_hash_readable_without_the_text';"
+    )
+    connection.commit()
+    connection.close()
+    with Archive(path) as archive:
+        assert archive_module.ID_CONTENT_HASH_INDEX in {index.name for index in archive.db["texts"].indexes}
+        archive.save_texts([_item(f"http://127.0.0.1/{t.id}.html", t.text, t.first_seen, t.truncated) for t in planted.texts[70:]])
+        archive.refresh_duplicates()
+        assert _stored_result(archive) == _full_result(archive)
+    assert refreshes == ["full", "incremental"]
