@@ -2,10 +2,14 @@
 
     python benchmarks/write_path_profile.py [--gzip-levels]
 
-Extracts every page of the replica in memory, then hands the articles to the
-``ArchiveWriter`` (WARC, captures, texts, full-text index, duplicate
-signatures) and closes it (the duplicate-cluster refresh), timing each stage in
-the same process.
+Extracts every article page of the replica in memory, then hands the articles to
+the ``ArchiveWriter`` (WARC, captures, texts, full-text index, duplicate
+signatures) and closes it (the duplicate-cluster refresh), timing each stage's CPU
+in the same process, at both page weights (``light``, the templates alone, and
+``real``, with the chrome real pages carry: replica/page_weight.py), in alternating
+rounds.  A stage is timed by wrapping the function that does it, so the stage table
+says where a page's cost goes as the weight grows; the crawl's own figures, with the
+processes and their overlap, are benchmarks/crawl_throughput.py's.
 
 A second table times the per-text functions the array-based implementations
 replaced against the straightforward versions they must agree with (the tests
@@ -43,7 +47,9 @@ import numpy as np
 from datasketch import MinHash
 from isal import isal_zlib
 
-from archive import dedup, search_index, warc_store
+from archive import database, dedup, search_index, warc_store
+from archive.database import Archive
+from archive.warc_store import WarcStore
 from archive.writer import ArchiveWriter
 from crawler.profiles import load_profile
 from pipelines.decoding import TextCensus, decode_html
@@ -53,33 +59,101 @@ from records.texts import FetchedPage
 from replica.site import load_site
 
 
-def main() -> None:
-    site, rules = load_site("huabo"), load_profile("huabo").extract
+def article_items(weight: str) -> list[ArticleItem]:
+    """Every article page of replica huabo at ``weight``, as the crawl hands it on (not yet cleaned)."""
+    site = load_site("huabo", weight)
     items = []
     for article in site.articles:
         response = site.respond(article.path)
         page = FetchedPage(f"http://127.0.0.1:1{article.path}", response.body, response.content_type, 200,
                            (("Content-Type", response.content_type),), (), None, "2026-01-01T00:00:00+00:00")
         items.append(ArticleItem("huabo", article.category.name, [page], page.fetched_at))
-    started = time.perf_counter()
-    for item in items:
-        result = extract_texts(item.pages, rules)
-        item.texts, item.encodings = result.texts, list(result.encodings)
-    extracted = time.perf_counter()
-    with tempfile.TemporaryDirectory() as workdir:
-        writer = ArchiveWriter(Path(workdir) / "archive.db")
+    return items
+
+
+# What the archive writer spends its time on, each timed by wrapping the function that does it
+# (CPU time, callee included); "captures, texts rows, transaction" is save_articles less the
+# three inside it.
+_WRITE_STAGES = (
+    ("WARC records (gzip members, written)", WarcStore, "write_page"),
+    ("WARC fsync before the index points at the records", WarcStore, "sync"),
+    ("all of save_articles", Archive, "save_articles"),
+    ("full-text index rows", Archive, "_index_texts"),
+    ("duplicate signatures (normalise, shingle, two MinHashes)", database, "signature"),
+    ("signature rows and band keys", Archive, "_write_signatures"),
+)
+_SAVE_ARTICLES_INSIDE = ("full-text index rows", "duplicate signatures (normalise, shingle, two MinHashes)",
+                         "signature rows and band keys")
+
+
+def stage_costs(weight: str) -> tuple[int, dict[str, float]]:
+    """CPU seconds of each stage of cleaning and archiving replica huabo's articles at ``weight``, in this process."""
+    rules = load_profile("huabo").extract
+    items = article_items(weight)
+    spent: dict[str, float] = {}
+    originals = [(owner, attribute, getattr(owner, attribute)) for _, owner, attribute in _WRITE_STAGES]
+    for (name, owner, attribute), (_, _, original) in zip(_WRITE_STAGES, originals):
+        def timed(*args, _original=original, _name=name, **kwargs):
+            started = time.process_time()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                spent[_name] = spent.get(_name, 0.0) + time.process_time() - started
+        setattr(owner, attribute, timed)
+    try:
+        started = time.process_time()
         for item in items:
-            writer.add(item)
-        writer.flush()
-        written = time.perf_counter()
-        writer.close()
-        closed = time.perf_counter()
-    per_page = 1000 / len(items)
-    print(f"{len(items)} pages of replica huabo, ms per page:")
-    print("| stage | ms per page |\n|---|---|")
-    print(f"| extraction | {(extracted - started) * per_page:.2f} |")
-    print(f"| WARC + captures + texts + full-text index + duplicate signatures | {(written - extracted) * per_page:.2f} |")
-    print(f"| duplicate-cluster refresh at close | {(closed - written) * per_page:.2f} |")
+            item.take_extraction(extract_texts(item.pages, rules))
+        spent["extraction (decode, clean, extract)"] = time.process_time() - started
+        with tempfile.TemporaryDirectory() as workdir:
+            writer = ArchiveWriter(Path(workdir) / "archive.db")
+            for item in items:
+                writer.add(item)
+            writer.flush()
+            started = time.process_time()
+            writer.close()
+            spent["duplicate-cluster refresh at close"] = time.process_time() - started
+    finally:
+        for owner, attribute, original in originals:
+            setattr(owner, attribute, original)
+    spent["captures, texts rows, transaction"] = spent.pop("all of save_articles") - sum(
+        spent.get(name, 0.0) for name in _SAVE_ARTICLES_INSIDE)
+    return len(items), spent
+
+
+def stages_by_weight(rounds: int = 3) -> list[ArticleItem]:
+    """The stage table at both page weights, medians of ``rounds`` alternating rounds; returns the light items."""
+    by_weight: dict[str, list[dict[str, float]]] = {"light": [], "real": []}
+    pages: dict[str, int] = {}
+    stage_costs("light")  # untimed: the first pass pays for imports and first calls
+    for number in range(rounds):
+        for weight in by_weight if number % 2 == 0 else reversed(by_weight):
+            pages[weight], spent = stage_costs(weight)
+            by_weight[weight].append(spent)
+    kb = {weight: statistics.mean(len(item.pages[0].body) for item in article_items(weight)) / 1024 for weight in by_weight}
+    order = ["extraction (decode, clean, extract)", *(name for name, _, _ in _WRITE_STAGES if name != "all of save_articles"),
+             "captures, texts rows, transaction", "duplicate-cluster refresh at close"]
+    order.insert(order.index("full-text index rows"), order.pop(order.index("captures, texts rows, transaction")))
+    print(f"{pages['light']} article pages of replica huabo, CPU ms per page, one process, "
+          f"median of {rounds} alternating rounds:")
+    print(f"| stage | light ({kb['light']:.1f} KB a page) | real ({kb['real']:.1f} KB a page) | real / light |")
+    print("|---|---:|---:|---:|")
+    totals = {weight: 0.0 for weight in by_weight}
+    for name in order:
+        cells = {}
+        for weight, runs in by_weight.items():
+            cells[weight] = statistics.median(run.get(name, 0.0) for run in runs) * 1000 / pages[weight]
+            totals[weight] += cells[weight]
+        print(f"| {name} | {cells['light']:.3f} | {cells['real']:.3f} | {cells['real'] / cells['light']:.2f} |")
+    print(f"| all stages | {totals['light']:.3f} | {totals['real']:.3f} | {totals['real'] / totals['light']:.2f} |")
+    return article_items("light")
+
+
+def main() -> None:
+    rules = load_profile("huabo").extract
+    items = stages_by_weight()
+    for item in items:
+        item.take_extraction(extract_texts(item.pages, rules))
     per_text_functions([text.text for item in items for text in item.texts])
     per_page_functions([item.pages[0].body for item in items], [decode_html(item.pages[0].body).text for item in items])
     gzip_levels()
