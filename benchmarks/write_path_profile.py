@@ -1,8 +1,8 @@
-"""Where the crawl's write path spends its time, per page, on the replica `huabo`.
+"""Where the crawl's write path spends its time, per page, on the replicas `huabo_large` and `huabo`.
 
     python benchmarks/write_path_profile.py [--gzip-levels]
 
-Extracts every article page of the replica in memory, then hands the articles to
+Extracts every article page of `huabo_large` (2,200 articles) in memory, then hands the articles to
 the ``ArchiveWriter`` (WARC, captures, texts, full-text index, duplicate
 signatures) and closes it (the duplicate-cluster refresh), timing each stage's CPU
 in the same process, at both page weights (``light``, the templates alone, and
@@ -31,6 +31,7 @@ shipped one (folded 64-bit keys, repeated keys only), after checking they agree.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import re
 import sqlite3
@@ -51,6 +52,7 @@ from archive import database, dedup, search_index, warc_store
 from archive.database import Archive
 from archive.warc_store import WarcStore
 from archive.writer import ArchiveWriter
+from crawler.defaults import FANWEN_DEFAULTS
 from crawler.profiles import load_profile
 from pipelines.decoding import TextCensus, decode_html
 from pipelines.extraction import extract_texts
@@ -58,17 +60,22 @@ from records.crawl_items import ArticleItem
 from records.texts import FetchedPage
 from replica.site import load_site
 
+_PAGES: dict[tuple[str, str], list[tuple[str, FetchedPage]]] = {}
 
-def article_items(weight: str) -> list[ArticleItem]:
-    """Every article page of replica huabo at ``weight``, as the crawl hands it on (not yet cleaned)."""
-    site = load_site("huabo", weight)
-    items = []
-    for article in site.articles:
-        response = site.respond(article.path)
-        page = FetchedPage(f"http://127.0.0.1:1{article.path}", response.body, response.content_type, 200,
-                           (("Content-Type", response.content_type),), (), None, "2026-01-01T00:00:00+00:00")
-        items.append(ArticleItem("huabo", article.category.name, [page], page.fetched_at))
-    return items
+
+def article_items(weight: str, replica: str = "huabo") -> list[ArticleItem]:
+    """Every article page of ``replica`` at ``weight``, as the crawl hands it on (not yet cleaned)."""
+    if (replica, weight) not in _PAGES:
+        site = load_site(replica, weight)
+        pages = []
+        for article in site.articles:
+            response = site.respond(article.path)
+            pages.append((article.category.name, FetchedPage(
+                f"http://127.0.0.1:1{article.path}", response.body, response.content_type, 200,
+                (("Content-Type", response.content_type),), (), None, "2026-01-01T00:00:00+00:00",
+            )))
+        _PAGES[(replica, weight)] = pages
+    return [ArticleItem("huabo", category, [page], page.fetched_at) for category, page in _PAGES[(replica, weight)]]
 
 
 # What the archive writer spends its time on, each timed by wrapping the function that does it
@@ -82,14 +89,24 @@ _WRITE_STAGES = (
     ("duplicate signatures (normalise, shingle, two MinHashes)", database, "signature"),
     ("signature rows and band keys", Archive, "_write_signatures"),
 )
+# The crawl benchmark's replica: 2,200 articles of the seed family's layout, enough texts for the
+# full-text index to merge segments as a crawl's does.
+STAGE_REPLICA = "huabo_large"
 _SAVE_ARTICLES_INSIDE = ("full-text index rows", "duplicate signatures (normalise, shingle, two MinHashes)",
                          "signature rows and band keys")
 
 
-def stage_costs(weight: str) -> tuple[int, dict[str, float]]:
-    """CPU seconds of each stage of cleaning and archiving replica huabo's articles at ``weight``, in this process."""
+def stage_costs(weight: str, replica: str = STAGE_REPLICA) -> tuple[int, dict[str, float]]:
+    """CPU seconds of each stage of cleaning and archiving ``replica``'s articles at ``weight``, in this process."""
     rules = load_profile("huabo").extract
-    items = article_items(weight)
+    items = article_items(weight, replica)
+    # The crawl's collector settings (crawler/gc_tuning.py), and the pages held here (a crawl
+    # holds a few at a time) set aside from its walks: otherwise each collection walks every page
+    # held and the stages measure this script's memory, not the work.
+    threshold = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(max(FANWEN_DEFAULTS["FANWEN_GC_THRESHOLD"], threshold[0]), *threshold[1:])
     spent: dict[str, float] = {}
     originals = [(owner, attribute, getattr(owner, attribute)) for _, owner, attribute in _WRITE_STAGES]
     for (name, owner, attribute), (_, _, original) in zip(_WRITE_STAGES, originals):
@@ -116,6 +133,8 @@ def stage_costs(weight: str) -> tuple[int, dict[str, float]]:
     finally:
         for owner, attribute, original in originals:
             setattr(owner, attribute, original)
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
     spent["captures, texts rows, transaction"] = spent.pop("all of save_articles") - sum(
         spent.get(name, 0.0) for name in _SAVE_ARTICLES_INSIDE)
     return len(items), spent
@@ -130,11 +149,14 @@ def stages_by_weight(rounds: int = 3) -> list[ArticleItem]:
         for weight in by_weight if number % 2 == 0 else reversed(by_weight):
             pages[weight], spent = stage_costs(weight)
             by_weight[weight].append(spent)
-    kb = {weight: statistics.mean(len(item.pages[0].body) for item in article_items(weight)) / 1024 for weight in by_weight}
+    kb = {
+        weight: statistics.mean(len(item.pages[0].body) for item in article_items(weight, STAGE_REPLICA)) / 1024
+        for weight in by_weight
+    }
     order = ["extraction (decode, clean, extract)", *(name for name, _, _ in _WRITE_STAGES if name != "all of save_articles"),
              "captures, texts rows, transaction", "duplicate-cluster refresh at close"]
     order.insert(order.index("full-text index rows"), order.pop(order.index("captures, texts rows, transaction")))
-    print(f"{pages['light']} article pages of replica huabo, CPU ms per page, one process, "
+    print(f"{pages['light']} article pages of replica {STAGE_REPLICA}, CPU ms per page, one process, "
           f"median of {rounds} alternating rounds:")
     print(f"| stage | light ({kb['light']:.1f} KB a page) | real ({kb['real']:.1f} KB a page) | real / light |")
     print("|---|---:|---:|---:|")
