@@ -263,21 +263,27 @@ def test_band_keys_follow_each_text_that_changes(tmp_path):
     assert _band_rows(path) == expected
 
 
+def _saved_and_refreshed(path, texts) -> None:
+    with Archive(path) as archive:
+        archive.save_texts([_item(f"http://127.0.0.1/{t.id}.html", t.text, t.first_seen, t.truncated) for t in texts])
+        archive.refresh_duplicates()
+
+
+def _as_before(path, migration: str, undo: str) -> None:
+    """The archive at ``path`` as it was before ``migration``: ``undo`` run on it, the migration unrecorded."""
+    connection = sqlite3.connect(path)
+    connection.executescript(f"{undo}; delete from _sqlite_migrations where name = '{migration}';")
+    connection.commit()
+    connection.close()
+
+
 def test_an_upgraded_archive_gets_its_band_keys_and_one_full_refresh(tmp_path, refreshes):
     planted = planted_corpus(80, 20, seed=7)
     path = tmp_path / "archive.db"
-    with Archive(path) as archive:
-        archive.save_texts([_item(f"http://127.0.0.1/{t.id}.html", t.text, t.first_seen, t.truncated) for t in planted.texts[:90]])
-        archive.refresh_duplicates()
+    _saved_and_refreshed(path, planted.texts[:90])
     filed = _band_rows(path)
     # The archive as m007 left it: no band index, no pending list, clusters of an older refresh.
-    connection = sqlite3.connect(path)
-    connection.executescript(
-        "drop table dedup_bands; drop table dedup_pending; drop table dedup_state; "
-        "delete from _sqlite_migrations where name = 'm008_duplicate_band_index';"
-    )
-    connection.commit()
-    connection.close()
+    _as_before(path, "m008_duplicate_band_index", "drop table dedup_bands; drop table dedup_pending; drop table dedup_state")
     with Archive(path) as archive:
         assert _band_rows(path) == filed
         archive.save_texts([_item(f"http://127.0.0.1/{t.id}.html", t.text, t.first_seen, t.truncated) for t in planted.texts[90:95]])
@@ -415,16 +421,8 @@ def test_an_archive_from_before_the_content_hash_index_gets_it_and_its_refresh_s
 
     planted = planted_corpus(60, 15, seed=8)
     path = tmp_path / "archive.db"
-    with Archive(path) as archive:
-        archive.save_texts([_item(f"http://127.0.0.1/{t.id}.html", t.text, t.first_seen, t.truncated) for t in planted.texts[:70]])
-        archive.refresh_duplicates()
-    connection = sqlite3.connect(path)
-    connection.executescript(
-        f"drop index {archive_module.ID_CONTENT_HASH_INDEX}; "
-        "delete from _sqlite_migrations where name = 'm013_content_hash_readable_without_the_text';"
-    )
-    connection.commit()
-    connection.close()
+    _saved_and_refreshed(path, planted.texts[:70])
+    _as_before(path, "m013_content_hash_readable_without_the_text", f"drop index {archive_module.ID_CONTENT_HASH_INDEX}")
     with Archive(path) as archive:
         assert archive_module.ID_CONTENT_HASH_INDEX in {index.name for index in archive.db["texts"].indexes}
         archive.save_texts([_item(f"http://127.0.0.1/{t.id}.html", t.text, t.first_seen, t.truncated) for t in planted.texts[70:]])
