@@ -257,12 +257,13 @@ def m012_full_text_index_writes_a_batch_as_one_segment(db: Database) -> None:
 # the refresh once the table outgrew the page cache.  This index answers the check without
 # touching the row (benchmarks/million_archive.py --refresh-again).
 ID_CONTENT_HASH_INDEX = "idx_texts_id_content_hash"
+_CREATE_ID_CONTENT_HASH_INDEX = f"create index if not exists {ID_CONTENT_HASH_INDEX} on texts (id, content_hash)"
 
 
 @migrations()
 def m013_content_hash_readable_without_the_text(db: Database) -> None:
     """An index on ``texts(id, content_hash)`` (``ID_CONTENT_HASH_INDEX``) for the duplicate refresh's candidates."""
-    db.execute(f"create index if not exists {ID_CONTENT_HASH_INDEX} on texts (id, content_hash)")
+    db.execute(_CREATE_ID_CONTENT_HASH_INDEX)
 
 
 @dataclass(frozen=True)
@@ -370,7 +371,7 @@ def create_texts_table(db: Database) -> None:
     db.table("texts").create_index(["url", "part"], unique=True)
     for column in ("site", "genre", "published", "category", "cluster_id", "exact_key", "truncated"):
         db.table("texts").create_index([column])
-    db.execute(f"create index {ID_CONTENT_HASH_INDEX} on texts (id, content_hash)")
+    db.execute(_CREATE_ID_CONTENT_HASH_INDEX)
 
 
 def last_runs_of(path: str | Path) -> dict[str, dict]:

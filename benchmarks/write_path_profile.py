@@ -140,8 +140,21 @@ def stage_costs(weight: str, replica: str = STAGE_REPLICA) -> tuple[int, dict[st
     return len(items), spent
 
 
-def stages_by_weight(rounds: int = 3) -> list[ArticleItem]:
-    """The stage table at both page weights, medians of ``rounds`` alternating rounds; returns the light items."""
+# The stage table's rows, in the order a page goes through them.
+_STAGE_ORDER = (
+    "extraction (decode, clean, extract)",
+    "WARC records (gzip members, written)",
+    "WARC fsync before the index points at the records",
+    "captures, texts rows, transaction",
+    "full-text index rows",
+    "duplicate signatures (normalise, shingle, two MinHashes)",
+    "signature rows and band keys",
+    "duplicate-cluster refresh at close",
+)
+
+
+def stages_by_weight(rounds: int = 3) -> None:
+    """The stage table at both page weights, medians of ``rounds`` alternating rounds."""
     by_weight: dict[str, list[dict[str, float]]] = {"light": [], "real": []}
     pages: dict[str, int] = {}
     stage_costs("light")  # untimed: the first pass pays for imports and first calls
@@ -153,27 +166,24 @@ def stages_by_weight(rounds: int = 3) -> list[ArticleItem]:
         weight: statistics.mean(len(item.pages[0].body) for item in article_items(weight, STAGE_REPLICA)) / 1024
         for weight in by_weight
     }
-    order = ["extraction (decode, clean, extract)", *(name for name, _, _ in _WRITE_STAGES if name != "all of save_articles"),
-             "captures, texts rows, transaction", "duplicate-cluster refresh at close"]
-    order.insert(order.index("full-text index rows"), order.pop(order.index("captures, texts rows, transaction")))
     print(f"{pages['light']} article pages of replica {STAGE_REPLICA}, CPU ms per page, one process, "
           f"median of {rounds} alternating rounds:")
     print(f"| stage | light ({kb['light']:.1f} KB a page) | real ({kb['real']:.1f} KB a page) | real / light |")
     print("|---|---:|---:|---:|")
     totals = {weight: 0.0 for weight in by_weight}
-    for name in order:
+    for name in _STAGE_ORDER:
         cells = {}
         for weight, runs in by_weight.items():
             cells[weight] = statistics.median(run.get(name, 0.0) for run in runs) * 1000 / pages[weight]
             totals[weight] += cells[weight]
         print(f"| {name} | {cells['light']:.3f} | {cells['real']:.3f} | {cells['real'] / cells['light']:.2f} |")
     print(f"| all stages | {totals['light']:.3f} | {totals['real']:.3f} | {totals['real'] / totals['light']:.2f} |")
-    return article_items("light")
 
 
 def main() -> None:
     rules = load_profile("huabo").extract
-    items = stages_by_weight()
+    stages_by_weight()
+    items = article_items("light")
     for item in items:
         item.take_extraction(extract_texts(item.pages, rules))
     per_text_functions([text.text for item in items for text in item.texts])
