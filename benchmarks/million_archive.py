@@ -3,8 +3,14 @@
     python benchmarks/million_archive.py [--steps 100000,300000,1000000] [--workdir DIR]
                                          [--sample-every 50] [--new 1000] [--page-samples 20]
     python benchmarks/million_archive.py --workdir DIR --search-again   (the searches only, measured again)
-    python benchmarks/million_archive.py --workdir DIR --csv-again 3    (the streamed CSV only, with and without
-                                                                          plugins/body_chunks.py)
+    python benchmarks/million_archive.py --workdir DIR --csv-again 3 [--csv-without PLUGIN]
+        (the streamed CSV only, with and without plugins/body_chunks.py or PLUGIN, the page cache as the
+        last stream left it and emptied)
+    python benchmarks/million_archive.py --workdir DIR --compacted-copy OTHER_DIR   (the archive as `fanwen
+        compact` leaves it, as a copy)
+    python benchmarks/million_archive.py --workdir DIR --also-workdir OTHER_DIR --read-texts 60
+        (the texts table read in id order from an emptied page cache, in each archive: how its layout on
+        disk serves a CSV of every row; e.g. an archive as grown against its copy after `fanwen compact`)
     python benchmarks/million_archive.py --workdir DIR --also-workdir SMALLER_DIR --refresh-again 3
         (the duplicate refresh after --new texts only, on each archive: as shipped and with the texts rows
         read for each candidate, the page cache as the save left it and emptied)
@@ -43,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import math
 import random
@@ -382,28 +389,45 @@ def measure_pages(base: str, last_id: int, samples: int) -> dict:
 
 def read_back(path: Path) -> tuple[int, bool]:
     """(rows, ends with Datasette's truncation line) of a CSV file, header not counted."""
-    rows, last = 0, []
     with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        next(reader)
-        for row in reader:
-            rows += 1
-            last = row
+        return rows_and_cut(handle)
+
+
+def rows_and_cut(handle) -> tuple[int, bool]:
+    rows, last = 0, []
+    reader = csv.reader(handle)
+    next(reader)
+    for row in reader:
+        rows += 1
+        last = row
     return rows, bool(last) and last[0].startswith("CSV contains more than")
 
 
+class CountedBody(io.RawIOBase):
+    """An HTTP response's body, read through, its bytes counted."""
+
+    def __init__(self, response) -> None:
+        self.response, self.bytes = response, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self.response.readinto(buffer)
+        self.bytes += count
+        return count
+
+
 def measure_csv(base: str, workdir: Path, expected: int) -> dict:
-    target = workdir / "stream.csv"
+    """The streamed CSV of every row, parsed as it arrives (rows counted, a cut looked for), never stored:
+    a file of 10 GB written beside the archive would compete with the archive's own reads for the disk
+    and the page cache."""
     began = time.perf_counter()
-    with urllib.request.urlopen(f"{base}/archive/texts.csv?_stream=on&_size=max", timeout=3600) as response, \
-            open(target, "wb") as sink:
-        while chunk := response.read(1 << 20):
-            sink.write(chunk)
+    with urllib.request.urlopen(f"{base}/archive/texts.csv?_stream=on&_size=max", timeout=3600) as response:
+        body = CountedBody(response)
+        rows, cut = rows_and_cut(io.TextIOWrapper(io.BufferedReader(body, 1 << 20), encoding="utf-8", newline=""))
     seconds = time.perf_counter() - began
-    size = target.stat().st_size
-    rows, cut = read_back(target)
-    target.unlink()
-    return {"csv_mb_s": size / seconds / 1e6, "csv_gb": size / 1e9, "csv_rows": rows,
+    return {"csv_mb_s": body.bytes / seconds / 1e6, "csv_gb": body.bytes / 1e9, "csv_rows": rows,
             "csv_complete": rows == expected and not cut}
 
 
@@ -462,7 +486,8 @@ def search_again(path: Path, workdir: Path, every: int) -> None:
           f"{_latency_cell(figures['box'])} | {_quality_cell(figures, 'box')} | {figures['errors']} |")
 
 
-CHUNKING_PLUGIN = "body_chunks.py"
+# The plugin --csv-again leaves out of its baseline unless --csv-without names another.
+CSV_PLUGIN = "body_chunks.py"
 
 
 def plugins_without(name: str, workdir: Path) -> Path:
@@ -477,33 +502,89 @@ def plugins_without(name: str, workdir: Path) -> Path:
     return folder
 
 
-def csv_again(path: Path, workdir: Path, rounds: int) -> None:
+def csv_again(path: Path, workdir: Path, rounds: int, left_out: str) -> None:
     """The streamed CSV measured again at today's commit, in alternating rounds: Datasette as
-    ``fanwen serve`` runs it, and the same without the plugin that sends the body in large chunks
-    (each row then goes out as Datasette sends it, one HTTP chunk per row)."""
+    ``fanwen serve`` runs it, and the same without the plugin ``left_out``; each with the page cache
+    as the last stream left it and emptied (when this process may empty it: root)."""
     with Archive(path) as archive:
         expected = archive.count_texts()
-    variants = {"as served": None, f"without {CHUNKING_PLUGIN}": plugins_without(CHUNKING_PLUGIN, workdir)}
-    figures: dict[str, list[dict]] = {name: [] for name in variants}
+    variants = {"as served": None, f"without {left_out}": plugins_without(left_out, workdir)}
+    caches = ["as the last stream left it", *(["emptied"] if drop_page_cache() else [])]
+    figures: dict[str, list[dict]] = {}
     for number in range(rounds):
         for name in variants if number % 2 == 0 else reversed(variants):
-            port = search_export.free_port()
-            server = search_export.serve(path, port, plugins_dir=variants[name])
-            try:
-                figures[name].append(measure_csv(f"http://127.0.0.1:{port}", workdir, expected))
-            finally:
-                server.terminate()
-                server.wait(timeout=60)
-            print(f"  {name}: {figures[name][-1]['csv_mb_s']:,.1f} MB/s", flush=True)
+            for cache in caches:
+                port = search_export.free_port()
+                server = search_export.serve(path, port, plugins_dir=variants[name])
+                try:
+                    if cache == "emptied":
+                        drop_page_cache()
+                    run = measure_csv(f"http://127.0.0.1:{port}", workdir, expected)
+                finally:
+                    server.terminate()
+                    server.wait(timeout=60)
+                figures.setdefault(f"{name}|{cache}", []).append(run)
+                print(f"  {name}, page cache {cache}: {run['csv_mb_s']:,.1f} MB/s", flush=True)
     (workdir / f"csv-again-{expected}.json").write_text(json.dumps(figures, indent=1), encoding="utf-8")
-    print(f"streamed CSV of all {expected:,} rows (texts.csv?_stream=on&_size=max), {rounds} alternating rounds, "
-          f"commit {commit()}")
-    print("| Datasette | CSV MB/s per round | median MB/s | GB | every row, no cut |")
-    print("|---|---|---:|---:|---|")
-    for name, runs in figures.items():
+    print(f"streamed CSV of all {expected:,} rows (texts.csv?_stream=on&_size=max), parsed as it arrives, "
+          f"{rounds} alternating rounds, commit {commit()}")
+    print("| Datasette | page cache | CSV MB/s per round | median MB/s | GB | every row, no cut |")
+    print("|---|---|---|---:|---:|---|")
+    for key, runs in figures.items():
+        name, cache = key.split("|")
         speeds = [run["csv_mb_s"] for run in runs]
-        print(f"| {name} | {', '.join(f'{speed:,.1f}' for speed in speeds)} | {statistics.median(speeds):,.1f} | "
-              f"{runs[0]['csv_gb']:.2f} | {'yes' if all(run['csv_complete'] for run in runs) else 'NO'} |")
+        print(f"| {name} | {cache} | {', '.join(f'{speed:,.1f}' for speed in speeds)} | "
+              f"{statistics.median(speeds):,.1f} | {runs[0]['csv_gb']:.2f} | "
+              f"{'yes' if all(run['csv_complete'] for run in runs) else 'NO'} |")
+
+
+def compacted_copy(path: Path, folder: Path) -> None:
+    """``folder/archive.db``: the archive as ``fanwen compact`` leaves it (the same VACUUM, written into a
+    copy), for a disk with room for one more copy but not for compacting in place (twice the archive)."""
+    import sqlite3
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "archive.db"
+    if target.exists():
+        raise SystemExit(f"{target} exists already")
+    began = time.perf_counter()
+    connection = sqlite3.connect(path)
+    connection.execute("VACUUM INTO ?", (str(target),))
+    connection.close()
+    seconds = time.perf_counter() - began
+    print(f"compacted copy of {path} ({path.stat().st_size / 1e9:.2f} GB) into {target} "
+          f"({target.stat().st_size / 1e9:.2f} GB): {seconds:,.0f} s, commit {commit()}")
+
+
+def read_texts_in_order(path: Path, seconds: float) -> dict:
+    """The texts table read in id order from an emptied page cache (every column, as a CSV of every row
+    reads it), for ``seconds`` at most: bytes of values per second, and how much of the table that was."""
+    import sqlite3
+
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    connection.text_factory = bytes  # the bytes as stored: the disk's share, not Python's decoding
+    total_rows = connection.execute("select count(*) from texts").fetchone()[0]
+    if not drop_page_cache():
+        raise SystemExit("--read-texts empties the page cache first, which takes root")
+    began, values, rows = time.perf_counter(), 0, 0
+    cursor = connection.execute("select * from texts order by id")
+    while batch := cursor.fetchmany(500):
+        rows += len(batch)
+        values += sum(len(value) for row in batch for value in row if isinstance(value, bytes))
+        if time.perf_counter() - began > seconds:
+            break
+    elapsed = time.perf_counter() - began
+    connection.close()
+    return {"mb_s": values / elapsed / 1e6, "rows": rows, "share": rows / max(total_rows, 1), "texts": total_rows}
+
+
+def read_texts_again(paths: list[Path], seconds: float) -> None:
+    figures = {path: read_texts_in_order(path, seconds) for path in paths}
+    print(f"\nThe texts table read in id order from an emptied page cache, {seconds:g} s at most, commit {commit()}")
+    print("| archive | texts | MB/s of values read | share of the table read |")
+    print("|---|---:|---:|---:|")
+    for path, run in figures.items():
+        print(f"| {path.parent.name}/{path.name} | {run['texts']:,} | {run['mb_s']:,.1f} | {run['share']:.0%} |")
 
 
 def refresh_again(paths: list[Path], rounds: int, new: int) -> None:
@@ -620,12 +701,20 @@ def main() -> None:
                         help="measure the two searches again on the archive in --workdir as it stands, and stop")
     parser.add_argument("--csv-again", type=int, metavar="ROUNDS",
                         help="measure the streamed CSV again on the archive in --workdir, with and without "
-                             "the body-chunking plugin, in ROUNDS alternating rounds, and stop")
+                             "one plugin (--csv-without), in ROUNDS alternating rounds, and stop")
+    parser.add_argument("--csv-without", default=CSV_PLUGIN, metavar="PLUGIN",
+                        help=f"(with --csv-again) the plugin left out of the baseline (default {CSV_PLUGIN})")
     parser.add_argument("--refresh-again", type=int, metavar="ROUNDS",
                         help="measure the duplicate refresh after --new texts again, in ROUNDS alternating rounds, "
                              "on the archive of each --also-workdir and --workdir, and stop")
     parser.add_argument("--also-workdir", type=Path, action="append", default=[],
-                        help="(with --refresh-again) another run's folder, measured first")
+                        help="(with --refresh-again or --read-texts) another run's folder, measured first")
+    parser.add_argument("--compacted-copy", type=Path, metavar="DIR",
+                        help="write the archive in --workdir, compacted as `fanwen compact` leaves it, "
+                             "into DIR/archive.db, and stop")
+    parser.add_argument("--read-texts", type=float, metavar="SECONDS",
+                        help="read the texts table in id order from an emptied page cache, for SECONDS at most, "
+                             "in the archive of each --also-workdir and --workdir, and stop (root)")
     parser.add_argument("--refresh", type=Path, help=argparse.SUPPRESS)  # internal: one refresh in this process
     parser.add_argument("--full", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--row-lookup", action="store_true", help=argparse.SUPPRESS)
@@ -648,12 +737,21 @@ def main() -> None:
             parser.error("--refresh-again takes a number of rounds, 1 or more, and folders of archives already built")
         refresh_again(archives, options.refresh_again, options.new)
         return
+    if options.compacted_copy is not None:
+        compacted_copy(path, options.compacted_copy)
+        return
+    if options.read_texts is not None:
+        archives = [folder / "archive.db" for folder in [*options.also_workdir, workdir]]
+        if options.read_texts <= 0 or not all(archive.exists() for archive in archives):
+            parser.error("--read-texts takes a number of seconds and folders of archives already built")
+        read_texts_again(archives, options.read_texts)
+        return
     if options.csv_again is not None:
         if options.csv_again < 1:
             parser.error("--csv-again takes a number of rounds, 1 or more")
         if not path.exists():
             parser.error(f"--csv-again measures an archive already built: no {path}")
-        csv_again(path, workdir, options.csv_again)
+        csv_again(path, workdir, options.csv_again, options.csv_without)
         return
     saved = json.loads(record.read_text()) if record.exists() else {"steps": []}
     steps = saved["steps"]
