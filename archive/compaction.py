@@ -7,7 +7,7 @@ order (the streamed CSV of every row, ``fanwen export``, a re-cleaning), the tex
 table is then a walk over small reads all across the file.  While the archive
 fits in memory nobody notices; once it does not (a million texts make 34 GB), the
 disk serves those small reads an order of magnitude slower than the same bytes
-read in order (docs/benchmarks.md, "One archive of a million texts").  ``VACUUM``
+read in order (docs/benchmarks.md, "One archive of a million texts (issue 20)").  ``VACUUM``
 writes every table out again in order.
 
 In place, not into a copy swapped in afterwards: every connection to the archive
