@@ -409,7 +409,10 @@ class Archive:
         # a writer waits for another's transaction instead of failing at once.
         self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if migrations.pending(self.db):
-            with migration_lock(self.path):
+            # One transaction that takes the write lock at its start: begun deferred, as sqlite-utils
+            # begins each migration, a transaction that read the schema before another connection
+            # wrote is refused its first write at once ("database is locked"), without waiting.
+            with migration_lock(self.path), self._writing():
                 migrations.apply(self.db)  # what is still pending once this process holds the lock
 
     @contextmanager
