@@ -105,7 +105,10 @@ def compact(archive: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> C
     connection = sqlite3.connect(archive, isolation_level=None)
     try:
         connection.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
-        needed = live_bytes(connection)
+        try:
+            needed = live_bytes(connection)
+        except sqlite3.DatabaseError as error:
+            raise CompactionRefused(f"{archive} is not an archive: {error}") from None
         shortfall = space_shortfall(archive, needed, sqlite_temp_dir())
         if shortfall:
             raise CompactionRefused(shortfall)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import subprocess
 from collections import namedtuple
 
 import pytest
@@ -13,7 +15,7 @@ from archive.compaction import CompactionRefused, compact
 from archive.database import Archive, TextToArchive
 from archive.locks import site_lock
 from records.texts import ExtractedText
-from tests.conftest import run_fanwen
+from tests.conftest import REPO, fanwen_command, run_fanwen
 
 # Far apart in the file: the next page of the texts table is not one the disk reads along with this one.
 FAR = 16
@@ -107,3 +109,14 @@ def test_a_disk_without_room_for_the_rewrite_stops_it_before_it_starts(demo_arch
         compact(path)
     monkeypatch.setattr(compaction.shutil, "disk_usage", lambda folder: usage(10 * needed, 0, 3 * needed))
     assert compact(path).bytes_after <= compact(path).bytes_before
+
+
+def test_what_is_no_archive_is_refused_with_a_message_and_left_as_it_was(tmp_path):
+    not_a_database = tmp_path / "notes.db"
+    not_a_database.write_bytes("会议记录，不是数据库。".encode() * 400)
+    content = not_a_database.read_bytes()
+    for path, message in ((not_a_database, "is not an archive"), (tmp_path / "missing.db", "no archive at")):
+        result = subprocess.run(fanwen_command("compact", "--archive", str(path)), cwd=REPO, capture_output=True,
+                                text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert result.returncode != 0 and message in result.stderr and "Traceback" not in result.stderr
+    assert not_a_database.read_bytes() == content and not (tmp_path / "missing.db").exists()
