@@ -418,7 +418,7 @@ class CountedBody(io.RawIOBase):
         return count
 
 
-def measure_csv(base: str, workdir: Path, expected: int) -> dict:
+def measure_csv(base: str, expected: int) -> dict:
     """The streamed CSV of every row, parsed as it arrives (rows counted, a cut looked for), never stored:
     a file of 10 GB written beside the archive would compete with the archive's own reads for the disk
     and the page cache."""
@@ -455,7 +455,7 @@ def through_datasette(path: Path, workdir: Path, queries, every: int, samples: i
         reset_peak_memory(server.pid)
         result = {"sample_texts": len(sample), **measure_search(base, queries, sample, every),
                   "pages": measure_pages(base, last_id, samples)}
-        result.update(measure_csv(base, workdir, expected))
+        result.update(measure_csv(base, expected))
         result["datasette_peak_mb"] = peak_memory_mb(server.pid)
     finally:
         server.terminate()
@@ -519,7 +519,7 @@ def csv_again(path: Path, workdir: Path, rounds: int, left_out: str) -> None:
                 try:
                     if cache == "emptied":
                         drop_page_cache()
-                    run = measure_csv(f"http://127.0.0.1:{port}", workdir, expected)
+                    run = measure_csv(f"http://127.0.0.1:{port}", expected)
                 finally:
                     server.terminate()
                     server.wait(timeout=60)
