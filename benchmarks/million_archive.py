@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import http.client
 import io
 import json
 import math
@@ -425,10 +426,13 @@ def measure_csv(base: str, expected: int) -> dict:
     began = time.perf_counter()
     with urllib.request.urlopen(f"{base}/archive/texts.csv?_stream=on&_size=max", timeout=3600) as response:
         body = CountedBody(response)
-        rows, cut = rows_and_cut(io.TextIOWrapper(io.BufferedReader(body, 1 << 20), encoding="utf-8", newline=""))
+        try:
+            rows, cut = rows_and_cut(io.TextIOWrapper(io.BufferedReader(body, 1 << 20), encoding="utf-8", newline=""))
+        except http.client.IncompleteRead:  # the server broke the stream off (plugins/csv_whole_or_aborted.py)
+            rows, cut = None, True
     seconds = time.perf_counter() - began
     return {"csv_mb_s": body.bytes / seconds / 1e6, "csv_gb": body.bytes / 1e9, "csv_rows": rows,
-            "csv_complete": rows == expected and not cut}
+            "csv_complete": rows == expected and not cut, "csv_broken_off": rows is None}
 
 
 def measure_export(path: Path, workdir: Path, expected: int) -> dict:
@@ -515,7 +519,9 @@ def csv_again(path: Path, workdir: Path, rounds: int, left_out: str) -> None:
         for name in variants if number % 2 == 0 else reversed(variants):
             for cache in caches:
                 port = search_export.free_port()
-                server = search_export.serve(path, port, plugins_dir=variants[name])
+                log = workdir / "csv-again-datasette.log"
+                log.write_bytes(b"")
+                server = search_export.serve(path, port, plugins_dir=variants[name], log=log)
                 try:
                     if cache == "emptied":
                         drop_page_cache()
@@ -523,8 +529,13 @@ def csv_again(path: Path, workdir: Path, rounds: int, left_out: str) -> None:
                 finally:
                     server.terminate()
                     server.wait(timeout=60)
+                # Datasette's own words on a stream it did not finish ("Caught this error: ...").
+                run["server_errors"] = [line for line in log.read_text("utf-8", "replace").splitlines()
+                                        if "error" in line.lower() or "cut short" in line][:5]
                 figures.setdefault(f"{name}|{cache}", []).append(run)
                 print(f"  {name}, page cache {cache}: {run['csv_mb_s']:,.1f} MB/s", flush=True)
+                for line in run["server_errors"]:
+                    print(f"    Datasette: {line[:300]}", flush=True)
     (workdir / f"csv-again-{expected}.json").write_text(json.dumps(figures, indent=1), encoding="utf-8")
     print(f"streamed CSV of all {expected:,} rows (texts.csv?_stream=on&_size=max), parsed as it arrives, "
           f"{rounds} alternating rounds, commit {commit()}")
@@ -535,7 +546,16 @@ def csv_again(path: Path, workdir: Path, rounds: int, left_out: str) -> None:
         speeds = [run["csv_mb_s"] for run in runs]
         print(f"| {name} | {cache} | {', '.join(f'{speed:,.1f}' for speed in speeds)} | "
               f"{statistics.median(speeds):,.1f} | {runs[0]['csv_gb']:.2f} | "
-              f"{'yes' if all(run['csv_complete'] for run in runs) else 'NO'} |")
+              f"{_completeness(runs)} |")
+
+
+def _completeness(runs: list[dict]) -> str:
+    if all(run["csv_complete"] for run in runs):
+        return "yes"
+    broken = sum(1 for run in runs if run.get("csv_broken_off"))
+    ended = sum(1 for run in runs if not run["csv_complete"] and not run.get("csv_broken_off"))
+    return "NO: " + ", ".join(part for part in (f"{broken} broken off" if broken else "",
+                                                f"{ended} ended as if whole" if ended else "") if part)
 
 
 def compacted_copy(path: Path, folder: Path) -> None:

@@ -321,8 +321,9 @@ def rebuild_seconds(archive: Archive) -> float:
     return seconds
 
 
-def serve(archive_path: Path, port: int, plugins_dir: Path | None = None) -> subprocess.Popen:
-    """``fanwen serve``'s Datasette on ``port`` (with the plugins of ``plugins_dir`` instead of the shipped ones)."""
+def serve(archive_path: Path, port: int, plugins_dir: Path | None = None, log: Path | None = None) -> subprocess.Popen:
+    """``fanwen serve``'s Datasette on ``port`` (with the plugins of ``plugins_dir`` instead of the shipped ones;
+    its standard error appended to ``log``, if given)."""
     metadata = archive_path.with_suffix(".metadata.yml")
     import yaml
 
@@ -330,10 +331,15 @@ def serve(archive_path: Path, port: int, plugins_dir: Path | None = None) -> sub
     arguments = datasette_arguments(archive_path, metadata, port=port)
     if plugins_dir is not None:
         arguments[arguments.index("--plugins-dir") + 1] = str(plugins_dir)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "datasette", *arguments],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    errors = open(log, "ab") if log is not None else subprocess.DEVNULL
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "datasette", *arguments],
+            stdout=subprocess.DEVNULL, stderr=errors,
+        )
+    finally:
+        if log is not None:
+            errors.close()
     deadline = time.monotonic() + 60
     while True:
         try:
