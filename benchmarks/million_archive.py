@@ -6,6 +6,9 @@
     python benchmarks/million_archive.py --workdir DIR --csv-again 3 [--csv-without PLUGIN]
         (the streamed CSV only, with and without plugins/body_chunks.py or PLUGIN, the page cache as the
         last stream left it and emptied)
+    python benchmarks/million_archive.py --workdir DIR --export-again 3
+        (`fanwen export` only: as shipped and with its rows read in one thread, the page cache as the last
+        export left it and emptied)
     python benchmarks/million_archive.py --workdir DIR --compacted-copy OTHER_DIR   (the archive as `fanwen
         compact` leaves it, as a copy)
     python benchmarks/million_archive.py --workdir DIR --also-workdir OTHER_DIR --read-texts 60
@@ -42,7 +45,7 @@ texts of ``replica.corpus`` joined to log-normal lengths (median 3,200 character
 Each step's figures go to ``DIR/steps.json`` as they are measured; a run stopped midway
 continues from the texts already in ``DIR/archive.db`` (the steps already measured are kept and
 said to be from the earlier part of the run).  At 1,000,000 texts the archive needs about 35 GB
-of disk, and the CSV files another 10 GB each (deleted after they are read back).
+of disk; the CSV and the export are parsed as they arrive, never stored.
 """
 
 from __future__ import annotations
@@ -388,12 +391,6 @@ def measure_pages(base: str, last_id: int, samples: int) -> dict:
     return out
 
 
-def read_back(path: Path) -> tuple[int, bool]:
-    """(rows, ends with Datasette's truncation line) of a CSV file, header not counted."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return rows_and_cut(handle)
-
-
 def rows_and_cut(handle) -> tuple[int, bool]:
     rows, last = 0, []
     reader = csv.reader(handle)
@@ -435,16 +432,20 @@ def measure_csv(base: str, expected: int) -> dict:
             "csv_complete": rows == expected and not cut, "csv_broken_off": rows is None}
 
 
-def measure_export(path: Path, workdir: Path, expected: int) -> dict:
-    target = workdir / "export.csv"
+def measure_export(path: Path, expected: int, read_ahead: int | None = None) -> dict:
+    """``fanwen export`` of every text as a user runs it, to standard output, parsed as it arrives (never
+    stored: see ``measure_csv``); ``read_ahead`` given: the hidden option of that name (0: one thread)."""
+    command = [sys.executable, "-m", "fanwen.cli", "export", "--archive", str(path)]
+    if read_ahead is not None:
+        command += ["--read-ahead", str(read_ahead)]
     began = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "fanwen.cli", "export", "--archive", str(path), "-o", str(target)],
-                   check=True, cwd=REPO)
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    body = CountedBody(process.stdout)
+    rows, _ = rows_and_cut(io.TextIOWrapper(io.BufferedReader(body, 1 << 20), encoding="utf-8", newline=""))
+    returncode = process.wait()
     seconds = time.perf_counter() - began
-    size = target.stat().st_size
-    rows, _ = read_back(target)
-    target.unlink()
-    return {"export_mb_s": size / seconds / 1e6, "export_rows": rows, "export_complete": rows == expected}
+    return {"export_mb_s": body.bytes / seconds / 1e6, "export_gb": body.bytes / 1e9, "export_rows": rows,
+            "export_complete": rows == expected and returncode == 0}
 
 
 def through_datasette(path: Path, workdir: Path, queries, every: int, samples: int) -> dict:
@@ -464,7 +465,7 @@ def through_datasette(path: Path, workdir: Path, queries, every: int, samples: i
     finally:
         server.terminate()
         server.wait(timeout=60)
-    result.update(measure_export(path, workdir, expected))
+    result.update(measure_export(path, expected))
     return result
 
 
@@ -556,6 +557,36 @@ def _completeness(runs: list[dict]) -> str:
     ended = sum(1 for run in runs if not run["csv_complete"] and not run.get("csv_broken_off"))
     return "NO: " + ", ".join(part for part in (f"{broken} broken off" if broken else "",
                                                 f"{ended} ended as if whole" if ended else "") if part)
+
+
+def export_again(path: Path, workdir: Path, rounds: int) -> None:
+    """``fanwen export`` of every text measured again, in alternating rounds: as shipped (a thread reads
+    ahead of the writing) and with the rows read in the writing thread (``--read-ahead 0``); each with the
+    page cache as the last export left it and emptied (when this process may empty it: root)."""
+    with Archive(path) as archive:
+        expected = archive.count_texts()
+    variants = {"as shipped (rows read ahead by a second thread)": None, "rows read in the writing thread": 0}
+    caches = ["as the last export left it", *(["emptied"] if drop_page_cache() else [])]
+    figures: dict[str, list[dict]] = {}
+    for number in range(rounds):
+        for name in variants if number % 2 == 0 else reversed(variants):
+            for cache in caches:
+                if cache == "emptied":
+                    drop_page_cache()
+                run = measure_export(path, expected, variants[name])
+                figures.setdefault(f"{name}|{cache}", []).append(run)
+                print(f"  {name}, page cache {cache}: {run['export_mb_s']:,.1f} MB/s", flush=True)
+    (workdir / f"export-again-{expected}.json").write_text(json.dumps(figures, indent=1), encoding="utf-8")
+    print(f"fanwen export of all {expected:,} texts (CSV to standard output), parsed as it arrives, "
+          f"{rounds} alternating rounds, commit {commit()}")
+    print("| fanwen export | page cache | MB/s per round | median MB/s | GB | every row |")
+    print("|---|---|---|---:|---:|---|")
+    for key, runs in figures.items():
+        name, cache = key.split("|")
+        speeds = [run["export_mb_s"] for run in runs]
+        print(f"| {name} | {cache} | {', '.join(f'{speed:,.1f}' for speed in speeds)} | "
+              f"{statistics.median(speeds):,.1f} | {runs[0]['export_gb']:.2f} | "
+              f"{'yes' if all(run['export_complete'] for run in runs) else 'NO'} |")
 
 
 def compacted_copy(path: Path, folder: Path) -> None:
@@ -724,6 +755,9 @@ def main() -> None:
                              "one plugin (--csv-without), in ROUNDS alternating rounds, and stop")
     parser.add_argument("--csv-without", default=CSV_PLUGIN, metavar="PLUGIN",
                         help=f"(with --csv-again) the plugin left out of the baseline (default {CSV_PLUGIN})")
+    parser.add_argument("--export-again", type=int, metavar="ROUNDS",
+                        help="measure `fanwen export` of every text again on the archive in --workdir, as shipped "
+                             "and with its rows read in one thread, in ROUNDS alternating rounds, and stop")
     parser.add_argument("--refresh-again", type=int, metavar="ROUNDS",
                         help="measure the duplicate refresh after --new texts again, in ROUNDS alternating rounds, "
                              "on the archive of each --also-workdir and --workdir, and stop")
@@ -765,6 +799,11 @@ def main() -> None:
         if options.read_texts <= 0 or not all(archive.exists() for archive in archives):
             parser.error("--read-texts takes a number of seconds and folders of archives already built")
         read_texts_again(archives, options.read_texts)
+        return
+    if options.export_again is not None:
+        if options.export_again < 1 or not path.exists():
+            parser.error("--export-again takes a number of rounds, 1 or more, and a folder whose archive is built")
+        export_again(path, workdir, options.export_again)
         return
     if options.csv_again is not None:
         if options.csv_again < 1:

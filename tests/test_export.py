@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import sqlite3
+
+import pytest
 
 from .conftest import run_fanwen
 
@@ -91,3 +94,72 @@ def test_csv_is_formula_safe_by_default_reversibly_and_exact_on_request(tmp_path
     exact = tmp_path / "exact.csv"
     run_fanwen("export", "--archive", str(archive_path), "--exact", "-o", str(exact))
     assert texts(exact) == list(bodies)  # characters exactly as archived
+
+
+def plain_export(archive, out, columns, where, excel=False, exact=False) -> int:
+    """The export as written before the batched, read-ahead one: a row at a time, a call per cell."""
+    from fanwen.export import BOM, neutralise_formula
+
+    if excel:
+        out.write(BOM)
+    writer = csv.writer(out)
+    writer.writerow(columns if exact else [neutralise_formula(c) for c in columns])
+    rows = 0
+    for row in archive.iter_texts():
+        if where(row):
+            writer.writerow([row.get(c) if exact else neutralise_formula(row.get(c)) for c in columns])
+            rows += 1
+    return rows
+
+
+@pytest.mark.parametrize("read_ahead", [0, 1, 8])
+@pytest.mark.parametrize("options", [
+    {},
+    {"exact": True},
+    {"excel": True, "where": {"site": "huabo"}},
+    {"columns": ("title", "no_such_column", "id", "text"), "where": {"genre": "讲话稿"}},
+])
+def test_csv_export_is_the_same_file_read_ahead_or_not(demo_archive, read_ahead, options):
+    from archive.database import Archive
+    from fanwen.export import EXPORT_COLUMNS, ExportFilter, export_csv
+
+    columns = options.get("columns", EXPORT_COLUMNS)
+    where = options.get("where", {})
+    flags = {key: options[key] for key in ("excel", "exact") if key in options}
+    with Archive(demo_archive) as archive:
+        expected, shipped = io.StringIO(newline=""), io.StringIO(newline="")
+        count = plain_export(archive, expected, list(columns),
+                             lambda row: all(row[key] == value for key, value in where.items()), **flags)
+        assert export_csv(archive, shipped, columns, ExportFilter(**where), read_ahead=read_ahead, **flags) == count
+    assert count > 0
+    assert shipped.getvalue() == expected.getvalue()
+
+
+def test_rows_read_ahead_in_order_stops_early_and_raises_the_readers_error(tmp_path):
+    import threading
+
+    from archive.read_ahead import rows_read_ahead
+
+    path = tmp_path / "numbers.db"
+    connection = sqlite3.connect(path)
+    connection.execute("create table n(i integer primary key, v)")
+    connection.executemany("insert into n values (?, ?)", [(i, i) for i in range(1, 2001)])
+    connection.execute("update n set v = -9223372036854775808 where i = 1500")
+    connection.commit()
+    connection.close()
+
+    batches = list(rows_read_ahead(path, "select i from n where i <= ? order by i", [1200], batches=2, batch_rows=7))
+    assert [row[0] for batch in batches for row in batch] == list(range(1, 1201))
+    assert max(len(batch) for batch in batches) == 7
+
+    before = threading.active_count()
+    first = next(iter(rows_read_ahead(path, "select i from n order by i", batches=1, batch_rows=10)))
+    assert [row[0] for row in first] == list(range(1, 11))
+    assert threading.active_count() == before  # the generator, dropped, stopped its reader
+
+    # abs() of the smallest integer fails in SQLite at row 1500: the error reaches the consumer.
+    read = []
+    with pytest.raises(sqlite3.OperationalError, match="overflow"):
+        for batch in rows_read_ahead(path, "select i, abs(v) from n order by i", batches=2, batch_rows=100):
+            read.extend(row[0] for row in batch)
+    assert read == list(range(1, 1401))
