@@ -7,8 +7,8 @@
         (the streamed CSV only, with and without plugins/body_chunks.py or PLUGIN, the page cache as the
         last stream left it and emptied)
     python benchmarks/million_archive.py --workdir DIR --export-again 3
-        (`fanwen export` only: as shipped and with its rows read in one thread, the page cache as the last
-        export left it and emptied)
+        (`fanwen export` only: as shipped and without the thread that reads the next texts' pages first,
+        the page cache as the last export left it and emptied)
     python benchmarks/million_archive.py --workdir DIR --compacted-copy OTHER_DIR   (the archive as `fanwen
         compact` leaves it, as a copy)
     python benchmarks/million_archive.py --workdir DIR --also-workdir OTHER_DIR --read-texts 60
@@ -437,12 +437,12 @@ def measure_csv(base: str, expected: int) -> dict:
             "csv_broken_off": broken_off}
 
 
-def measure_export(path: Path, expected: int, read_ahead: int | None = None) -> dict:
+def measure_export(path: Path, expected: int, prefetch: bool = True) -> dict:
     """``fanwen export`` of every text as a user runs it, to standard output, its rows counted as it arrives
-    (never stored: see ``measure_csv``); ``read_ahead`` given: the hidden option of that name (0: one thread)."""
+    (never stored: see ``measure_csv``); ``prefetch`` False: with the hidden ``--no-prefetch``."""
     command = [sys.executable, "-m", "fanwen.cli", "export", "--archive", str(path)]
-    if read_ahead is not None:
-        command += ["--read-ahead", str(read_ahead)]
+    if not prefetch:
+        command.append("--no-prefetch")
     began = time.perf_counter()
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     counted = RowEnds()
@@ -566,11 +566,12 @@ def _completeness(runs: list[dict]) -> str:
 
 def export_again(path: Path, workdir: Path, rounds: int) -> None:
     """``fanwen export`` of every text measured again, in alternating rounds: as shipped (a thread reads
-    ahead of the writing) and with the rows read in the writing thread (``--read-ahead 0``); each with the
-    page cache as the last export left it and emptied (when this process may empty it: root)."""
+    the pages of the texts just ahead of the writing: archive/page_prefetch.py) and without that thread
+    (``--no-prefetch``); each with the page cache as the last export left it and emptied (when this
+    process may empty it: root)."""
     with Archive(path) as archive:
         expected = archive.count_texts()
-    variants = {"as shipped (rows read ahead by a second thread)": None, "rows read in the writing thread": 0}
+    variants = {"as shipped (pages of the next texts read by a second thread)": True, "without that thread": False}
     caches = ["as the last export left it", *(["emptied"] if drop_page_cache() else [])]
     figures: dict[str, list[dict]] = {}
     for number in range(rounds):
@@ -762,7 +763,7 @@ def main() -> None:
                         help=f"(with --csv-again) the plugin left out of the baseline (default {CSV_PLUGIN})")
     parser.add_argument("--export-again", type=int, metavar="ROUNDS",
                         help="measure `fanwen export` of every text again on the archive in --workdir, as shipped "
-                             "and with its rows read in one thread, in ROUNDS alternating rounds, and stop")
+                             "and without its prefetching thread, in ROUNDS alternating rounds, and stop")
     parser.add_argument("--refresh-again", type=int, metavar="ROUNDS",
                         help="measure the duplicate refresh after --new texts again, in ROUNDS alternating rounds, "
                              "on the archive of each --also-workdir and --workdir, and stop")

@@ -22,7 +22,7 @@ from typing import TextIO
 
 from archive import search_index
 from archive.database import TEXT_COLUMNS, Archive
-from archive.read_ahead import BATCH_ROWS, rows_read_ahead
+from archive.page_prefetch import TextPagesPrefetch
 
 EXPORT_COLUMNS: Sequence[str] = tuple(c for c in TEXT_COLUMNS if c not in ("content_hash", "encoding"))
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -59,26 +59,30 @@ def _select(columns: Sequence[str], where: ExportFilter) -> tuple[str, list]:
     return sql + " order by id", params
 
 
-# Batches a thread reads ahead of the formatting (archive/read_ahead.py); 0: read in the formatting thread.
-READ_AHEAD_BATCHES = 8
+BATCH_ROWS = 100
 
 
-def _row_batches(archive: Archive, selected: Sequence[str], where: ExportFilter, read_ahead: int) -> Iterator[list[tuple]]:
+def _row_batches(archive: Archive, selected: Sequence[str], where: ExportFilter, prefetch: bool) -> Iterator[list[tuple]]:
     sql, params = _select(selected, where)
-    if read_ahead:
-        yield from rows_read_ahead(archive.path, sql, params, batches=read_ahead)
-        return
     cursor = archive.db.execute(sql, params)
-    while rows := cursor.fetchmany(BATCH_ROWS):
-        yield rows
+    # Every text in id order: the pages are read in order, and a thread can read them first.
+    if not (prefetch and where == ExportFilter() and "id" in selected):
+        while rows := cursor.fetchmany(BATCH_ROWS):
+            yield rows
+        return
+    id_at = selected.index("id")
+    with TextPagesPrefetch(archive.path) as ahead:
+        while rows := cursor.fetchmany(BATCH_ROWS):
+            yield rows
+            ahead.reached(rows[-1][id_at])
 
 
 def iter_rows(
     archive: Archive, columns: Sequence[str] = EXPORT_COLUMNS, where: ExportFilter = ExportFilter(),
-    read_ahead: int = READ_AHEAD_BATCHES,
+    prefetch: bool = True,
 ) -> Iterator[dict]:
     selected = [c for c in columns if c in TEXT_COLUMNS]
-    for rows in _row_batches(archive, selected, where, read_ahead):
+    for rows in _row_batches(archive, selected, where, prefetch):
         for values in rows:
             yield dict(zip(selected, values))
 
@@ -149,7 +153,7 @@ def csv_row_writer(
 def export_csv(
     archive: Archive, out: TextIO, columns: Sequence[str] = EXPORT_COLUMNS,
     where: ExportFilter = ExportFilter(), excel: bool = False, exact: bool = False,
-    read_ahead: int = READ_AHEAD_BATCHES,
+    prefetch: bool = True,
 ) -> int:
     """Write one CSV row per text (header first), formula-safe unless ``exact``; return the number of rows."""
     columns = list(columns)
@@ -158,7 +162,7 @@ def export_csv(
     # A column the texts table lacks is written empty, as before.
     positions = None if selected == columns else [selected.index(c) if c in selected else None for c in columns]
     rows = 0
-    for batch in _row_batches(archive, selected, where, read_ahead):
+    for batch in _row_batches(archive, selected, where, prefetch):
         if positions is None:
             write_rows(batch)
         else:
@@ -169,11 +173,11 @@ def export_csv(
 
 def export_jsonl(
     archive: Archive, out: TextIO, columns: Sequence[str] = EXPORT_COLUMNS, where: ExportFilter = ExportFilter(),
-    read_ahead: int = READ_AHEAD_BATCHES,
+    prefetch: bool = True,
 ) -> int:
     """Write one JSON object per line and text; return the number of rows."""
     rows = 0
-    for row in iter_rows(archive, columns, where, read_ahead):
+    for row in iter_rows(archive, columns, where, prefetch):
         if "placeholders" in row and row["placeholders"]:
             row["placeholders"] = json.loads(row["placeholders"])
         out.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -112,14 +112,15 @@ def plain_export(archive, out, columns, where, excel=False, exact=False) -> int:
     return rows
 
 
-@pytest.mark.parametrize("read_ahead", [0, 1, 8])
+@pytest.mark.parametrize("prefetch", [False, True])
 @pytest.mark.parametrize("options", [
     {},
     {"exact": True},
     {"excel": True, "where": {"site": "huabo"}},
     {"columns": ("title", "no_such_column", "id", "text"), "where": {"genre": "讲话稿"}},
+    {"columns": ("title", "id", "text")},
 ])
-def test_csv_export_is_the_same_file_read_ahead_or_not(demo_archive, read_ahead, options):
+def test_csv_export_is_the_same_file_prefetched_or_not(demo_archive, prefetch, options):
     from archive.database import Archive
     from fanwen.export import EXPORT_COLUMNS, ExportFilter, export_csv
 
@@ -130,36 +131,41 @@ def test_csv_export_is_the_same_file_read_ahead_or_not(demo_archive, read_ahead,
         expected, shipped = io.StringIO(newline=""), io.StringIO(newline="")
         count = plain_export(archive, expected, list(columns),
                              lambda row: all(row[key] == value for key, value in where.items()), **flags)
-        assert export_csv(archive, shipped, columns, ExportFilter(**where), read_ahead=read_ahead, **flags) == count
+        assert export_csv(archive, shipped, columns, ExportFilter(**where), prefetch=prefetch, **flags) == count
     assert count > 0
     assert shipped.getvalue() == expected.getvalue()
 
 
-def test_rows_read_ahead_in_order_stops_early_and_raises_the_readers_error(tmp_path):
+def test_text_pages_prefetch_reads_just_ahead_of_the_reader_and_stops_with_it(tmp_path):
     import threading
+    import time
 
-    from archive.read_ahead import rows_read_ahead
+    from archive.page_prefetch import TextPagesPrefetch
 
-    path = tmp_path / "numbers.db"
+    path = tmp_path / "texts.db"
     connection = sqlite3.connect(path)
-    connection.execute("create table n(i integer primary key, v)")
-    connection.executemany("insert into n values (?, ?)", [(i, i) for i in range(1, 2001)])
-    connection.execute("update n set v = -9223372036854775808 where i = 1500")
+    connection.execute("create table texts(id integer primary key, text)")
+    connection.executemany("insert into texts values (?, ?)", [(i, "文" * 50) for i in range(1, 1001)])
     connection.commit()
     connection.close()
 
-    batches = list(rows_read_ahead(path, "select i from n where i <= ? order by i", [1200], batches=2, batch_rows=7))
-    assert [row[0] for batch in batches for row in batch] == list(range(1, 1201))
-    assert max(len(batch) for batch in batches) == 7
+    def settled(prefetch, expected):
+        deadline = time.monotonic() + 10
+        while prefetch.read_to < expected and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)  # would it go further?
+        return prefetch.read_to
 
     before = threading.active_count()
-    first = next(iter(rows_read_ahead(path, "select i from n order by i", batches=1, batch_rows=10)))
-    assert [row[0] for row in first] == list(range(1, 11))
-    assert threading.active_count() == before  # the generator, dropped, stopped its reader
+    with TextPagesPrefetch(path, ahead_ids=100, step_ids=30) as prefetch:
+        assert settled(prefetch, 100) in range(100, 130)  # one window ahead of id 0, in whole steps
+        prefetch.reached(500)
+        assert settled(prefetch, 600) in range(600, 630)  # from the reader's place, not from where it stood
+        prefetch.reached(990)
+        assert settled(prefetch, 1000) in range(1000, 1030)  # not past the last text
+        assert prefetch.error is None
+    assert threading.active_count() == before
 
-    # abs() of the smallest integer fails in SQLite at row 1500: the error reaches the consumer.
-    read = []
-    with pytest.raises(sqlite3.OperationalError, match="overflow"):
-        for batch in rows_read_ahead(path, "select i, abs(v) from n order by i", batches=2, batch_rows=100):
-            read.extend(row[0] for row in batch)
-    assert read == list(range(1, 1401))
+    with TextPagesPrefetch(tmp_path / "missing.db") as prefetch:  # nothing to read: the reader goes on alone
+        prefetch.reached(10)
+    assert prefetch.error is not None
