@@ -121,37 +121,3 @@ def test_a_failing_later_page_of_the_texts_table_is_not_ended(demo_archive, monk
     parts, raised = body_parts(datasette, "/archive/texts.csv", "id=-1&_header=off")
     assert raised is None and b"".join(part for part, _ in parts) == b""
 
-
-def test_the_whole_texts_stream_is_prefetched_unchanged_and_a_filtered_one_is_not(demo_archive, monkeypatch):
-    from datasette.plugins import pm
-
-    plugin = pm.get_plugin("csv_prefetch.py")
-    assert plugin is not None, "plugins/csv_prefetch.py is not loaded"
-    started = []
-
-    class Recorded(plugin.TextPagesPrefetch):
-        def __enter__(self):
-            started.append(self)
-            return super().__enter__()
-
-    monkeypatch.setattr(plugin, "TextPagesPrefetch", Recorded)
-    monkeypatch.setattr(plugin, "_TELL_EVERY", 10)
-    datasette = datasette_instance(demo_archive, max_returned_rows=50)
-    total = sqlite3.connect(demo_archive).execute("select count(*) from texts").fetchone()[0]
-    parts, raised = body_parts(datasette, "/archive/texts.csv", "_stream=on&_size=max")
-    assert raised is None and len(started) == 1
-    prefetched = started[0]
-    assert prefetched.position > 0 and prefetched.read_to > 0 and prefetched.error is None  # told, and read
-    body = b"".join(part for part, _ in parts)
-    assert len(list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))) == total + 1
-
-    monkeypatch.setattr(plugin, "streamed_database", lambda datasette, scope: None)
-    unprefetched, _ = body_parts(datasette, "/archive/texts.csv", "_stream=on&_size=max")
-    assert b"".join(part for part, _ in unprefetched) == body  # the same bytes
-    monkeypatch.undo()
-
-    monkeypatch.setattr(plugin, "TextPagesPrefetch", Recorded)
-    for query in ("_stream=on&site=huabo", "_stream=on&_sort_desc=id", "_stream=on&_col=title", "_size=max"):
-        body_parts(datasette, "/archive/texts.csv", query)
-    body_parts(datasette, "/archive/captures.csv", "_stream=on")
-    assert len(started) == 1  # none of those is the whole table in id order
