@@ -543,16 +543,23 @@ def csv_again(path: Path, workdir: Path, rounds: int, left_out: str) -> None:
                 for line in run["server_errors"]:
                     print(f"    Datasette: {line[:300]}", flush=True)
     (workdir / f"csv-again-{expected}.json").write_text(json.dumps(figures, indent=1), encoding="utf-8")
-    print(f"streamed CSV of all {expected:,} rows (texts.csv?_stream=on&_size=max), rows counted as it arrives, "
-          f"{rounds} alternating rounds, commit {commit()}")
-    print("| Datasette | page cache | CSV MB/s per round | median MB/s | GB | every row, no cut |")
+    print_rounds(f"streamed CSV of all {expected:,} rows (texts.csv?_stream=on&_size=max), rows counted as it "
+                 f"arrives, {rounds} alternating rounds, commit {commit()}",
+                 ("Datasette", "CSV MB/s per round", "every row, no cut"), figures, "csv", _completeness)
+
+
+def print_rounds(caption: str, headings: tuple[str, str, str], figures: dict[str, list[dict]], measure: str,
+                 completeness) -> None:
+    """The table of ``--csv-again`` or ``--export-again``: a row per variant and page cache, its rounds and median."""
+    what, per_round, complete = headings
+    print(caption)
+    print(f"| {what} | page cache | {per_round} | median MB/s | GB | {complete} |")
     print("|---|---|---|---:|---:|---|")
     for key, runs in figures.items():
         name, cache = key.split("|")
-        speeds = [run["csv_mb_s"] for run in runs]
+        speeds = [run[f"{measure}_mb_s"] for run in runs]
         print(f"| {name} | {cache} | {', '.join(f'{speed:,.1f}' for speed in speeds)} | "
-              f"{statistics.median(speeds):,.1f} | {runs[0]['csv_gb']:.2f} | "
-              f"{_completeness(runs)} |")
+              f"{statistics.median(speeds):,.1f} | {runs[0][f'{measure}_gb']:.2f} | {completeness(runs)} |")
 
 
 def _completeness(runs: list[dict]) -> str:
@@ -583,16 +590,10 @@ def export_again(path: Path, workdir: Path, rounds: int) -> None:
                 figures.setdefault(f"{name}|{cache}", []).append(run)
                 print(f"  {name}, page cache {cache}: {run['export_mb_s']:,.1f} MB/s", flush=True)
     (workdir / f"export-again-{expected}.json").write_text(json.dumps(figures, indent=1), encoding="utf-8")
-    print(f"fanwen export of all {expected:,} texts (CSV to standard output), rows counted as it arrives, "
-          f"{rounds} alternating rounds, commit {commit()}")
-    print("| fanwen export | page cache | MB/s per round | median MB/s | GB | every row |")
-    print("|---|---|---|---:|---:|---|")
-    for key, runs in figures.items():
-        name, cache = key.split("|")
-        speeds = [run["export_mb_s"] for run in runs]
-        print(f"| {name} | {cache} | {', '.join(f'{speed:,.1f}' for speed in speeds)} | "
-              f"{statistics.median(speeds):,.1f} | {runs[0]['export_gb']:.2f} | "
-              f"{'yes' if all(run['export_complete'] for run in runs) else 'NO'} |")
+    print_rounds(f"fanwen export of all {expected:,} texts (CSV to standard output), rows counted as it arrives, "
+                 f"{rounds} alternating rounds, commit {commit()}",
+                 ("fanwen export", "MB/s per round", "every row"), figures, "export",
+                 lambda runs: "yes" if all(run["export_complete"] for run in runs) else "NO")
 
 
 def compacted_copy(path: Path, folder: Path) -> None:

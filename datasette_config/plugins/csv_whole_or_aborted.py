@@ -4,8 +4,8 @@ Datasette 0.65 catches an error while it writes a CSV (a later page's query past
 ``sql_time_limit_ms`` on a slow disk, a database error), writes the error's message as
 the body's last bytes, and ends the response normally: HTTP 200, a clean end of the
 chunked body, a file that looks complete.  At a million texts one streamed CSV of every
-row ended that way after 674,000 rows (docs/benchmarks.md, "One archive of a million
-texts (issue 20)").
+row ended that way after 674,000 rows
+(docs/benchmarks.md, "One archive of a million texts (issue 20)").
 
 Datasette writes a CSV one row per part, each row as Python's ``csv`` module ends it
 (``\\r\\n``), and after the last row an empty part; on an error it writes the message
