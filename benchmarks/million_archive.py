@@ -396,8 +396,8 @@ class RowEnds:
     """Bytes and rows of a CSV read as it arrives, counted by the rows' ends (``\\r\\n``, Python's
     ``csv`` line terminator) rather than parsed.
 
-    A full parse costs the measuring process about a third of a core at 100 MB/s, on a machine of two
-    cores shared with the server it measures.  The generated texts hold no ``\\r``, so each row end
+    A full parse takes CPU on a machine of two cores that the measuring process shares with the
+    server it measures.  The generated texts hold no ``\\r``, so each row end
     is a row's; a text holding one would count a row too many and show as incomplete, never hide a
     missing row.  A body Datasette ended with an error's message ends no row.
     """

@@ -89,9 +89,7 @@ def iter_rows(
 
 def neutralise_formula(value: object) -> object:
     """A cell a spreadsheet would run as a formula, made inert with a leading apostrophe (reversibly)."""
-    if isinstance(value, str) and value.startswith(ESCAPED_PREFIXES):
-        return "'" + value
-    return value
+    return neutralise_row((value,))[0]
 
 
 def restore_cell(value: str) -> str:
