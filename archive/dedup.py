@@ -370,6 +370,64 @@ def _decode(sig: bytes) -> tuple[tuple[int, int, int], _Sketch]:
     return (shingle, num_perm, head_chars), _Sketch(whole, head, size)
 
 
+# A stored signature at this module's defaults, as one record: a block of them is read with
+# one numpy call instead of one decode per signature (the refresh reads many per new text).
+_SIGNATURE_RECORD = np.dtype([
+    ("shingle", "u1"), ("num_perm", "<u2"), ("head_chars", "<u2"), ("size", "<u4"), ("values", "<u4", (2 * NUM_PERM,)),
+])
+assert _SIGNATURE_RECORD.itemsize == _SIGNATURE_HEADER.size + 2 * NUM_PERM * 4
+
+
+@dataclass(frozen=True)
+class _SketchRows:
+    """Sketches as rows of two matrices, so that pairs of them are compared by indexing, not one by one."""
+
+    row_of: dict[int, int]  # text id -> its row
+    whole: np.ndarray  # texts × num_perm, uint32
+    head: np.ndarray  # texts × num_perm, uint32
+    size: np.ndarray  # distinct shingles of each text
+
+    @classmethod
+    def of(cls, sketches: Mapping[int, _Sketch]) -> _SketchRows:
+        ids = list(sketches)
+        if not ids:
+            return cls({}, np.empty((0, NUM_PERM), np.uint32), np.empty((0, NUM_PERM), np.uint32), np.empty(0, np.int64))
+        return cls(
+            {text_id: row for row, text_id in enumerate(ids)},
+            np.stack([sketches[text_id].whole for text_id in ids]),
+            np.stack([sketches[text_id].head for text_id in ids]),
+            np.array([sketches[text_id].size for text_id in ids], dtype=np.int64),
+        )
+
+    @classmethod
+    def decoded(cls, signatures: Mapping[int, bytes]) -> _SketchRows:
+        """The rows of stored signatures made at this module's defaults.
+
+        One of other parameters is left out: its sketch cannot be compared with these, and
+        no band key files it (``band_keys``), so it is never a refresh's candidate.
+        """
+        sized = [text_id for text_id, sig in signatures.items() if len(sig) == _SIGNATURE_RECORD.itemsize]
+        records = np.frombuffer(b"".join(signatures[text_id] for text_id in sized), dtype=_SIGNATURE_RECORD)
+        current = (records["num_perm"] == NUM_PERM) & (records["shingle"] == SHINGLE) & (records["head_chars"] == HEAD_CHARS)
+        records = records[current]
+        values = records["values"]
+        return cls(
+            {text_id: row for row, text_id in enumerate(np.array(sized, dtype=np.int64)[current].tolist())},
+            np.ascontiguousarray(values[:, :NUM_PERM], dtype=np.uint32),
+            np.ascontiguousarray(values[:, NUM_PERM:], dtype=np.uint32),
+            records["size"].astype(np.int64),
+        )
+
+    def joined(self, other: _SketchRows) -> _SketchRows:
+        offset = len(self.size)
+        return _SketchRows(
+            {**self.row_of, **{text_id: offset + row for text_id, row in other.row_of.items()}},
+            np.concatenate([self.whole, other.whole]),
+            np.concatenate([self.head, other.head]),
+            np.concatenate([self.size, other.size]),
+        )
+
+
 def signature(text: str, *, num_perm: int = NUM_PERM, shingle: int = SHINGLE) -> bytes:
     """Two MinHashes of the text's character shingles, as bytes to keep in a BLOB.
 
@@ -836,7 +894,7 @@ _SCREEN_BLOCK = 2048  # candidates (or pairs) screened together: two 2048 × 128
 
 
 def _screened_pairs(
-    pairs: Sequence[tuple[int, int]], sketches: Mapping[int, _Sketch], threshold: float,
+    pairs: Sequence[tuple[int, int]], sketches: Mapping[int, _Sketch] | _SketchRows, threshold: float,
     through: Sequence[int] | None = None,
 ) -> list[tuple[int, int, bool]]:
     """The pairs whose sketches share a band and pass ``_screen``, with whether they start alike.
@@ -846,32 +904,31 @@ def _screened_pairs(
     The sketches are compared a block of pairs at a time in numpy; the decision itself is
     ``_screen_counts``, the one ``_candidates`` takes pair by pair.
     """
-    bands, rows = LSH_BANDS
+    rows = sketches if isinstance(sketches, _SketchRows) else _SketchRows.of(sketches)
+    bands, band_rows = LSH_BANDS
     slots = np.uint64(1) << np.arange(2 * bands, dtype=np.uint64)
+    num_perm = rows.whole.shape[1]
     kept = []
     for start in range(0, len(pairs), _SCREEN_BLOCK):
         block = pairs[start:start + _SCREEN_BLOCK]
-        equal = {}
-        for part in ("whole", "head"):
-            left = np.stack([getattr(sketches[a], part) for a, _ in block])
-            right = np.stack([getattr(sketches[b], part) for _, b in block])
-            equal[part] = left == right
+        left = np.array([rows.row_of[a] for a, _ in block], dtype=np.intp)
+        right = np.array([rows.row_of[b] for _, b in block], dtype=np.intp)
+        equal = {part: getattr(rows, part)[left] == getattr(rows, part)[right] for part in ("whole", "head")}
         agreeing = np.concatenate(
-            [equal[part][:, : bands * rows].reshape(len(block), bands, rows).all(axis=2) for part in ("whole", "head")],
+            [equal[part][:, : bands * band_rows].reshape(len(block), bands, band_rows).all(axis=2) for part in ("whole", "head")],
             axis=1,
         )  # pair × slot: the band's rows agree
         if through is not None:
             allowed = np.array(through[start:start + _SCREEN_BLOCK], dtype=np.uint64)
             agreeing &= (allowed[:, None] & slots) != 0
-        banded = agreeing.any(axis=1)
-        whole_equal, head_equal = equal["whole"].sum(axis=1).tolist(), equal["head"].sum(axis=1).tolist()
-        num_perm = equal["whole"].shape[1]
-        for index in np.flatnonzero(banded).tolist():
-            a, b = block[index]
-            heads_match = _screen_counts(
-                whole_equal[index], head_equal[index], num_perm, sketches[a].size, sketches[b].size, threshold
-            )
+        banded = np.flatnonzero(agreeing.any(axis=1))
+        whole_equal = equal["whole"][banded].sum(axis=1).tolist()
+        head_equal = equal["head"][banded].sum(axis=1).tolist()
+        size_a, size_b = rows.size[left[banded]].tolist(), rows.size[right[banded]].tolist()
+        for at, index in enumerate(banded.tolist()):
+            heads_match = _screen_counts(whole_equal[at], head_equal[at], num_perm, size_a[at], size_b[at], threshold)
             if heads_match is not None:
+                a, b = block[index]
                 kept.append((a, b, heads_match))
     return kept
 
@@ -933,6 +990,7 @@ def update_clusters(
     for start in range(0, len(representatives), _LOOKUP_CHUNK):
         chunk = representatives[start:start + _LOOKUP_CHUNK]
         sketches = _sketches(chunk, text_of, index.signatures(chunk), SHINGLE, NUM_PERM)
+        chunk_rows = _SketchRows.of(sketches)
         keys_of = dict(zip(sketches, _sketch_band_keys(list(sketches.values())).tolist()))
         # The chunk's own texts are left out of the lookup (each would find itself under all its
         # keys) and put back here.
@@ -969,16 +1027,14 @@ def update_clusters(
         candidates = sorted(proposers)
         for block_start in range(0, len(candidates), _SCREEN_BLOCK):
             block = candidates[block_start:block_start + _SCREEN_BLOCK]
-            block_sketches = {other: sketches[other] for other in block if other in sketches}
             # A filed text without a current signature is no longer stored (its rows outlived it).
-            stored = index.signatures([other for other in block if other not in sketches])
-            block_sketches.update((other, _decode(sig)[1]) for other, sig in stored.items())
+            stored = _SketchRows.decoded(index.signatures([other for other in block if other not in sketches]))
             pairs = [
-                (text_id, other, slots) for other in block if other in block_sketches
+                (text_id, other, slots) for other in block if other in sketches or other in stored.row_of
                 for text_id, slots in sorted(proposers[other].items())
             ]
             screened += _screened_pairs(
-                [(text_id, other) for text_id, other, _ in pairs], {**sketches, **block_sketches}, threshold,
+                [(text_id, other) for text_id, other, _ in pairs], chunk_rows.joined(stored), threshold,
                 [slots for _, _, slots in pairs],
             )
         # Only representatives pair: a candidate outside may have an older text with its exact key.

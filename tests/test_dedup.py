@@ -416,6 +416,24 @@ def test_band_pairs_survive_folded_keys_that_collide(planted, monkeypatch):
     assert expected and dedup._band_pairs(sketches, "whole", dedup.LSH_BANDS, dedup.NUM_PERM) == expected
 
 
+def test_signature_rows_read_a_block_as_each_signature_decodes(planted):
+    # The refresh reads its candidates' signatures a block at a time; every row must be the
+    # sketch _decode gives.  A signature of other parameters (no band key files one) is left
+    # out, and the others keep their rows.
+    from archive import dedup
+
+    stored = {text.id: signature(text.text) for text in planted.texts[:50]}
+    mixed = {-1: signature(planted.texts[0].text, num_perm=64), **stored, -2: signature(planted.texts[1].text, shingle=5)}
+    for block in (dedup._SketchRows.decoded(stored), dedup._SketchRows.decoded(mixed)):
+        assert block.row_of.keys() == stored.keys()
+        for text_id, sig in stored.items():
+            sketch = dedup._decode(sig)[1]
+            row = block.row_of[text_id]
+            assert np.array_equal(block.whole[row], sketch.whole) and np.array_equal(block.head[row], sketch.head)
+            assert block.size[row] == sketch.size
+    assert dedup._SketchRows.decoded({}).row_of == {}
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=6), max_size=40))
 def test_equal_key_runs_are_the_repeated_keys(values):
