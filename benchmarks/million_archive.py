@@ -15,8 +15,8 @@
         (the texts table read in id order from an emptied page cache, in each archive: how its layout on
         disk serves a CSV of every row; e.g. an archive as grown against its copy after `fanwen compact`)
     python benchmarks/million_archive.py --workdir DIR --also-workdir SMALLER_DIR --refresh-again 3
-        (the duplicate refresh after --new texts only, on each archive: as shipped and with the texts rows
-        read for each candidate, the page cache as the save left it and emptied)
+        (the duplicate refresh after --new texts only, on each archive: as shipped and as the earlier
+        versions --refresh-baselines names, the page cache as the save left it and emptied)
 
 The archive grows through ``Archive.save_texts`` (the crawler's write path: texts, full-text
 index, duplicate signatures and band keys, all kept current) in batches of ``BATCH``, from
@@ -192,24 +192,72 @@ def baseline_rate(workdir: Path) -> float:
 
 # -- duplicates ---------------------------------------------------------------------------------
 
-# The baseline of --refresh-again: each candidate's signature checked against its text by
-# reading the texts row, as before m013 (SQLite's own plan for this query: the row by its id).
+# The baselines of --refresh-again.  "texts row": each candidate's signature checked against its
+# text by reading the texts row, as before m013 (SQLite's own plan for this query: the row by
+# its id).
 ROW_LOOKUP_SIGNATURES = (
     "select s.text_id, s.signature from text_signatures s join texts t on t.id = s.text_id "
     "and t.content_hash = s.content_hash where s.text_id in ({marks})"
 )
+SHIPPED, ROW_LOOKUP, ONE_BY_ONE = "shipped", "row-lookup", "one-by-one"
 
 
-def refresh_here(path: Path, full: bool, row_lookup: bool = False) -> dict:
+def _one_by_one_screening() -> None:
+    """The "one by one" baseline: each candidate's signature decoded on its own, and a block's pairs
+    compared by stacking each pair's two sketches, as before 7de834e (same decisions, the tests say)."""
+    import numpy as np
+
+    from archive import dedup
+
+    def decoded(cls, signatures):
+        sketches = {text_id: dedup._decode(sig)[1] for text_id, sig in signatures.items()}
+        return cls.of({text_id: sketch for text_id, sketch in sketches.items() if len(sketch.whole) == dedup.NUM_PERM})
+
+    def screened_pairs(pairs, rows, threshold, through=None):
+        bands, band_rows = dedup.LSH_BANDS
+        slots = np.uint64(1) << np.arange(2 * bands, dtype=np.uint64)
+        sketch = {text_id: (rows.whole[row], rows.head[row], int(rows.size[row])) for text_id, row in rows.row_of.items()}
+        kept = []
+        for start in range(0, len(pairs), dedup._SCREEN_BLOCK):
+            block = pairs[start:start + dedup._SCREEN_BLOCK]
+            equal = {
+                part: np.stack([sketch[a][at] for a, _ in block]) == np.stack([sketch[b][at] for _, b in block])
+                for at, part in enumerate(("whole", "head"))
+            }
+            agreeing = np.concatenate([
+                equal[part][:, : bands * band_rows].reshape(len(block), bands, band_rows).all(axis=2)
+                for part in ("whole", "head")
+            ], axis=1)
+            if through is not None:
+                allowed = np.array(through[start:start + dedup._SCREEN_BLOCK], dtype=np.uint64)
+                agreeing &= (allowed[:, None] & slots) != 0
+            whole_equal, head_equal = equal["whole"].sum(axis=1).tolist(), equal["head"].sum(axis=1).tolist()
+            for index in np.flatnonzero(agreeing.any(axis=1)).tolist():
+                a, b = block[index]
+                heads_match = dedup._screen_counts(
+                    whole_equal[index], head_equal[index], dedup.NUM_PERM, sketch[a][2], sketch[b][2], threshold
+                )
+                if heads_match is not None:
+                    kept.append((a, b, heads_match))
+        return kept
+
+    dedup._SketchRows.decoded = classmethod(decoded)
+    dedup._screened_pairs = screened_pairs
+
+
+def refresh_here(path: Path, full: bool, variant: str = SHIPPED) -> dict:
     """One duplicate refresh in this process: wall and CPU seconds, peak resident memory (run in a fresh process).
 
-    ``row_lookup``: check the candidates' signatures against the texts rows (the baseline).
+    ``variant``: SHIPPED, or a baseline: ROW_LOOKUP (the candidates' signatures checked against
+    the texts rows) or ONE_BY_ONE (their signatures decoded and screened one by one).
     """
     from archive import database
 
     index = database._ArchiveDuplicateIndex
-    if row_lookup:
+    if variant == ROW_LOOKUP:
         index.SIGNATURES = ROW_LOOKUP_SIGNATURES
+    elif variant == ONE_BY_ONE:
+        _one_by_one_screening()
     read = 0
     signatures = index.signatures
 
@@ -231,10 +279,9 @@ def refresh_here(path: Path, full: bool, row_lookup: bool = False) -> dict:
             "signatures_read": read}
 
 
-def refresh_in_child(path: Path, full: bool, row_lookup: bool = False) -> dict:
+def refresh_in_child(path: Path, full: bool, variant: str = SHIPPED) -> dict:
     result = subprocess.run(
-        [sys.executable, __file__, "--refresh", str(path), *(["--full"] if full else []),
-         *(["--row-lookup"] if row_lookup else [])],
+        [sys.executable, __file__, "--refresh", str(path), *(["--full"] if full else []), "--variant", variant],
         check=True, capture_output=True, text=True, cwd=REPO,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -645,11 +692,19 @@ def read_texts_again(paths: list[Path], seconds: float) -> None:
         print(f"| {path.parent.name}/{path.name} | {run['texts']:,} | {run['mb_s']:,.1f} | {run['share']:.0%} |")
 
 
-def refresh_again(paths: list[Path], rounds: int, new: int) -> None:
+# What each variant of --refresh-again is called in its table.
+REFRESH_VARIANTS = {
+    SHIPPED: "shipped",
+    ONE_BY_ONE: "signatures decoded and screened one by one (before 7de834e)",
+    ROW_LOOKUP: "signatures checked through the texts rows (before m013)",
+}
+
+
+def refresh_again(paths: list[Path], rounds: int, new: int, baselines: list[str]) -> None:
     """The refresh after a crawl of ``new`` texts measured again on each archive, in alternating rounds:
-    as shipped and with the baseline's row lookups, each with the page cache as the save left it and
-    emptied (when this process may empty it: root)."""
-    lookups = {"index (shipped)": False, "texts row (baseline)": True}
+    as shipped and as each of ``baselines`` (REFRESH_VARIANTS), each with the page cache as the save
+    left it and emptied (when this process may empty it: root)."""
+    variants = [SHIPPED, *baselines]
     caches = ["as the save left it", *(["emptied"] if drop_page_cache() else [])]
     results: dict[tuple, list[dict]] = {}
     sizes_of: dict[Path, int] = {}
@@ -659,40 +714,39 @@ def refresh_again(paths: list[Path], rounds: int, new: int) -> None:
                 archive.refresh_duplicates(full=False)
             sizes_of[path] = archive.count_texts()
         for number in range(rounds):
-            order = list(lookups) if number % 2 == 0 else list(reversed(lookups))
-            for lookup in order:
+            for variant in variants if number % 2 == 0 else list(reversed(variants)):
                 for cache in caches:
                     with Archive(path) as archive:
                         seed = 7_000_000 + archive.db.execute("select max(id) from texts").fetchone()[0]
                     save_new_texts(path, new, seed)
                     if cache == "emptied":
                         drop_page_cache()
-                    figures = refresh_in_child(path, full=False, row_lookup=lookups[lookup])
-                    results.setdefault((path, lookup, cache), []).append(figures)
-                    print(f"  {sizes_of[path]:,} texts, {lookup}, page cache {cache}: "
+                    figures = refresh_in_child(path, full=False, variant=variant)
+                    results.setdefault((path, variant, cache), []).append(figures)
+                    print(f"  {sizes_of[path]:,} texts, {variant}, page cache {cache}: "
                           f"{figures['wall']:.2f} s, CPU {figures['cpu']:.2f} s, {figures['peak_mb']:.0f} MB, "
                           f"{figures['signatures_read'] / max(figures['pending'], 1):.1f} signatures read per new text",
                           flush=True)
     print(f"\nDuplicate refresh after a crawl of {new:,} new texts, {rounds} alternating rounds, commit {commit()}; "
           "medians; seconds on this machine")
-    print("| texts in archive | candidates' signatures checked through | page cache | wall s | CPU s | peak MB | "
-          "signatures read per new text | wall vs baseline | CPU vs baseline |")
+    print("| texts in archive | refresh | page cache | wall s | CPU s | peak MB | "
+          "signatures read per new text | wall vs shipped | CPU vs shipped |")
     print("|---:|---|---|---:|---:|---:|---:|---:|---:|")
-    for (path, lookup, cache), runs in results.items():
+    for (path, variant, cache), runs in results.items():
         def median(key: str, runs: list[dict] = runs) -> float:
             return statistics.median(run[key] for run in runs)
-        base = results[(path, "texts row (baseline)", cache)]
-        wall_ratio = median("wall") / statistics.median(run["wall"] for run in base)
-        cpu_ratio = median("cpu") / statistics.median(run["cpu"] for run in base)
+        shipped = results[(path, SHIPPED, cache)]
+        wall_ratio = median("wall") / statistics.median(run["wall"] for run in shipped)
+        cpu_ratio = median("cpu") / statistics.median(run["cpu"] for run in shipped)
         per_text = statistics.median(run["signatures_read"] / max(run["pending"], 1) for run in runs)
-        print(f"| {sizes_of[path]:,} | {lookup} | {cache} | {median('wall'):.2f} | {median('cpu'):.2f} | "
+        print(f"| {sizes_of[path]:,} | {REFRESH_VARIANTS[variant]} | {cache} | {median('wall'):.2f} | {median('cpu'):.2f} | "
               f"{median('peak_mb'):.0f} | {per_text:.1f} | {wall_ratio:.2f} | {cpu_ratio:.2f} |")
     if len(paths) > 1:
         smallest = min(paths, key=lambda path: sizes_of[path])
         print(f"\nshipped refresh against the {sizes_of[smallest]:,}-text archive's (wall / CPU):")
         for path in paths:
             for cache in caches:
-                runs, first = results[(path, "index (shipped)", cache)], results[(smallest, "index (shipped)", cache)]
+                runs, first = results[(path, SHIPPED, cache)], results[(smallest, SHIPPED, cache)]
                 print(f"- {sizes_of[path]:,} texts, page cache {cache}: "
                       f"{statistics.median(r['wall'] for r in runs) / statistics.median(r['wall'] for r in first):.2f} / "
                       f"{statistics.median(r['cpu'] for r in runs) / statistics.median(r['cpu'] for r in first):.2f}")
@@ -768,6 +822,8 @@ def main() -> None:
     parser.add_argument("--refresh-again", type=int, metavar="ROUNDS",
                         help="measure the duplicate refresh after --new texts again, in ROUNDS alternating rounds, "
                              "on the archive of each --also-workdir and --workdir, and stop")
+    parser.add_argument("--refresh-baselines", nargs="*", choices=[ONE_BY_ONE, ROW_LOOKUP], default=[ONE_BY_ONE, ROW_LOOKUP],
+                        help="(with --refresh-again) the earlier versions measured beside the shipped refresh")
     parser.add_argument("--also-workdir", type=Path, action="append", default=[],
                         help="(with --refresh-again or --read-texts) another run's folder, measured first")
     parser.add_argument("--compacted-copy", type=Path, metavar="DIR",
@@ -778,10 +834,10 @@ def main() -> None:
                              "in the archive of each --also-workdir and --workdir, and stop (root)")
     parser.add_argument("--refresh", type=Path, help=argparse.SUPPRESS)  # internal: one refresh in this process
     parser.add_argument("--full", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--row-lookup", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--variant", choices=[SHIPPED, ROW_LOOKUP, ONE_BY_ONE], default=SHIPPED, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.refresh:
-        print(json.dumps(refresh_here(options.refresh, options.full, options.row_lookup)))
+        print(json.dumps(refresh_here(options.refresh, options.full, options.variant)))
         return
     workdir = options.workdir or Path.cwd() / "million-archive"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -796,7 +852,7 @@ def main() -> None:
         archives = [folder / "archive.db" for folder in [*options.also_workdir, workdir]]
         if options.refresh_again < 1 or not all(archive.exists() for archive in archives):
             parser.error("--refresh-again takes a number of rounds, 1 or more, and folders of archives already built")
-        refresh_again(archives, options.refresh_again, options.new)
+        refresh_again(archives, options.refresh_again, options.new, options.refresh_baselines)
         return
     if options.compacted_copy is not None:
         compacted_copy(path, options.compacted_copy)
