@@ -25,7 +25,9 @@ Each crawl runs in a child process (Twisted's reactor cannot restart); CPU
 time is that process's and its own children's (the archive writer process),
 measured between spider_opened and spider_closed.  The replica server's CPU per
 page is measured around each crawl (it shares the machine; ``GET /__replica__/cpu``).
-Also printed: each round's own full / bare ratio.
+Also printed: each round's own full / bare ratio, and the CPU a page the full pipeline's own work
+could spend (beyond what bare Scrapy's crawl process spends) for the full crawl to reach
+``TARGET_RATIO`` of bare Scrapy's pages/s with every core busy, against what it spent.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import os
 import pstats
 import resource
 import statistics
@@ -131,6 +134,7 @@ def run_child(mode: str, site: str, base_url: str, settings: list[str], profile_
 
 
 MODES = ("bare", "extract", "full")
+TARGET_RATIO = 0.75  # issue 20: the full pipeline at this share of bare Scrapy's pages/s, at real page weight
 LABELS = {
     "bare": "bare Scrapy (download only)",
     "extract": "extraction only (decode, clean, extract; nothing stored)",
@@ -177,6 +181,13 @@ def print_weight(weight: str, results: dict[str, list[dict]], args: argparse.Nam
     print(f"full crawl: {full['seconds']:.2f} s, of which {full['closing_s']:.2f} s after its last page "
           f"(the writer's backlog and last batch, the duplicate-cluster refresh)")
     print(f"full / bare per round: {' '.join(f'{ratio:.2f}' for ratio in round_ratios)}")
+    # At TARGET_RATIO of bare Scrapy's pages/s, all the cores busy all the time give each page this
+    # much CPU; bare Scrapy's own crawl process and the replica server take theirs first.
+    cores = os.cpu_count() or 1
+    budget = 1000 * cores / (TARGET_RATIO * bare["pages_per_s"]) - bare["crawl_ms_per_page"] - full["server_ms_per_page"]
+    spent = full["crawl_ms_per_page"] + full["writer_ms_per_page"] - bare["crawl_ms_per_page"]
+    print(f"CPU a page for the pipeline's own work (beyond bare Scrapy's crawl process) at {TARGET_RATIO} × bare on "
+          f"{cores} cores, if every core were busy all the time: {budget:.2f} ms; the full crawl spent {spent:.2f} ms")
     return full["pages_per_s"] / bare["pages_per_s"]
 
 
