@@ -25,7 +25,8 @@ Each crawl runs in a child process (Twisted's reactor cannot restart); CPU
 time is that process's and its own children's (the archive writer process),
 measured between spider_opened and spider_closed.  The replica server's CPU per
 page is measured around each crawl (it shares the machine; ``GET /__replica__/cpu``).
-Also printed: each round's own full / bare ratio, and the CPU a page the full pipeline's own work
+Also printed: each round's own full / bare ratio, where the full crawl's articles were cleaned
+(the crawl's process or the archive writer's: ``FANWEN_CLEAN_IN_WRITER``), and the CPU a page the full pipeline's own work
 could spend (beyond what bare Scrapy's crawl process spends) for the full crawl to reach
 ``TARGET_RATIO`` of bare Scrapy's pages/s with every core busy, against what it spent.
 """
@@ -112,6 +113,8 @@ def child(mode: str, site: str, base_url: str, archive: str, settings: list[str]
         "cpu": marks["close"] - marks["open"] + marks["close_children"] - marks["open_children"],
         "writer_cpu": marks["close_children"] - marks["open_children"],
         "texts": stats.get("fanwen/texts_new", 0),
+        "cleaned_in_writer": stats.get("fanwen/articles_cleaned_in_writer", 0),
+        "cleaned_in_crawl": stats.get("fanwen/articles_cleaned_in_crawl", 0),
         # After the last page: the writer's backlog and last batch, the cluster refresh.
         "closing_seconds": marks["closed_at"] - marks["last_response"],
     }))
@@ -181,6 +184,10 @@ def print_weight(weight: str, results: dict[str, list[dict]], args: argparse.Nam
     print(f"full crawl: {full['seconds']:.2f} s, of which {full['closing_s']:.2f} s after its last page "
           f"(the writer's backlog and last batch, the duplicate-cluster refresh)")
     print(f"full / bare per round: {' '.join(f'{ratio:.2f}' for ratio in round_ratios)}")
+    in_writer = statistics.median(run["cleaned_in_writer"] for run in results["full"])
+    in_crawl = statistics.median(run["cleaned_in_crawl"] for run in results["full"])
+    print(f"full crawl's articles cleaned in the crawl's process / in the archive writer process: "
+          f"{in_crawl:.0f} / {in_writer:.0f} (medians)")
     # At TARGET_RATIO of bare Scrapy's pages/s, all the cores busy all the time give each page this
     # much CPU; bare Scrapy's own crawl process and the replica server take theirs first.
     cores = os.cpu_count() or 1

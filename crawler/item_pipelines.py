@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 ARCHIVE_WRITER_ATTRIBUTE = "fanwen_archive_writer"
 # Items the archive took in, less articles without text: the crawl's progress shows it as articles archived.
 ITEMS_ARCHIVED_STAT = "fanwen/items_archived"
+# Where each article was cleaned: in the crawl's process, or handed to the archive writer
+# process uncleaned (FANWEN_CLEAN_IN_WRITER); the split shows how busy the writer was.
+CLEANED_IN_CRAWL_STAT = "fanwen/articles_cleaned_in_crawl"
+CLEANED_IN_WRITER_STAT = "fanwen/articles_cleaned_in_writer"
 
 # The finish reason of a crawl stopped because the archive could not be written.
 DISK_FULL = "disk_full"
@@ -130,6 +134,7 @@ class ExtractTextsPipeline:
                 if not cleaned.done():
                     item.clean_in_writer = True
                     cleaned.set_result(item)
+                    self.crawler.stats.inc_value(CLEANED_IN_WRITER_STAT)
             return
         for item, cleaned in batch:
             if cleaned.done():  # cancelled: the crawl is being torn down
@@ -142,6 +147,7 @@ class ExtractTextsPipeline:
     def _extract(self, item: ArticleItem | ArticleNotModified) -> ArticleItem | ArticleNotModified:
         if isinstance(item, ArticleItem):
             item.take_extraction(extract_or_report(item.pages, profile_spider(self.crawler).profile.extract))
+            self.crawler.stats.inc_value(CLEANED_IN_CRAWL_STAT)
         return item
 
 

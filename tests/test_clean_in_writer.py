@@ -16,6 +16,7 @@ import pytest
 
 from archive.writer import ItemOutcome
 from archive.writer_process import ArchiveWriterProcess
+from crawler import item_pipelines
 from crawler.profiles import load_profile
 from pipelines.extraction import extract_or_report
 from records.crawl_items import ArticleItem
@@ -108,7 +109,17 @@ def fault_crawls(tmp_path_factory):
 
 
 def fanwen_stats(stats: dict) -> dict:
-    return {key: value for key, value in stats.items() if key.startswith("fanwen/")}
+    """The crawl's own stats, less where its articles were cleaned (which the two crawls set apart)."""
+    cleaned_where = {item_pipelines.CLEANED_IN_CRAWL_STAT, item_pipelines.CLEANED_IN_WRITER_STAT}
+    return {key: value for key, value in stats.items() if key.startswith("fanwen/") and key not in cleaned_where}
+
+
+def test_the_stats_say_where_each_article_was_cleaned(fault_crawls):
+    (crawl_stats, _, _), (writer_stats, _, _) = fault_crawls["crawl"], fault_crawls["writer"]
+    articles = crawl_stats[item_pipelines.CLEANED_IN_CRAWL_STAT]
+    assert articles >= 5 and item_pipelines.CLEANED_IN_WRITER_STAT not in crawl_stats
+    assert writer_stats[item_pipelines.CLEANED_IN_WRITER_STAT] == articles
+    assert item_pipelines.CLEANED_IN_CRAWL_STAT not in writer_stats
 
 
 def test_articles_without_text_are_counted_wherever_they_were_cleaned(fault_crawls):
