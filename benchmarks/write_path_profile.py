@@ -1,6 +1,6 @@
 """Where the crawl's write path spends its time, per page, on the replicas `huabo_large` and `huabo`.
 
-    python benchmarks/write_path_profile.py [--gzip-levels]
+    python benchmarks/write_path_profile.py [--gzip-levels | --library-floor]
 
 Extracts every article page of `huabo_large` (2,200 articles) in memory, then hands the articles to
 the ``ArchiveWriter`` (WARC, captures, texts, full-text index, duplicate
@@ -24,6 +24,12 @@ automerge and with the shipped ``search_index.AUTOMERGE``, in alternating runs.
 ``--gzip-levels`` prints only the table of ISA-L compression levels (time and bytes per
 WARC member) on the replica's article pages at both page weights.
 
+``--library-floor`` prints only the cost, per real-weight page of `huabo_large`, of the library
+calls cleaning and archiving a page cannot do without (decoding it, libxml2's parse, the WARC
+member's compression and digests, FTS5's insert, the MinHash sketches), each alone with no code
+of this project around it, against the whole per-page cost of the stage table in the same run:
+how much of that cost a faster wrapping of those calls could remove at most.
+
 The last one times the LSH banding of the duplicate-cluster refresh at 2,200, 20,000
 and 100,000 texts: the first version (void keys, every bucket visited) against the
 shipped one (folded 64-bit keys, repeated keys only), after checking they agree.
@@ -32,6 +38,7 @@ shipped one (folded 64-bit keys, repeated keys only), after checking they agree.
 from __future__ import annotations
 
 import gc
+import hashlib
 import itertools
 import re
 import sqlite3
@@ -47,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 from datasketch import MinHash
 from isal import isal_zlib
+from lxml import html
 
 from archive import database, dedup, search_index, warc_store
 from archive.database import Archive
@@ -56,6 +64,7 @@ from crawler.defaults import FANWEN_DEFAULTS
 from crawler.profiles import load_profile
 from pipelines.decoding import TextCensus, decode_html
 from pipelines.extraction import extract_texts
+from pipelines.parsing import LXML_PARSER
 from records.crawl_items import ArticleItem
 from records.texts import FetchedPage
 from replica.site import load_site
@@ -219,14 +228,14 @@ def _datasketch_sketches(text: str) -> None:
         minhash.update_batch(part.tolist())
 
 
-def _best_ms_each(function, inputs: list, rounds: int) -> float:
-    """Milliseconds per input of ``function`` over ``inputs``, the best of ``rounds`` passes."""
+def _best_ms_each(function, inputs: list, rounds: int, clock=time.perf_counter) -> float:
+    """Milliseconds per input of ``function`` over ``inputs`` by ``clock``, the best of ``rounds`` passes."""
     best = float("inf")
     for _ in range(rounds):
-        started = time.perf_counter()
+        started = clock()
         for value in inputs:
             function(value)
-        best = min(best, (time.perf_counter() - started) * 1000 / len(inputs))
+        best = min(best, (clock() - started) * 1000 / len(inputs))
     return best
 
 
@@ -280,6 +289,77 @@ def per_page_functions(bodies: list[bytes], texts: list[str], rounds: int = 3) -
     size = sum(map(isal, bodies)) / sum(map(zlib9, bodies))
     print(f"| page body as a gzip member (zlib 9, warcio's, vs ISA-L {warc_store.GZIP_LEVEL}; ISA-L bytes {size:.3f}× zlib's) "
           f"| {before:.3f} | {after:.3f} | {after / before:.2f} |")
+
+
+def _fts_insert_ms(texts: list[str], batch: int = 200) -> float:
+    """CPU ms per text of FTS5 indexing ``texts`` as the writer does (index text, batches of ``batch``, on disk, WAL)."""
+    rows = [(number, "", search_index.index_text(text)) for number, text in enumerate(texts, 1)]
+    with tempfile.TemporaryDirectory() as workdir:
+        connection = sqlite3.connect(Path(workdir) / "index.db", isolation_level=None)
+        connection.execute("pragma journal_mode = wal")
+        connection.execute("pragma synchronous = normal")
+        connection.execute(search_index.CREATE_INDEX_SQL)
+        connection.execute(search_index.SET_AUTOMERGE_SQL)
+        connection.execute(search_index.SET_HASHSIZE_SQL)
+        statement = f"insert into {search_index.FTS_TABLE} (rowid, title, text) values (?, ?, ?)"
+        began = time.process_time()
+        for start in range(0, len(rows), batch):
+            connection.execute("begin")
+            connection.executemany(statement, rows[start:start + batch])
+            connection.execute("commit")
+        spent = time.process_time() - began
+        connection.close()
+    return spent * 1000 / len(rows)
+
+
+def library_floor(rounds: int = 3) -> None:
+    """The library calls a real-weight page cannot do without, each alone, against the page's whole cost."""
+    weight = "real"
+    items = article_items(weight, STAGE_REPLICA)
+    bodies = [item.pages[0].body for item in items]
+    codecs = [decode_html(body, item.pages[0].content_type).encoding for body, item in zip(bodies, items)]
+    texts = [body.decode(codec) for body, codec in zip(bodies, codecs)]
+    utf8 = [text.encode("utf-8") for text in texts]
+    rules = load_profile("huabo").extract
+    clean = [text.text for item in article_items(weight, STAGE_REPLICA) for text in extract_texts(item.pages, rules).texts]
+    compress = _gzip_member(isal_zlib.compressobj, warc_store.GZIP_LEVEL)
+
+    def two_digests(body: bytes) -> None:
+        hashlib.sha1(body).digest()
+        hashlib.sha1(body).digest()
+
+    per_page = len(clean) / len(bodies)  # texts a page
+
+    def cpu_ms_each(function, inputs: list) -> float:
+        return _best_ms_each(function, inputs, rounds, time.process_time)
+
+    calls = (
+        ("decode the body (bytes.decode, the page's codec)",
+         lambda: cpu_ms_each(lambda pair: pair[0].decode(pair[1]), list(zip(bodies, codecs)))),
+        ("encode to UTF-8 for libxml2 (str.encode)", lambda: cpu_ms_each(str.encode, texts)),
+        ("parse (lxml.html.document_fromstring)",
+         lambda: cpu_ms_each(lambda data: html.document_fromstring(data, parser=LXML_PARSER), utf8)),
+        (f"WARC member: gzip (ISA-L level {warc_store.GZIP_LEVEL})", lambda: cpu_ms_each(compress, bodies)),
+        ("WARC member: two SHA-1 digests of the body", lambda: cpu_ms_each(two_digests, bodies)),
+        ("FTS5 insert of the index text (batches of 200, on disk, WAL)",
+         lambda: min(_fts_insert_ms(clean) for _ in range(rounds)) * per_page),
+        ("duplicate signature (the shipped numpy MinHash)",
+         lambda: cpu_ms_each(dedup.signature, clean) * per_page),
+    )
+    stage_costs(weight)  # untimed: first calls
+    whole = statistics.median(sum(stage_costs(weight)[1].values()) for _ in range(rounds)) * 1000 / len(bodies)
+    print(f"\nLibrary calls alone, {len(bodies)} article pages of replica {STAGE_REPLICA} at weight {weight} "
+          f"({statistics.mean(map(len, bodies)) / 1024:.1f} KB a page), CPU ms per page (best of {rounds}):")
+    print("| call | CPU ms per page |")
+    print("|---|---:|")
+    floor = 0.0
+    for name, measure in calls:
+        spent = measure()
+        floor += spent
+        print(f"| {name} | {spent:.3f} |")
+    print(f"| all of them | {floor:.3f} |")
+    print(f"whole cost of cleaning and archiving a page in the same run (the stage table's stages, median of {rounds}): "
+          f"{whole:.3f} ms; the library calls alone are {floor / whole:.2f} of it")
 
 
 def index_merging(batch: int = 200, tail: int = 400) -> None:
@@ -375,7 +455,10 @@ def lsh_banding(sizes: tuple[int, ...] = (2_200, 20_000, 100_000), copies: float
 if __name__ == "__main__":
     if "--gzip-levels" in sys.argv[1:]:
         gzip_levels()
+    elif "--library-floor" in sys.argv[1:]:
+        library_floor()
     else:
         main()
         index_merging()
         lsh_banding()
+        library_floor()
