@@ -37,6 +37,7 @@ shipped one (folded 64-bit keys, repeated keys only), after checking they agree.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import itertools
@@ -47,6 +48,7 @@ import sys
 import tempfile
 import time
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -294,22 +296,34 @@ def per_page_functions(bodies: list[bytes], texts: list[str], rounds: int = 3) -
 def _fts_insert_ms(texts: list[str], batch: int = 200) -> float:
     """CPU ms per text of FTS5 indexing ``texts`` as the writer does (index text, batches of ``batch``, on disk, WAL)."""
     rows = [(number, "", search_index.index_text(text)) for number, text in enumerate(texts, 1)]
-    with tempfile.TemporaryDirectory() as workdir:
-        connection = sqlite3.connect(Path(workdir) / "index.db", isolation_level=None)
+    with tempfile.TemporaryDirectory() as workdir, _scratch_index(Path(workdir), search_index.AUTOMERGE) as connection:
+        connection.execute(search_index.SET_HASHSIZE_SQL)
+        began = time.process_time()
+        for start in range(0, len(rows), batch):
+            _insert_batch(connection, rows[start:start + batch])
+        spent = time.process_time() - began
+    return spent * 1000 / len(rows)
+
+
+@contextlib.contextmanager
+def _scratch_index(workdir: Path, automerge: int) -> Iterator[sqlite3.Connection]:
+    """An empty full-text index on disk, journalled as the archive's (WAL), merging at ``automerge``."""
+    connection = sqlite3.connect(workdir / "index.db", isolation_level=None)
+    try:
         connection.execute("pragma journal_mode = wal")
         connection.execute("pragma synchronous = normal")
         connection.execute(search_index.CREATE_INDEX_SQL)
-        connection.execute(search_index.SET_AUTOMERGE_SQL)
-        connection.execute(search_index.SET_HASHSIZE_SQL)
-        statement = f"insert into {search_index.FTS_TABLE} (rowid, title, text) values (?, ?, ?)"
-        began = time.process_time()
-        for start in range(0, len(rows), batch):
-            connection.execute("begin")
-            connection.executemany(statement, rows[start:start + batch])
-            connection.execute("commit")
-        spent = time.process_time() - began
+        connection.execute(search_index.SET_AUTOMERGE_SQL.replace(str(search_index.AUTOMERGE), str(automerge)))
+        yield connection
+    finally:
         connection.close()
-    return spent * 1000 / len(rows)
+
+
+def _insert_batch(connection: sqlite3.Connection, rows: list[tuple]) -> None:
+    """One transaction of index rows, as the writer commits a batch."""
+    connection.execute("begin")
+    connection.executemany(f"insert into {search_index.FTS_TABLE} (rowid, title, text) values (?, ?, ?)", rows)
+    connection.execute("commit")
 
 
 def library_floor(rounds: int = 3) -> None:
@@ -373,23 +387,14 @@ def index_merging(batch: int = 200, tail: int = 400) -> None:
                            (), (), None, "2026-01-01T00:00:00+00:00")
         rows.extend((len(rows) + 1, search_index.index_text(t.title), search_index.index_text(t.text))
                     for t in extract_texts([page], rules).texts)
-    statement = f"insert into {search_index.FTS_TABLE} (rowid, title, text) values (?, ?, ?)"
 
     def per_batch_ms(automerge: int) -> list[float]:
-        with tempfile.TemporaryDirectory() as workdir:
-            connection = sqlite3.connect(Path(workdir) / "index.db", isolation_level=None)
-            connection.execute("pragma journal_mode = wal")
-            connection.execute("pragma synchronous = normal")
-            connection.execute(search_index.CREATE_INDEX_SQL)
-            connection.execute(search_index.SET_AUTOMERGE_SQL.replace(str(search_index.AUTOMERGE), str(automerge)))
+        with tempfile.TemporaryDirectory() as workdir, _scratch_index(Path(workdir), automerge) as connection:
             costs = []
             for start in range(0, len(rows), batch):
                 began = time.process_time()
-                connection.execute("begin")
-                connection.executemany(statement, rows[start:start + batch])
-                connection.execute("commit")
+                _insert_batch(connection, rows[start:start + batch])
                 costs.append((time.process_time() - began) * 1000 / len(rows[start:start + batch]))
-            connection.close()
             return costs
 
     settings = (4, search_index.AUTOMERGE)
