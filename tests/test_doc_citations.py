@@ -29,6 +29,8 @@ HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
 SPLIT_CITATION = re.compile(r'\bdocs/[\w.-]+\.md,(?: "[^"\n]*\n|[ \t]*\n\s*(?:#\s*)?")')
 # A cross-reference inside one doc: (see "Heading").
 SEE = re.compile(r'\bsee ("[^"\n]+")')
+# A Markdown link to a heading of the same file: [text](#anchor).
+ANCHOR_LINK = re.compile(r"\]\(#([^)\s]+)\)")
 # Research notes kept outside the repository; built from parts so this file does not cite them.
 RESEARCH_NOTES = re.compile(r"\b" + "sites" + r"\.md\b|" + "fts" + r"-perf\b")
 # Edited separately; their citations of the notes are still to be rewritten.
@@ -101,6 +103,28 @@ def test_cross_references_inside_a_doc_exist(name):
     headings = _headings(doc)
     broken = [quoted for quoted in SEE.findall(doc.read_text(encoding="utf-8")) if quoted[1:-1] not in headings]
     assert broken == []
+
+
+def _anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_to_headings_inside_a_file_lead_to_one():
+    docs = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    broken = sorted(
+        (doc.name, anchor)
+        for doc in docs
+        for anchor in ANCHOR_LINK.findall(doc.read_text(encoding="utf-8"))
+        if anchor not in {_anchor(heading) for heading in _headings(doc)}
+    )
+    assert broken == []
+
+
+def test_anchors_are_made_as_github_makes_them():
+    assert _anchor("Write path, per stage and per function (issues 2 and 20)") == \
+        "write-path-per-stage-and-per-function-issues-2-and-20"
+    assert _anchor("`fanwen export` 的 CSV") == "fanwen-export-的-csv"
 
 
 def _research_note_citations(path: Path) -> list[str]:
