@@ -1,4 +1,4 @@
-"""Citations of docs/ lead somewhere: every cited file and heading exists.
+"""Citations of docs/ lead somewhere: every cited file and heading exists, and every link to a heading.
 
 Comments, docstrings, TOML comments and Markdown cite a section as
 ``docs/site-families.md, "Truncation notices"`` (several headings may follow:
