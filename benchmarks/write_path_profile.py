@@ -26,8 +26,8 @@ WARC member) on the replica's article pages at both page weights.
 
 ``--library-floor`` prints only the cost, per real-weight page of `huabo_large`, of the library
 calls cleaning and archiving a page cannot do without (decoding it, libxml2's parse, the WARC
-member's compression and digests, FTS5's insert, the MinHash sketches), each alone with no code
-of this project around it, against the whole per-page cost of the stage table in the same run:
+member's compression and digests, FTS5's insert), each alone with no code of this project around
+it, and the MinHash sketches as shipped (this project's numpy code), against the whole per-page cost of the stage table in the same run:
 how much of that cost a faster wrapping of those calls could remove at most.
 
 The last one times the LSH banding of the duplicate-cluster refresh at 2,200, 20,000
