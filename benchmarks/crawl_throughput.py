@@ -67,6 +67,7 @@ def child(mode: str, site: str, base_url: str, archive: str, settings: list[str]
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
+    from crawler.item_pipelines import CLEANED_IN_CRAWL_STAT, CLEANED_IN_WRITER_STAT
     from fanwen.crawl import project_settings
 
     overrides = dict(CRAWL_SETTINGS)
@@ -113,8 +114,8 @@ def child(mode: str, site: str, base_url: str, archive: str, settings: list[str]
         "cpu": marks["close"] - marks["open"] + marks["close_children"] - marks["open_children"],
         "writer_cpu": marks["close_children"] - marks["open_children"],
         "texts": stats.get("fanwen/texts_new", 0),
-        "cleaned_in_writer": stats.get("fanwen/articles_cleaned_in_writer", 0),
-        "cleaned_in_crawl": stats.get("fanwen/articles_cleaned_in_crawl", 0),
+        "cleaned_in_writer": stats.get(CLEANED_IN_WRITER_STAT, 0),
+        "cleaned_in_crawl": stats.get(CLEANED_IN_CRAWL_STAT, 0),
         # After the last page: the writer's backlog and last batch, the cluster refresh.
         "closing_seconds": marks["closed_at"] - marks["last_response"],
     }))
